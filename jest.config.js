@@ -1,0 +1,24 @@
+/** @type {import('jest').Config} */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: false },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
+  // ESM-only dependencies that Node 20 loads natively (require(esm)) but jest's module sandbox cannot.
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testTimeout: 60_000,
+  maxWorkers: 2,
+  // Each file builds its own app and database; a stray handle should fail loudly, not hang CI.
+  forceExit: false,
+};

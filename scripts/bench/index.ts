@@ -1,0 +1,24 @@
+import { healthzBench } from './healthz.bench';
+
+/** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
+const benches: Record<string, () => Promise<void>> = {
+  healthz: healthzBench,
+};
+
+async function main() {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = wanted.length ? wanted : Object.keys(benches);
+  for (const name of names) {
+    const bench = benches[name];
+    if (!bench) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
+    await bench();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
+import { forbidden, unauthorized } from './errors';
+import type { StaffIdentity, StaffService } from '../modules/staff/staff.service';
+import type { StaffRole } from '../modules/staff/staff.entity';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    staff?: StaffIdentity;
+  }
+  interface FastifyContextConfig {
+    /** Staff roles allowed on an /api/admin route; every role when absent. */
+    roles?: readonly StaffRole[];
+    /** Route needs no session (the login itself). */
+    public?: boolean;
+  }
+}
+
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const [scheme, token] = header.split(' ');
+  return scheme?.toLowerCase() === 'bearer' && token ? token.trim() : undefined;
+}
+
+/** The guard of the whole /api/admin subtree: a live staff session, and the route's role. */
+export function requireStaff(staff: StaffService): preValidationAsyncHookHandler {
+  return async (req) => {
+    const config = req.routeOptions.config;
+    if (config.public) return;
+    const token = bearerToken(req);
+    if (!token) throw unauthorized('missing_token', 'Log in first: Authorization: Bearer <token> is required');
+    req.staff = await staff.authenticate({ requestId: req.id }, token);
+    if (config.roles && !config.roles.includes(req.staff.role)) {
+      throw forbidden('role_forbidden', `This needs one of the roles: ${config.roles.join(', ')}`);
+    }
+  };
+}
+
+export function currentStaff(req: FastifyRequest): StaffIdentity {
+  if (!req.staff) throw unauthorized('missing_token', 'Log in first');
+  return req.staff;
+}

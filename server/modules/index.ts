@@ -1,0 +1,4 @@
+import { StaffAccount, StaffSession } from './staff/staff.entity';
+
+/** Every entity of every module: the DataSource is built from this list. */
+export const entities = [StaffAccount, StaffSession];

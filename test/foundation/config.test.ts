@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('config', () => {
+  it('gives the documented defaults and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.dataDir).toBe('./data');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.publicUrl).toBe('http://127.0.0.1:3000');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ DATABASE_URL: '', REDIS_URL: '', PUBLIC_URL: '' });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^Invalid configuration: PORT /],
+    [{ PORT: '70000' }, /^Invalid configuration: PORT /],
+    [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL must be a postgres:\/\/ URL/],
+    [{ REDIS_URL: 'localhost:6379' }, /^Invalid configuration: REDIS_URL /],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL /],
+    [{ PUBLIC_URL: 'not a url' }, /^Invalid configuration: PUBLIC_URL /],
+    [{ ADMIN_USERNAME: 'boss' }, /ADMIN_PASSWORD is required/],
+    [{ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'short' }, /^Invalid configuration: ADMIN_PASSWORD must be at least 10/],
+  ])('refuses %j with a one-line message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a secret value or a database password', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://u:hunter2@ host/db' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+    expect.assertions(1);
+  });
+});

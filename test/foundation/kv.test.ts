@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { MemoryKv, RedisKv, type KvStore } from '../../server/infra/kv';
+
+const stores: Array<[string, () => Promise<KvStore>]> = [['memory', async () => new MemoryKv(`t:${randomBytes(3).toString('hex')}:`)]];
+if (process.env.REDIS_URL) {
+  stores.push(['redis', () => RedisKv.connect(process.env.REDIS_URL!, `test:${randomBytes(4).toString('hex')}:`)]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(stores)('%s key-value store', (_name, open) => {
+  let kv: KvStore;
+  beforeAll(async () => {
+    kv = await open();
+  });
+  afterAll(async () => kv.close());
+
+  it('gets, sets and deletes', async () => {
+    expect(await kv.get('a')).toBeNull();
+    await kv.set('a', '1');
+    expect(await kv.get('a')).toBe('1');
+    await kv.del('a');
+    expect(await kv.get('a')).toBeNull();
+  });
+
+  it('expires values after their TTL', async () => {
+    await kv.set('ttl', 'x', 80);
+    expect(await kv.get('ttl')).toBe('x');
+    await sleep(150);
+    expect(await kv.get('ttl')).toBeNull();
+  });
+
+  it('setIfAbsent lets exactly one of many racing callers win', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => kv.setIfAbsent('lock', String(i), 5_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const holder = await kv.get('lock');
+    expect(await kv.delIfEquals('lock', 'someone-else')).toBe(false);
+    expect(await kv.get('lock')).toBe(holder);
+    expect(await kv.delIfEquals('lock', holder!)).toBe(true);
+    expect(await kv.get('lock')).toBeNull();
+  });
+
+  it('incr counts every caller once and starts the TTL at the first increment', async () => {
+    const counts = await Promise.all(Array.from({ length: 40 }, () => kv.incr('ctr', 10_000)));
+    expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(counts.every((c) => c.ttlMs > 0 && c.ttlMs <= 10_000)).toBe(true);
+    await kv.set('short', '0');
+    await kv.del('short');
+    const first = await kv.incr('short', 60);
+    expect(first.count).toBe(1);
+    await sleep(120);
+    expect((await kv.incr('short', 60)).count).toBe(1);
+  });
+
+  it('answers ping', async () => {
+    await expect(kv.ping()).resolves.toBeUndefined();
+  });
+});
