@@ -10,17 +10,31 @@ import { systemCtx } from './infra/db';
 import { healthRoutes } from './modules/health/health.routes';
 import { StaffService } from './modules/staff/staff.service';
 import { staffRoutes } from './modules/staff/staff.routes';
+import { createWxPay, credentialsFromConfig, type WxPayCredentials } from './wechat/pay/wxpay-setup';
+import type { WxPayClient } from './wechat/pay/wxpay.client';
+import type { WxPayNotificationService } from './wechat/pay/wxpay-notification.service';
+import { wxPayNotifyRoutes } from './wechat/pay/wxpay-notify.routes';
+import { platformCertificatesFrom } from './wechat/pay/wxpay-keys';
+import { PaySandbox } from './sandbox/pay/pay-sandbox';
+import { paySandboxRoutes } from './sandbox/pay/pay-sandbox.routes';
+import { loadOrCreateSandboxPayKeys, sandboxMerchantCredentials, sandboxSideKeys } from './sandbox/pay/pay-sandbox-keys';
 
 declare module 'fastify' {
   interface FastifyInstance {
     infra: Infra;
     services: Services;
+    /** WeChat Pay as the sandbox plays it; only in sandbox mode. */
+    paySandbox?: PaySandbox;
   }
 }
 
 /** Every feature service, wired explicitly: a reader sees the whole application here. */
 export interface Services {
   staff: StaffService;
+  /** WeChat Pay APIv3; null when WeChat Pay is off (production without WXPAY_ credentials). */
+  wxpay: WxPayClient | null;
+  /** Where modules register their WeChat Pay notification handlers (`on('TRANSACTION.SUCCESS', …)`). */
+  wxpayNotifications: WxPayNotificationService;
 }
 
 export interface BuildOptions extends InfraOptions {
@@ -44,14 +58,42 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
 
+  // WeChat Pay: real credentials, or sandbox keys shared with the simulated WeChat Pay mounted below.
+  let wxpayCreds: WxPayCredentials | undefined;
+  let paySandbox: PaySandbox | undefined;
+  if (config.wxpay.mode === 'live') wxpayCreds = credentialsFromConfig(config.wxpay);
+  if (config.wxpay.mode === 'sandbox') {
+    const keyFile = loadOrCreateSandboxPayKeys(config.dataDir);
+    const m = sandboxMerchantCredentials(keyFile);
+    wxpayCreds = { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) };
+    paySandbox = new PaySandbox({
+      keys: sandboxSideKeys(keyFile),
+      onError: (msg, err) => app.log.error({ err }, msg),
+    });
+    app.addHook('onClose', async () => paySandbox?.close());
+  }
+  const wxpay = createWxPay(wxpayCreds, {
+    apiBase: config.wxpay.mode === 'off' ? '' : config.wxpay.apiBase,
+    notifyUrl: `${config.publicUrl}/wechatpay/notify`,
+    db: infra.db,
+    log: app.log.child({ component: 'wxpay' }),
+  });
+
   // Services.
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
+    wxpay: wxpay.client,
+    wxpayNotifications: wxpay.notifications,
   };
   app.decorate('services', services);
 
   // Modules.
   await app.register(healthRoutes, { db: infra.db, kv: infra.kv });
+  await app.register(wxPayNotifyRoutes, { notifications: services.wxpayNotifications });
+  if (paySandbox) {
+    app.decorate('paySandbox', paySandbox);
+    await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
+  }
   await app.register(
     async (admin) => {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
