@@ -68,6 +68,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     wxpayCreds = { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) };
     paySandbox = new PaySandbox({
       keys: sandboxSideKeys(keyFile),
+      timeScale: config.wxpay.timeScale,
       onError: (msg, err) => app.log.error({ err }, msg),
     });
     app.addHook('onClose', async () => paySandbox?.close());

@@ -36,6 +36,8 @@ const wxpayEnv = {
   WXPAY_PUBLIC_KEY_ID: optionalString.refine((v) => v === undefined || /^PUB_KEY_ID_[0-9A-Za-z_]+$/.test(v), 'must start with PUB_KEY_ID_'),
   WXPAY_PLATFORM_CERTS: optionalString,
   WXPAY_API_BASE: z.url().optional().or(z.literal('').transform(() => undefined)),
+  /** Sandbox only: 1 = WeChat's real notification retry schedule and refund delay; 0.001 for tests. */
+  WXPAY_SANDBOX_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
 };
 
 /**
@@ -55,7 +57,7 @@ export type WxPayConfig =
       readonly platformCerts?: string;
       readonly apiBase: string;
     }
-  | { readonly mode: 'sandbox'; readonly apiBase: string }
+  | { readonly mode: 'sandbox'; readonly apiBase: string; readonly timeScale: number }
   | { readonly mode: 'off' };
 
 function wxpayConfig(e: z.output<typeof envSchema>, publicUrl: string): WxPayConfig {
@@ -64,7 +66,7 @@ function wxpayConfig(e: z.output<typeof envSchema>, publicUrl: string): WxPayCon
   const anyKey = given.length > 0 || e.WXPAY_PUBLIC_KEY || e.WXPAY_PUBLIC_KEY_ID || e.WXPAY_PLATFORM_CERTS;
   if (!anyKey) {
     if (e.NODE_ENV === 'production') return { mode: 'off' };
-    return { mode: 'sandbox', apiBase: (e.WXPAY_API_BASE ?? `${publicUrl}/sandbox/pay`).replace(/\/$/, '') };
+    return { mode: 'sandbox', apiBase: (e.WXPAY_API_BASE ?? `${publicUrl}/sandbox/pay`).replace(/\/$/, ''), timeScale: e.WXPAY_SANDBOX_TIME_SCALE };
   }
   const missing = Object.entries(merchant).filter(([, v]) => v === undefined).map(([k]) => k);
   if (missing.length > 0) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required with the other WXPAY_ variables`);
