@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
 import { loggerOptions } from './infra/logging';
@@ -51,28 +51,17 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // WeChat Pay keys before anything opens, so a bad key fails the boot with nothing to clean up.
+  const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log);
+
   // Infrastructure first: database (migrated), store, queue.
   const infra = await openInfra(config, app.log, opts);
   app.decorate('infra', infra);
   app.addHook('onClose', async () => closeInfra(infra));
+  app.addHook('onClose', async () => paySandbox?.close());
 
   await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
 
-  // WeChat Pay: real credentials, or sandbox keys shared with the simulated WeChat Pay mounted below.
-  let wxpayCreds: WxPayCredentials | undefined;
-  let paySandbox: PaySandbox | undefined;
-  if (config.wxpay.mode === 'live') wxpayCreds = credentialsFromConfig(config.wxpay);
-  if (config.wxpay.mode === 'sandbox') {
-    const keyFile = loadOrCreateSandboxPayKeys(config.dataDir);
-    const m = sandboxMerchantCredentials(keyFile);
-    wxpayCreds = { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) };
-    paySandbox = new PaySandbox({
-      keys: sandboxSideKeys(keyFile),
-      timeScale: config.wxpay.timeScale,
-      onError: (msg, err) => app.log.error({ err }, msg),
-    });
-    app.addHook('onClose', async () => paySandbox?.close());
-  }
   const wxpay = createWxPay(wxpayCreds, {
     apiBase: config.wxpay.mode === 'off' ? '' : config.wxpay.apiBase,
     notifyUrl: `${config.publicUrl}/wechatpay/notify`,
@@ -111,4 +100,18 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** Real WeChat Pay credentials, or sandbox keys shared by the app and the simulated WeChat Pay it mounts. */
+function wxPayKeys(config: Config, log: FastifyBaseLogger): { creds?: WxPayCredentials; sandbox?: PaySandbox } {
+  if (config.wxpay.mode === 'live') return { creds: credentialsFromConfig(config.wxpay) };
+  if (config.wxpay.mode === 'off') return {};
+  const keyFile = loadOrCreateSandboxPayKeys(config.dataDir);
+  const m = sandboxMerchantCredentials(keyFile);
+  const sandbox = new PaySandbox({
+    keys: sandboxSideKeys(keyFile),
+    timeScale: config.wxpay.timeScale,
+    onError: (msg, err) => log.error({ err }, msg),
+  });
+  return { creds: { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) }, sandbox };
 }

@@ -18,8 +18,9 @@ function readFile(file: string, what: string): string {
 }
 
 export function privateKeyFrom(value: string, what: string): KeyObject {
+  const pem = readPemValue(value, what);
   try {
-    return crypto.createPrivateKey(readPemValue(value, what));
+    return crypto.createPrivateKey(pem);
   } catch (err) {
     throw new Error(`${what}: not a usable private key (${(err as Error).message})`);
   }
