@@ -105,6 +105,28 @@ describe('Sandbox WeChat Pay notifications: signed, encrypted, retried on WeChat
     }
   });
 
+  it('withdraws a transfer nobody confirms within 24 hours (time-scaled) and notifies CANCELLED', async () => {
+    s = await startStandaloneSandbox(keys, { timeScale: 0.00001 }); // 24 h → 864 ms
+    const rx = await startReceiver([]);
+    try {
+      const client = merchantClient(keys, s.base, { notifyUrl: rx.url });
+      const billNo = outNo('B');
+      const bill = await client.createTransferBill({ appid: APPID, outBillNo: billNo, openid: OPENID, amountFen: 100, remark: '奖励' });
+      expect((await client.queryTransferBill(billNo)).state).toBe('WAIT_USER_CONFIRM');
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await client.queryTransferBill(billNo)).toMatchObject({ state: 'CANCELLED', fail_reason: expect.any(String) });
+      await expect(s.sandbox.confirmTransfer(bill.package_info!, OPENID)).rejects.toMatchObject({ code: 'sandbox_transfer_not_waiting' });
+      const d = s.sandbox.notifications().find((n) => (n.resource as { out_bill_no?: string }).out_bill_no === billNo)!;
+      expect((await s.sandbox.settled(d.id)).state).toBe('acknowledged');
+      const env = JSON.parse(rx.received.at(-1)!.body);
+      expect(env.event_type).toBe('MCHTRANSFER.BILL.FINISHED');
+      expect(JSON.parse(decryptResource(m.apiV3Key, env.resource))).toMatchObject({ out_bill_no: billNo, state: 'CANCELLED' });
+      expect(s.sandbox.snapshot().transferBills.find((b) => b.out_bill_no === billNo)?.state).toBe('CANCELLED');
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('refuses signatures from an expired platform certificate', async () => {
     const { selfSignedCertificate } = await import('../../server/sandbox/pay/self-signed-cert');
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });

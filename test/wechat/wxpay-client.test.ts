@@ -174,9 +174,20 @@ describe('WeChat Pay client against the sandbox on its own port', () => {
     await expect(client.createTransferBill({ appid: APPID, outBillNo: outNo('B'), openid: OPENID, amountFen: 100, remark: '奖'.repeat(33) })).rejects.toMatchObject({
       code: 'wxpay_bad_remark',
     });
+    await expect(client.createTransferBill({ appid: APPID, outBillNo: 'RR_12345', openid: OPENID, amountFen: 100, remark: 'r' })).rejects.toMatchObject({
+      code: 'wxpay_bad_merchant_no',
+    });
     await expect(
       client.createTransferBill({ appid: APPID, outBillNo: outNo('B'), openid: OPENID, amountFen: 100, remark: 'r', sceneReportInfos: [] }),
     ).rejects.toMatchObject({ httpStatus: 400, wxCode: 'PARAM_ERROR' });
+    // WeChat's floor for a transfer is 0.1 yuan; the same out_refund_no charset allows up to 64 characters.
+    await expect(client.createTransferBill({ appid: APPID, outBillNo: outNo('B'), openid: OPENID, amountFen: 9, remark: 'r' })).rejects.toMatchObject({
+      httpStatus: 400,
+      wxCode: 'INVALID_REQUEST',
+    });
+    await expect(client.refund({ outTradeNo: outNo(), outRefundNo: 'R'.repeat(65), refundFen: 1, totalFen: 1 })).rejects.toMatchObject({
+      code: 'wxpay_bad_merchant_no',
+    });
   });
 
   it('reports an unreachable WeChat Pay as unavailable', async () => {

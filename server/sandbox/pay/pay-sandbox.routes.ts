@@ -33,7 +33,7 @@ const refundBody = z
 
 const transferBody = z.object({
   appid: z.string().min(1).max(32),
-  out_bill_no: merchantNo.min(5).max(32),
+  out_bill_no: z.string().regex(/^[0-9A-Za-z]{5,32}$/, '商户单号只能由数字、大小写字母组成，5–32 位'),
   transfer_scene_id: z.string().min(1).max(36),
   openid: z.string().min(1).max(64),
   user_name: z.string().optional(),

@@ -1,37 +1,16 @@
-import crypto, { type KeyObject } from 'node:crypto';
+import crypto from 'node:crypto';
 import { conflict, forbidden, notFound } from '../../infra/errors';
 import { randomNonce, rsaSign, unixSeconds, responseMessage, AUTH_SCHEME } from '../../wechat/pay/wxpay-crypto';
-import type { TradeState, TransferState, WxPayRefund, WxPayTransaction, WxPayTransferBill } from '../../wechat/pay/wxpay.types';
+import type { WxPayRefund, WxPayTransaction, WxPayTransferBill } from '../../wechat/pay/wxpay.types';
+import { WxApiError, type JsapiOrderInput, type Order, type PaySandboxKeys, type Refund, type RefundInput, type TransferBill, type TransferInput } from './pay-sandbox.types';
 import { chinaIso, chinaStamp, PaySandboxNotifier, type NotificationDelivery } from './pay-sandbox-notifier';
+
+export { WxApiError, type PaySandboxKeys } from './pay-sandbox.types';
 
 /** What the sandbox's people call to pay and to accept a transfer (exposed as /sandbox/api/people/:id/…). */
 export interface SandboxPayments {
   pay(prepayId: string, payerMpOpenid: string): Promise<{ transactionId: string }>;
   confirmTransfer(packageInfo: string, openid: string): Promise<void>;
-}
-
-/** A WeChat Pay API error, answered as WeChat does: the HTTP status and `{code, message}`. */
-export class WxApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface PaySandboxKeys {
-  mchid: string;
-  /** The merchant API certificate serial the sandbox accepts signatures under. */
-  merchantSerialNo: string;
-  merchantPublicKey: KeyObject;
-  apiV3Key: string;
-  /** The sandbox's WeChat Pay public key pair (PUB_KEY_ID_ mode). */
-  wechatpayPublicKeyId: string;
-  wechatpayPrivateKey: KeyObject;
-  /** A platform certificate's key and serial, to sign the old way when asked. */
-  platform?: { serial: string; privateKey: KeyObject };
 }
 
 export interface PaySandboxOptions {
@@ -43,87 +22,6 @@ export interface PaySandboxOptions {
   /** Real seconds a refund stays PROCESSING before it succeeds (scaled); WeChat takes seconds to days. */
   refundSeconds?: number;
   onError?: (msg: string, err: unknown) => void;
-}
-
-interface Order {
-  appid: string;
-  mchid: string;
-  description: string;
-  outTradeNo: string;
-  notifyUrl: string;
-  attach?: string;
-  total: number;
-  payerOpenid: string;
-  expiresAt: number;
-  prepayId: string;
-  requestHash: string;
-  state: TradeState;
-  transactionId?: string;
-  successTime?: string;
-  refunded: number;
-}
-
-interface Refund {
-  refundId: string;
-  outRefundNo: string;
-  outTradeNo: string;
-  transactionId: string;
-  total: number;
-  refund: number;
-  reason?: string;
-  notifyUrl?: string;
-  status: 'PROCESSING' | 'SUCCESS';
-  createTime: string;
-  successTime?: string;
-}
-
-interface TransferBill {
-  appid: string;
-  outBillNo: string;
-  transferBillNo: string;
-  openid: string;
-  amount: number;
-  remark: string;
-  notifyUrl?: string;
-  packageInfo: string;
-  state: TransferState;
-  createTime: string;
-  updateTime: string;
-  failReason?: string;
-  requestHash: string;
-}
-
-export interface JsapiOrderInput {
-  appid: string;
-  mchid: string;
-  description: string;
-  out_trade_no: string;
-  time_expire?: string;
-  attach?: string;
-  notify_url: string;
-  amount: { total: number; currency?: string };
-  payer: { openid: string };
-}
-
-export interface RefundInput {
-  transaction_id?: string;
-  out_trade_no?: string;
-  out_refund_no: string;
-  reason?: string;
-  notify_url?: string;
-  amount: { refund: number; total: number; currency: string };
-}
-
-export interface TransferInput {
-  appid: string;
-  out_bill_no: string;
-  transfer_scene_id: string;
-  openid: string;
-  transfer_amount: number;
-  transfer_remark: string;
-  notify_url?: string;
-  user_name?: string;
-  transfer_scene_report_infos?: { info_type: string; info_content: string }[];
 }
 
 const hash = (v: unknown) => crypto.createHash('sha256').update(JSON.stringify(v)).digest('hex');
@@ -346,7 +244,7 @@ export class PaySandbox implements SandboxPayments {
 
   createTransferBill(input: TransferInput): WxPayTransferBill {
     if (input.notify_url !== undefined) checkNotifyUrl(input.notify_url);
-    if (input.transfer_amount < 10) throw new WxApiError(400, 'PARAM_ERROR', '转账金额不能低于0.1元');
+    if (input.transfer_amount < 10) throw new WxApiError(400, 'INVALID_REQUEST', '超过单笔转账上下限，核实产品设置是否准确'); // 0.1 yuan minimum
     if (input.transfer_amount >= 200_000 && !input.user_name) throw new WxApiError(400, 'PARAM_ERROR', '转账金额≥2000元时须填写收款用户姓名');
     if (input.transfer_scene_id === '1000') {
       const types = new Set((input.transfer_scene_report_infos ?? []).map((i) => i.info_type));
@@ -461,6 +359,18 @@ export class PaySandbox implements SandboxPayments {
 
   notifications(): NotificationDelivery[] {
     return this.notifier.list();
+  }
+
+  /** Everything the sandbox holds, newest last: for the sandbox web page and for debugging a journey. */
+  snapshot() {
+    return {
+      mchid: this.keys.mchid,
+      signWith: this.signWith,
+      orders: [...this.orders.values()].map((o) => this.transactionView(o)),
+      refunds: [...this.refunds.values()].map((r) => this.refundView(r)),
+      transferBills: [...this.bills.values()].map((b) => this.queryTransferBill(b.outBillNo)),
+      notifications: this.notifier.list().map((d) => ({ id: d.id, eventType: d.eventType, state: d.state, attempts: d.attempts })),
+    };
   }
 
   /** Resolves when a notification is acknowledged by the merchant or abandoned after the last retry. */

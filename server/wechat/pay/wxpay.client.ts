@@ -19,11 +19,15 @@ export interface WxPayClientOptions {
 }
 
 // WeChat's charset for merchant numbers (out_trade_no, out_refund_no, out_bill_no).
-const MERCHANT_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
+const MERCHANT_NO = /^[0-9A-Za-z_\-|*]+$/;
 
-function checkNo(value: string, field: string, min = 6): void {
-  if (!MERCHANT_NO.test(value) || value.length < min) {
-    throw new WxPayError('invalid', 'wxpay_bad_merchant_no', `${field} must be ${min}–32 of 0-9 A-Z a-z _ - | *`);
+// Transfer bill numbers are stricter: digits and letters only.
+const BILL_NO = /^[0-9A-Za-z]+$/;
+
+function checkNo(value: string, field: string, min = 6, max = 32, charset = MERCHANT_NO): void {
+  if (!charset.test(value) || value.length < min || value.length > max) {
+    const chars = charset === BILL_NO ? '0-9 A-Z a-z' : '0-9 A-Z a-z _ - | *';
+    throw new WxPayError('invalid', 'wxpay_bad_merchant_no', `${field} must be ${min}–${max} of ${chars}`);
   }
 }
 
@@ -136,7 +140,7 @@ export class WxPayClient {
     totalFen: number;
     reason?: string;
   }): Promise<WxPayRefund> {
-    checkNo(p.outRefundNo, 'out_refund_no', 1);
+    checkNo(p.outRefundNo, 'out_refund_no', 1, 64);
     checkFen(p.refundFen, 'refund');
     checkFen(p.totalFen, 'total');
     if (p.refundFen > p.totalFen) throw new WxPayError('invalid', 'wxpay_bad_amount', 'refund exceeds the order total');
@@ -154,7 +158,7 @@ export class WxPayClient {
   }
 
   async queryRefund(outRefundNo: string): Promise<WxPayRefund> {
-    checkNo(outRefundNo, 'out_refund_no', 1);
+    checkNo(outRefundNo, 'out_refund_no', 1, 64);
     return (await this.lib.find_refunds(outRefundNo)).data as WxPayRefund;
   }
 
@@ -172,7 +176,7 @@ export class WxPayClient {
     sceneReportInfos?: { info_type: string; info_content: string }[];
     userRecvPerception?: string;
   }): Promise<WxPayTransferBill> {
-    checkNo(p.outBillNo, 'out_bill_no', 5);
+    checkNo(p.outBillNo, 'out_bill_no', 5, 32, BILL_NO);
     checkFen(p.amountFen, 'transfer_amount');
     if (p.remark.length < 1 || p.remark.length > 32) throw new WxPayError('invalid', 'wxpay_bad_remark', 'transfer_remark must be 1–32 characters');
     const sceneId = p.sceneId ?? '1000';
@@ -196,13 +200,13 @@ export class WxPayClient {
   }
 
   async queryTransferBill(outBillNo: string): Promise<WxPayTransferBill> {
-    checkNo(outBillNo, 'out_bill_no', 5);
+    checkNo(outBillNo, 'out_bill_no', 5, 32, BILL_NO);
     return (await this.signed('GET', `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/${outBillNo}`)) as WxPayTransferBill;
   }
 
   /** Withdraws a bill the buyer has not confirmed yet (CANCELING, then CANCELLED by notification). */
   async cancelTransferBill(outBillNo: string): Promise<{ out_bill_no: string; transfer_bill_no: string; state: string; update_time: string }> {
-    checkNo(outBillNo, 'out_bill_no', 5);
+    checkNo(outBillNo, 'out_bill_no', 5, 32, BILL_NO);
     return (await this.signed('POST', `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/${outBillNo}/cancel`, {})) as {
       out_bill_no: string;
       transfer_bill_no: string;
