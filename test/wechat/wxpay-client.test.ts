@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { paySandboxRoutes } from '../../server/sandbox/pay/pay-sandbox.routes';
 import { formatAuthorization, randomNonce, requestMessage, requestPaymentMessage, rsaSign, unixSeconds } from '../../server/wechat/pay/wxpay-crypto';
 import { WxPayVerifier } from '../../server/wechat/pay/wxpay-keys';
 import { WxPayError } from '../../server/wechat/pay/wxpay-errors';
@@ -188,6 +191,25 @@ describe('WeChat Pay client against the sandbox on its own port', () => {
     await expect(client.refund({ outTradeNo: outNo(), outRefundNo: 'R'.repeat(65), refundFen: 1, totalFen: 1 })).rejects.toMatchObject({
       code: 'wxpay_bad_merchant_no',
     });
+  });
+
+  it('can be mounted inside a parent sandbox plugin that parses JSON its own way', async () => {
+    const parent = Fastify({ logger: false });
+    await parent.register(
+      async (outer) => {
+        outer.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, b, done) => done(null, JSON.parse(b as string)));
+        await outer.register(paySandboxRoutes, { prefix: '/pay', sandbox: s.sandbox });
+      },
+      { prefix: '/sandbox' },
+    );
+    await parent.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const base = `http://127.0.0.1:${(parent.server.address() as AddressInfo).port}/sandbox/pay`;
+      const r = await merchantClient(keys, base).jsapiPrepay({ appid: APPID, description: 'x', outTradeNo: outNo(), amountFen: 1, payerOpenid: OPENID });
+      expect(r.prepayId).toMatch(/^wx/);
+    } finally {
+      await parent.close();
+    }
   });
 
   it('reports an unreachable WeChat Pay as unavailable', async () => {

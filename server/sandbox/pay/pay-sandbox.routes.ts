@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_MAX_SKEW_S, parseAuthorization, requestMessage, rsaVerify, timestampFresh } from '../../wechat/pay/wxpay-crypto';
+import { keepRawBody } from '../../wechat/pay/raw-body';
 import { WxApiError, type PaySandbox } from './pay-sandbox';
 
 const merchantNo = z.string().regex(/^[0-9A-Za-z_\-|*]+$/);
@@ -53,7 +54,7 @@ type Reply = FastifyReply;
  */
 export const paySandboxRoutes: FastifyPluginAsync<{ sandbox: PaySandbox }> = async (app, { sandbox }) => {
   const prefix = app.prefix;
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
+  keepRawBody(app, ['application/json'], 64 * 1024);
 
   app.addHook('preHandler', async (req, reply) => {
     const failure = checkMerchantSignature(req, prefix, sandbox);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../infra/errors';
 import { signedHeadersOf } from './wxpay-keys';
+import { keepRawBody } from './raw-body';
 import type { WxPayNotificationService } from './wxpay-notification.service';
 
 /** WeChat's documented failure answer; any non-2xx makes it deliver again on its schedule. */
@@ -12,7 +13,7 @@ const failure = z.object({ code: z.literal('FAIL'), message: z.string(), error: 
  * signature is checked over exactly those bytes; success is a bare 204, as WeChat expects.
  */
 export const wxPayNotifyRoutes: FastifyPluginAsyncZod<{ notifications: WxPayNotificationService }> = async (app, { notifications }) => {
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
+  keepRawBody(app, ['application/json', 'text/plain'], 64 * 1024);
 
   app.post(
     '/wechatpay/notify',
