@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
 import { loggerOptions } from './infra/logging';
@@ -10,17 +10,31 @@ import { systemCtx } from './infra/db';
 import { healthRoutes } from './modules/health/health.routes';
 import { StaffService } from './modules/staff/staff.service';
 import { staffRoutes } from './modules/staff/staff.routes';
+import { createWxPay, credentialsFromConfig, type WxPayCredentials } from './wechat/pay/wxpay-setup';
+import type { WxPayClient } from './wechat/pay/wxpay.client';
+import type { WxPayNotificationService } from './wechat/pay/wxpay-notification.service';
+import { wxPayNotifyRoutes } from './wechat/pay/wxpay-notify.routes';
+import { platformCertificatesFrom } from './wechat/pay/wxpay-keys';
+import { PaySandbox } from './sandbox/pay/pay-sandbox';
+import { paySandboxRoutes } from './sandbox/pay/pay-sandbox.routes';
+import { loadOrCreateSandboxPayKeys, sandboxMerchantCredentials, sandboxSideKeys } from './sandbox/pay/pay-sandbox-keys';
 
 declare module 'fastify' {
   interface FastifyInstance {
     infra: Infra;
     services: Services;
+    /** WeChat Pay as the sandbox plays it; only in sandbox mode. */
+    paySandbox?: PaySandbox;
   }
 }
 
 /** Every feature service, wired explicitly: a reader sees the whole application here. */
 export interface Services {
   staff: StaffService;
+  /** WeChat Pay APIv3; null when WeChat Pay is off (production without WXPAY_ credentials). */
+  wxpay: WxPayClient | null;
+  /** Where modules register their WeChat Pay notification handlers (`on('TRANSACTION.SUCCESS', …)`). */
+  wxpayNotifications: WxPayNotificationService;
 }
 
 export interface BuildOptions extends InfraOptions {
@@ -37,21 +51,39 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // WeChat Pay keys before anything opens, so a bad key fails the boot with nothing to clean up.
+  const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log);
+
   // Infrastructure first: database (migrated), store, queue.
   const infra = await openInfra(config, app.log, opts);
   app.decorate('infra', infra);
   app.addHook('onClose', async () => closeInfra(infra));
+  app.addHook('onClose', async () => paySandbox?.close());
 
   await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
+
+  const wxpay = createWxPay(wxpayCreds, {
+    apiBase: config.wxpay.mode === 'off' ? '' : config.wxpay.apiBase,
+    notifyUrl: `${config.publicUrl}/wechatpay/notify`,
+    db: infra.db,
+    log: app.log.child({ component: 'wxpay' }),
+  });
 
   // Services.
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
+    wxpay: wxpay.client,
+    wxpayNotifications: wxpay.notifications,
   };
   app.decorate('services', services);
 
   // Modules.
   await app.register(healthRoutes, { db: infra.db, kv: infra.kv });
+  await app.register(wxPayNotifyRoutes, { notifications: services.wxpayNotifications });
+  if (paySandbox) {
+    app.decorate('paySandbox', paySandbox);
+    await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
+  }
   await app.register(
     async (admin) => {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
@@ -68,4 +100,18 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** Real WeChat Pay credentials, or sandbox keys shared by the app and the simulated WeChat Pay it mounts. */
+function wxPayKeys(config: Config, log: FastifyBaseLogger): { creds?: WxPayCredentials; sandbox?: PaySandbox } {
+  if (config.wxpay.mode === 'live') return { creds: credentialsFromConfig(config.wxpay) };
+  if (config.wxpay.mode === 'off') return {};
+  const keyFile = loadOrCreateSandboxPayKeys(config.dataDir);
+  const m = sandboxMerchantCredentials(keyFile);
+  const sandbox = new PaySandbox({
+    keys: sandboxSideKeys(keyFile),
+    timeScale: config.wxpay.timeScale,
+    onError: (msg, err) => log.error({ err }, msg),
+  });
+  return { creds: { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) }, sandbox };
 }

@@ -26,6 +26,72 @@ const redisUrl = z
   .optional()
   .refine((v) => v === undefined || /^rediss?:\/\/[^\s]*$/.test(v), 'must be a redis:// URL');
 
+// ---- WeChat Pay (APIv3) -------------------------------------------------------------------------------------
+const wxpayEnv = {
+  WXPAY_MCHID: optionalString.refine((v) => v === undefined || /^\d{8,12}$/.test(v), 'must be the merchant number (digits)'),
+  WXPAY_SERIAL_NO: optionalString.refine((v) => v === undefined || /^[0-9A-Fa-f]{8,64}$/.test(v), 'must be the hex serial of the merchant API certificate'),
+  WXPAY_PRIVATE_KEY: optionalString,
+  WXPAY_APIV3_KEY: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) === 32, 'must be exactly 32 characters'),
+  WXPAY_PUBLIC_KEY: optionalString,
+  WXPAY_PUBLIC_KEY_ID: optionalString.refine((v) => v === undefined || /^PUB_KEY_ID_[0-9A-Za-z_]+$/.test(v), 'must start with PUB_KEY_ID_'),
+  WXPAY_PLATFORM_CERTS: optionalString,
+  WXPAY_API_BASE: z.url().optional().or(z.literal('').transform(() => undefined)),
+  /** Sandbox only: 1 = WeChat's real notification retry schedule and refund delay; 0.001 for tests. */
+  WXPAY_SANDBOX_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
+};
+
+/**
+ * `live`: real credentials (all four merchant values, plus the WeChat Pay public key and/or platform certificates).
+ * `sandbox`: no WeChat Pay credentials outside production; keys are generated under DATA_DIR and calls go to the
+ * sandbox. `off`: production without credentials; payments are unavailable.
+ */
+export type WxPayConfig =
+  | {
+      readonly mode: 'live';
+      readonly mchid: string;
+      readonly serialNo: string;
+      /** PEM text or a file path, read at boot. */
+      readonly privateKey: string;
+      readonly apiV3Key: string;
+      readonly publicKey?: { readonly id: string; readonly pem: string };
+      readonly platformCerts?: string;
+      readonly apiBase: string;
+    }
+  | { readonly mode: 'sandbox'; readonly apiBase: string; readonly timeScale: number }
+  | { readonly mode: 'off' };
+
+function wxpayConfig(e: z.output<typeof envSchema>, publicUrl: string): WxPayConfig {
+  const merchant = { WXPAY_MCHID: e.WXPAY_MCHID, WXPAY_SERIAL_NO: e.WXPAY_SERIAL_NO, WXPAY_PRIVATE_KEY: e.WXPAY_PRIVATE_KEY, WXPAY_APIV3_KEY: e.WXPAY_APIV3_KEY };
+  const given = Object.entries(merchant).filter(([, v]) => v !== undefined);
+  const anyKey = given.length > 0 || e.WXPAY_PUBLIC_KEY || e.WXPAY_PUBLIC_KEY_ID || e.WXPAY_PLATFORM_CERTS;
+  if (!anyKey) {
+    if (e.NODE_ENV === 'production') return { mode: 'off' };
+    return { mode: 'sandbox', apiBase: (e.WXPAY_API_BASE ?? `${publicUrl}/sandbox/pay`).replace(/\/$/, ''), timeScale: e.WXPAY_SANDBOX_TIME_SCALE };
+  }
+  const missing = Object.entries(merchant).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required with the other WXPAY_ variables`);
+  if (Boolean(e.WXPAY_PUBLIC_KEY) !== Boolean(e.WXPAY_PUBLIC_KEY_ID)) {
+    throw new ConfigError('Invalid configuration: WXPAY_PUBLIC_KEY and WXPAY_PUBLIC_KEY_ID go together');
+  }
+  if (!e.WXPAY_PUBLIC_KEY && !e.WXPAY_PLATFORM_CERTS) {
+    throw new ConfigError('Invalid configuration: WXPAY_PUBLIC_KEY (+ WXPAY_PUBLIC_KEY_ID) or WXPAY_PLATFORM_CERTS is required to verify WeChat Pay');
+  }
+  if (e.NODE_ENV === 'production' && !publicUrl.startsWith('https://')) {
+    throw new ConfigError('Invalid configuration: PUBLIC_URL must be https in production (WeChat Pay posts notifications only to https)');
+  }
+  return {
+    mode: 'live',
+    mchid: e.WXPAY_MCHID!,
+    serialNo: e.WXPAY_SERIAL_NO!.toUpperCase(),
+    privateKey: e.WXPAY_PRIVATE_KEY!,
+    apiV3Key: e.WXPAY_APIV3_KEY!,
+    publicKey: e.WXPAY_PUBLIC_KEY ? { id: e.WXPAY_PUBLIC_KEY_ID!, pem: e.WXPAY_PUBLIC_KEY } : undefined,
+    platformCerts: e.WXPAY_PLATFORM_CERTS,
+    apiBase: (e.WXPAY_API_BASE ?? 'https://api.mch.weixin.qq.com').replace(/\/$/, ''),
+  };
+}
+// ---- end WeChat Pay ---------------------------------------------------------------------------------------------
+
 /** Every environment variable Snowball reads; `.env.example` documents each. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -42,6 +108,7 @@ export const envSchema = z.object({
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   QUEUE_ENABLED: booleanFlag,
+  ...wxpayEnv,
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +128,9 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
+  readonly wxpay: WxPayConfig;
+  /** Temporary: WeChat Pay's own sandbox switch until the shared SANDBOX flag lands. */
+  readonly wxpaySandbox: boolean;
 }
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
@@ -86,11 +156,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.ADMIN_USERNAME && !e.ADMIN_PASSWORD) {
     throw new ConfigError('Invalid configuration: ADMIN_PASSWORD is required when ADMIN_USERNAME is set');
   }
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  const wxpay = wxpayConfig(e, publicUrl);
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    publicUrl,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
@@ -100,6 +172,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queueEnabled: e.QUEUE_ENABLED ?? true,
+    wxpay,
+    wxpaySandbox: wxpay.mode === 'sandbox',
   };
   return Object.freeze(config);
 }

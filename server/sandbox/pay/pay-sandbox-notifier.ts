@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { encryptResource } from '../../wechat/pay/wxpay-crypto';
+
+/** WeChat's redelivery gaps after the first attempt, in seconds: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h. */
+export const WECHAT_RETRY_GAPS_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
+
+/** WeChat waits this long for an answer before counting the attempt as failed. */
+const ANSWER_TIMEOUT_MS = 5_000;
+
+export interface DeliveryAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+}
+
+export interface NotificationDelivery {
+  id: string;
+  eventType: string;
+  notifyUrl: string;
+  createTime: string;
+  /** The plaintext resource (what the merchant should decrypt). */
+  resource: unknown;
+  attempts: DeliveryAttempt[];
+  state: 'pending' | 'acknowledged' | 'abandoned';
+}
+
+export interface Signer {
+  /** Headers carrying WeChat Pay's signature over `timestamp\nnonce\nbody\n`. */
+  sign(body: string): Record<string, string>;
+}
+
+/**
+ * Posts notifications as WeChat does: one envelope (id, create_time, encrypted resource) per event, signed afresh on
+ * every attempt, redelivered on WeChat's schedule (times `timeScale`) until a 200/204 answer arrives.
+ */
+export class PaySandboxNotifier {
+  private readonly deliveries = new Map<string, NotificationDelivery>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      apiV3Key: string;
+      signer: Signer;
+      timeScale: number;
+      onError?: (msg: string, err: unknown) => void;
+    },
+  ) {}
+
+  /** Queues a notification; the first attempt goes out at once. Returns its id. */
+  notify(p: { eventType: string; summary: string; originalType: string; notifyUrl: string; resource: object }): string {
+    const id = `EV-${chinaStamp(new Date())}${randomBytes(5).readUIntBE(0, 5).toString().padStart(13, '0')}`;
+    const createTime = chinaIso(new Date());
+    const envelope = JSON.stringify({
+      id,
+      create_time: createTime,
+      resource_type: 'encrypt-resource',
+      event_type: p.eventType,
+      summary: p.summary,
+      resource: encryptResource(this.opts.apiV3Key, JSON.stringify(p.resource), p.originalType, p.originalType),
+    });
+    const delivery: NotificationDelivery = {
+      id,
+      eventType: p.eventType,
+      notifyUrl: p.notifyUrl,
+      createTime,
+      resource: p.resource,
+      attempts: [],
+      state: 'pending',
+    };
+    this.deliveries.set(id, delivery);
+    this.schedule(() => this.attempt(delivery, envelope), 0);
+    return id;
+  }
+
+  list(): NotificationDelivery[] {
+    return [...this.deliveries.values()];
+  }
+
+  get(id: string): NotificationDelivery | undefined {
+    return this.deliveries.get(id);
+  }
+
+  /** Resolves when the notification is acknowledged or abandoned (tests, the web page). */
+  settled(id: string): Promise<NotificationDelivery> {
+    const d = this.deliveries.get(id);
+    if (!d) return Promise.reject(new Error(`no notification ${id}`));
+    if (d.state !== 'pending') return Promise.resolve(d);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(() => resolve(d));
+      this.waiters.set(id, list);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private schedule(fn: () => Promise<void>, delayMs: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn().catch((err) => this.opts.onError?.('notification attempt failed unexpectedly', err));
+    }, delayMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private async attempt(d: NotificationDelivery, envelope: string): Promise<void> {
+    if (this.closed || d.state !== 'pending') return;
+    const attempt: DeliveryAttempt = { at: new Date().toISOString() };
+    try {
+      const res = await fetch(d.notifyUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.opts.signer.sign(envelope) },
+        body: envelope,
+        signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+      });
+      await res.arrayBuffer();
+      attempt.status = res.status;
+    } catch (err) {
+      attempt.error = (err as Error).message;
+    }
+    d.attempts.push(attempt);
+    if (attempt.status === 200 || attempt.status === 204) return this.finish(d, 'acknowledged');
+    const gap = WECHAT_RETRY_GAPS_S[d.attempts.length - 1];
+    if (gap === undefined) return this.finish(d, 'abandoned');
+    this.schedule(() => this.attempt(d, envelope), gap * 1000 * this.opts.timeScale);
+  }
+
+  private finish(d: NotificationDelivery, state: 'acknowledged' | 'abandoned'): void {
+    d.state = state;
+    for (const w of this.waiters.get(d.id) ?? []) w();
+    this.waiters.delete(d.id);
+  }
+}
+
+/** yyyyMMddHHmmss in China time. */
+export function chinaStamp(d: Date): string {
+  return new Date(d.getTime() + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** RFC 3339 with +08:00, as WeChat writes times. */
+export function chinaIso(d: Date): string {
+  return new Date(d.getTime() + 8 * 3600_000).toISOString().replace(/\.\d{3}Z$/, '+08:00');
+}
