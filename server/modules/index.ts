@@ -1,4 +1,16 @@
 import { StaffAccount, StaffSession } from './staff/staff.entity';
+import { FollowEvent, KeywordReply, OaFollower, OaMessage, ParcelBatch } from './parcels/parcels.entity';
+import { ReviewCampaign, ReviewClaim } from './review-rewards/review-rewards.entity';
 
 /** Every entity of every module: the DataSource is built from this list. */
-export const entities = [StaffAccount, StaffSession];
+export const entities = [
+  StaffAccount,
+  StaffSession,
+  ParcelBatch,
+  OaFollower,
+  FollowEvent,
+  OaMessage,
+  KeywordReply,
+  ReviewCampaign,
+  ReviewClaim,
+];
