@@ -1,6 +1,7 @@
 import { StaffAccount, StaffSession } from './staff/staff.entity';
 import { FollowEvent, KeywordReply, OaFollower, OaMessage, ParcelBatch } from './parcels/parcels.entity';
 import { ReviewCampaign, ReviewClaim } from './review-rewards/review-rewards.entity';
+import { MpPrivacyConsent, MpSession } from './mp-session/mp-session.entity';
 
 /** Every entity of every module: the DataSource is built from this list. */
 export const entities = [
@@ -13,4 +14,6 @@ export const entities = [
   KeywordReply,
   ReviewCampaign,
   ReviewClaim,
+  MpSession,
+  MpPrivacyConsent,
 ];
