@@ -42,6 +42,8 @@ export const envSchema = z.object({
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   QUEUE_ENABLED: booleanFlag,
+  BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
+  UPLOADS_DIR: optionalString,
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +63,10 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
+  /** The shop's name as buyers see it: insert cards, welcome replies. */
+  readonly brandName: string;
+  /** Review screenshots and other uploads; default DATA_DIR/uploads. */
+  readonly uploadsDir: string;
 }
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
@@ -100,6 +106,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queueEnabled: e.QUEUE_ENABLED ?? true,
+    brandName: e.BRAND_NAME,
+    uploadsDir: e.UPLOADS_DIR ?? `${e.DATA_DIR.replace(/\/$/, '')}/uploads`,
   };
   return Object.freeze(config);
 }
