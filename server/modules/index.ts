@@ -2,6 +2,7 @@ import { StaffAccount, StaffSession } from './staff/staff.entity';
 import { FollowEvent, KeywordReply, OaFollower, OaMessage, ParcelBatch } from './parcels/parcels.entity';
 import { ReviewCampaign, ReviewClaim } from './review-rewards/review-rewards.entity';
 import { MpPrivacyConsent, MpSession } from './mp-session/mp-session.entity';
+import { CheckIn, CheckInCard, CheckInReminder, CheckInRules } from './check-ins/check-ins.entity';
 
 /** Every entity of every module: the DataSource is built from this list. */
 export const entities = [
@@ -16,4 +17,8 @@ export const entities = [
   ReviewClaim,
   MpSession,
   MpPrivacyConsent,
+  CheckIn,
+  CheckInRules,
+  CheckInCard,
+  CheckInReminder,
 ];
