@@ -1,5 +1,16 @@
 import { StaffAccounts1795425802000 } from './1795425802000-staff-accounts';
 import { WxPayNotifications1795460000001 } from './1795460000001-wxpay-notifications';
+import { Parcels1795470000000 } from './1795470000000-parcels';
+import { ReviewRewards1795470100000 } from './1795470100000-review-rewards';
+import { MpSessions1795470200000 } from './1795470200000-mp-sessions';
+import { CheckIns1795470300000 } from './1795470300000-check-ins';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
-export const migrations = [StaffAccounts1795425802000, WxPayNotifications1795460000001];
+export const migrations = [
+  StaffAccounts1795425802000,
+  WxPayNotifications1795460000001,
+  Parcels1795470000000,
+  ReviewRewards1795470100000,
+  MpSessions1795470200000,
+  CheckIns1795470300000,
+];

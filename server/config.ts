@@ -109,6 +109,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   QUEUE_ENABLED: booleanFlag,
   ...wxpayEnv,
+  BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
+  UPLOADS_DIR: optionalString,
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -131,6 +133,10 @@ export interface Config {
   readonly wxpay: WxPayConfig;
   /** Temporary: WeChat Pay's own sandbox switch until the shared SANDBOX flag lands. */
   readonly wxpaySandbox: boolean;
+  /** The shop's name as buyers see it: insert cards, welcome replies. */
+  readonly brandName: string;
+  /** Review screenshots and other uploads; default DATA_DIR/uploads. */
+  readonly uploadsDir: string;
 }
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
@@ -174,6 +180,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     queueEnabled: e.QUEUE_ENABLED ?? true,
     wxpay,
     wxpaySandbox: wxpay.mode === 'sandbox',
+    brandName: e.BRAND_NAME,
+    uploadsDir: e.UPLOADS_DIR ?? `${e.DATA_DIR.replace(/\/$/, '')}/uploads`,
   };
   return Object.freeze(config);
 }

@@ -2,10 +2,12 @@ import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { forbidden, unauthorized } from './errors';
 import type { StaffIdentity, StaffService } from '../modules/staff/staff.service';
 import type { StaffRole } from '../modules/staff/staff.entity';
+import type { MemberSession, MpSessionService } from '../modules/mp-session/mp-session.service';
 
 declare module 'fastify' {
   interface FastifyRequest {
     staff?: StaffIdentity;
+    member?: MemberSession;
   }
   interface FastifyContextConfig {
     /** Staff roles allowed on an /api/admin route; every role when absent. */
@@ -39,4 +41,19 @@ export function requireStaff(staff: StaffService): preValidationAsyncHookHandler
 export function currentStaff(req: FastifyRequest): StaffIdentity {
   if (!req.staff) throw unauthorized('missing_token', 'Log in first');
   return req.staff;
+}
+
+/** The guard of the /api/mp subtree: a live mini-program session. The member comes from it, never from the body. */
+export function requireMember(sessions: MpSessionService): preValidationAsyncHookHandler {
+  return async (req) => {
+    if (req.routeOptions.config.public) return;
+    const token = bearerToken(req);
+    if (!token) throw unauthorized('missing_token', 'Log in first: Authorization: Bearer <token> is required');
+    req.member = await sessions.authenticate({ requestId: req.id }, token);
+  };
+}
+
+export function currentMember(req: FastifyRequest): MemberSession {
+  if (!req.member) throw unauthorized('missing_token', 'Log in first');
+  return req.member;
 }

@@ -28,6 +28,7 @@ export interface SendOptions {
 export class JobQueue {
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<any>>();
+  private readonly schedules: Array<{ name: string; cron: string; tz: string }> = [];
   private started = false;
 
   constructor(
@@ -51,6 +52,11 @@ export class JobQueue {
   define<T extends object>(def: JobDefinition<T>): void {
     if (this.started) throw new Error(`queue already started: define ${def.name} before start`);
     this.definitions.set(def.name, def);
+  }
+
+  /** Runs a defined job on a cron schedule; pg-boss keeps one schedule per name across all instances. */
+  schedule(name: string, cron: string, tz: string): void {
+    this.schedules.push({ name, cron, tz });
   }
 
   async start(): Promise<void> {
@@ -85,6 +91,9 @@ export class JobQueue {
           );
         }
       }
+    }
+    if (this.options.workers) {
+      for (const s of this.schedules) await this.boss.schedule(s.name, s.cron, {}, { tz: s.tz });
     }
     this.started = true;
   }

@@ -1,0 +1,208 @@
+import type { Ctx, Db } from '../../infra/db';
+import type { JobQueue } from '../../infra/queue';
+import { conflict, invalid } from '../../infra/errors';
+import { addDays, daysBetween, shanghaiDay } from '../../infra/time';
+import { CheckIn, CheckInRules } from './check-ins.entity';
+
+/** The points ledger, as check-ins use it. */
+export interface CheckInPoints {
+  credit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
+  /** Throws a conflict `insufficient_points` when the balance is short. */
+  debit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
+  balance(ctx: Ctx, memberId: string): Promise<number>;
+}
+
+export interface ReminderSender {
+  /** A mini-program subscription message (one per acceptance). */
+  sendCheckInReminder(mpOpenid: string, templateId: string, streak: number): Promise<void>;
+}
+
+export const SEND_REMINDERS = 'check-ins.send-reminders';
+
+export interface CheckInResult {
+  date: string;
+  streak: number;
+  reward: { points: number; couponName: string | null };
+  pointsBalance: number;
+}
+
+export interface MonthView {
+  month: string;
+  today: string;
+  todayCheckedIn: boolean;
+  streak: number;
+  makeUpCards: number;
+  days: Array<{ date: string; checkedIn: boolean; madeUp: boolean }>;
+  rules: { basePoints: number; day7Bonus: number; day30Bonus: number; makeUpCostPoints: number };
+}
+
+export type RulesInput = Partial<Pick<CheckInRules, 'basePoints' | 'day7Bonus' | 'day30Bonus' | 'makeUpCostPoints' | 'makeUpWindowDays' | 'reminderTemplateId'>>;
+
+/** Daily check-in: once per Asia/Shanghai day (the primary key says so), streaks, bonuses and make-up cards. */
+export class CheckInService {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly points: CheckInPoints,
+    private readonly reminders: ReminderSender,
+  ) {
+    queue.define({ name: SEND_REMINDERS, retryLimit: 1, handler: async () => void (await this.sendDailyReminders({})) });
+    // 19:00 in Shanghai: inside the evening hours people read (18:30–19:30), never at night.
+    queue.schedule(SEND_REMINDERS, '0 19 * * *', 'Asia/Shanghai');
+  }
+
+  async rules(ctx: Ctx): Promise<CheckInRules> {
+    return (await this.db.repo(ctx, CheckInRules).findOneBy({ id: 1 }))!;
+  }
+
+  async updateRules(ctx: Ctx, input: RulesInput): Promise<CheckInRules> {
+    await this.db.repo(ctx, CheckInRules).update({ id: 1 }, input);
+    return this.rules(ctx);
+  }
+
+  async checkIn(ctx: Ctx, memberId: string, now = new Date()): Promise<CheckInResult> {
+    return this.record(ctx, memberId, shanghaiDay(now), false);
+  }
+
+  /** Makes up a missed day with a make-up card, or with points when the member has none. */
+  async makeUp(ctx: Ctx, memberId: string, day: string, now = new Date()): Promise<CheckInResult> {
+    const today = shanghaiDay(now);
+    const rules = await this.rules(ctx);
+    const age = daysBetween(day, today);
+    if (age <= 0) throw invalid('not_missed', 'Only a past day can be made up');
+    if (age > rules.makeUpWindowDays) throw invalid('too_old', `Only the last ${rules.makeUpWindowDays} days can be made up`);
+    return this.record(ctx, memberId, day, true);
+  }
+
+  private async record(ctx: Ctx, memberId: string, day: string, madeUp: boolean): Promise<CheckInResult> {
+    return this.db.transaction(ctx, async (tx) => {
+      const em = this.db.em(tx);
+      const rules = await this.rules(tx);
+      const [prev] = await em.query('SELECT streak FROM check_in WHERE member_id = $1 AND day = $2', [memberId, addDays(day, -1)]);
+      const streak = (prev?.streak ?? 0) + 1;
+      const points = madeUp ? 0 : rules.basePoints + (streak % 7 === 0 ? rules.day7Bonus : 0) + (streak % 30 === 0 ? rules.day30Bonus : 0);
+      const inserted = await em.query(
+        'INSERT INTO check_in (member_id, day, streak, made_up, reward_points) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING day',
+        [memberId, day, streak, madeUp, points],
+      );
+      if (inserted.length === 0) {
+        throw madeUp ? invalid('not_missed', 'That day is checked in already') : conflict('already_checked_in', 'Already checked in today');
+      }
+      if (madeUp) {
+        await this.spendMakeUp(tx, memberId, day, rules.makeUpCostPoints);
+        // Days after the filled gap now continue this streak.
+        await em.query(
+          `WITH RECURSIVE chain AS (
+             SELECT day, streak FROM check_in WHERE member_id = $1 AND day = $2
+             UNION ALL
+             SELECT c.day, chain.streak + 1 FROM check_in c JOIN chain ON c.member_id = $1 AND c.day = chain.day + 1
+           )
+           UPDATE check_in c SET streak = chain.streak FROM chain WHERE c.member_id = $1 AND c.day = chain.day AND c.streak <> chain.streak`,
+          [memberId, day],
+        );
+      } else if (streak % 7 === 0) {
+        await em.query(
+          'INSERT INTO check_in_card (member_id, cards) VALUES ($1, 1) ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1',
+          [memberId],
+        );
+      }
+      const balance = points > 0
+        ? await this.points.credit(tx, memberId, points, `check-in:${memberId}:${day}`, streak % 7 === 0 ? `连续签到 ${streak} 天` : '每日签到')
+        : await this.points.balance(tx, memberId);
+      return { date: day, streak, reward: { points, couponName: null }, pointsBalance: balance };
+    });
+  }
+
+  private async spendMakeUp(tx: Ctx, memberId: string, day: string, costPoints: number): Promise<void> {
+    const used = await this.db
+      .em(tx)
+      .query('UPDATE check_in_card SET cards = cards - 1 WHERE member_id = $1 AND cards > 0 RETURNING cards', [memberId]);
+    if (used.length) return;
+    if (costPoints === 0) throw conflict('no_make_up_card', 'No make-up card left');
+    try {
+      await this.points.debit(tx, memberId, costPoints, `check-in-make-up:${memberId}:${day}`, `补签 ${day}`);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'insufficient_points') {
+        throw conflict('no_make_up_card', `No make-up card left, and making up costs ${costPoints} points`);
+      }
+      throw err;
+    }
+  }
+
+  async month(ctx: Ctx, memberId: string, month: string, now = new Date()): Promise<MonthView> {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw invalid('invalid_month', 'month must be YYYY-MM');
+    const today = shanghaiDay(now);
+    const first = `${month}-01`;
+    const next = `${addDays(first, 31).slice(0, 7)}-01`; // the 1st of the following month
+    const em = this.db.em(ctx);
+    const rows: Array<{ day: string; made_up: boolean }> = await em.query(
+      "SELECT to_char(day, 'YYYY-MM-DD') AS day, made_up FROM check_in WHERE member_id = $1 AND day >= $2 AND day < $3",
+      [memberId, first, next],
+    );
+    const byDay = new Map(rows.map((r) => [r.day, r.made_up]));
+    const days: MonthView['days'] = [];
+    for (let d = first; d < next; d = addDays(d, 1)) days.push({ date: d, checkedIn: byDay.has(d), madeUp: byDay.get(d) ?? false });
+    const [last] = await em.query(
+      "SELECT to_char(day, 'YYYY-MM-DD') AS day, streak FROM check_in WHERE member_id = $1 AND day IN ($2, $3) ORDER BY day DESC LIMIT 1",
+      [memberId, today, addDays(today, -1)],
+    );
+    const [cards] = await em.query('SELECT cards FROM check_in_card WHERE member_id = $1', [memberId]);
+    const rules = await this.rules(ctx);
+    return {
+      month,
+      today,
+      todayCheckedIn: last?.day === today,
+      streak: last?.streak ?? 0,
+      makeUpCards: cards?.cards ?? 0,
+      days,
+      rules: { basePoints: rules.basePoints, day7Bonus: rules.day7Bonus, day30Bonus: rules.day30Bonus, makeUpCostPoints: rules.makeUpCostPoints },
+    };
+  }
+
+  /** After wx.requestSubscribeMessage: each acceptance allows one reminder. */
+  async setReminder(ctx: Ctx, memberId: string, mpOpenid: string, accepted: boolean): Promise<void> {
+    if (!accepted) {
+      await this.db.em(ctx).query('UPDATE check_in_reminder SET remaining = 0 WHERE member_id = $1', [memberId]);
+      return;
+    }
+    await this.db.em(ctx).query(
+      `INSERT INTO check_in_reminder (member_id, mp_openid, remaining) VALUES ($1, $2, 1)
+       ON CONFLICT (member_id) DO UPDATE SET mp_openid = EXCLUDED.mp_openid, remaining = LEAST(check_in_reminder.remaining + 1, 31)`,
+      [memberId, mpOpenid],
+    );
+  }
+
+  /**
+   * The daily reminder (scheduled in the evening reading window): members who asked for it and have not checked
+   * in today get one subscription message each, which uses up one acceptance.
+   */
+  async sendDailyReminders(ctx: Ctx, now = new Date()): Promise<{ sent: number; failed: number }> {
+    const rules = await this.rules(ctx);
+    if (!rules.reminderTemplateId) return { sent: 0, failed: 0 };
+    const today = shanghaiDay(now);
+    const due: Array<{ member_id: string; mp_openid: string; streak: number | null }> = await this.db.em(ctx).query(
+      `UPDATE check_in_reminder r SET remaining = remaining - 1, last_sent_day = $1
+       WHERE remaining > 0 AND (last_sent_day IS NULL OR last_sent_day < $1)
+         AND NOT EXISTS (SELECT 1 FROM check_in c WHERE c.member_id = r.member_id AND c.day = $1)
+       RETURNING member_id, mp_openid,
+         (SELECT streak FROM check_in c WHERE c.member_id = r.member_id AND c.day = $2) AS streak`,
+      [today, addDays(today, -1)],
+    );
+    let sent = 0;
+    let failed = 0;
+    for (const m of due) {
+      try {
+        await this.reminders.sendCheckInReminder(m.mp_openid, rules.reminderTemplateId, m.streak ?? 0);
+        sent++;
+      } catch {
+        failed++; // refused (43101) or out of quota: the acceptance is spent either way, as WeChat counts it
+      }
+    }
+    return { sent, failed };
+  }
+
+  /** Checked-in rows of a member, for export. */
+  history(ctx: Ctx, memberId: string): Promise<CheckIn[]> {
+    return this.db.repo(ctx, CheckIn).find({ where: { memberId }, order: { day: 'DESC' } });
+  }
+}

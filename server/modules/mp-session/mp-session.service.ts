@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { IsNull } from 'typeorm';
+import type { Ctx, Db } from '../../infra/db';
+import { unauthorized } from '../../infra/errors';
+import { MpPrivacyConsent, MpSession } from './mp-session.entity';
+
+export interface MpLogin {
+  /** jscode2session: a code works once; invalid or reused codes throw. */
+  code2Session(code: string): Promise<{ openid: string; unionid?: string; sessionKey: string }>;
+}
+
+export interface MpMembers {
+  memberForMpOpenid(ctx: Ctx, openid: string, unionid?: string): Promise<string>;
+}
+
+export interface MemberSession {
+  readonly memberId: string;
+  readonly mpOpenid: string;
+  readonly sessionId: string;
+}
+
+/** Bump when the privacy notice's text changes: members see and accept it again. */
+export const PRIVACY_NOTICE_VERSION = '2026-11';
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class MpSessionService {
+  constructor(
+    private readonly db: Db,
+    private readonly wechat: MpLogin,
+    private readonly members: MpMembers,
+    private readonly sessionDays: number,
+  ) {}
+
+  async login(ctx: Ctx, code: string): Promise<{ token: string; expiresAt: Date; memberId: string; privacyAccepted: boolean }> {
+    let identity: { openid: string; unionid?: string; sessionKey: string };
+    try {
+      identity = await this.wechat.code2Session(code);
+    } catch (err) {
+      throw unauthorized('invalid_code', `WeChat refused the login code: ${(err as Error).message}`);
+    }
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.sessionDays * 86_400_000);
+    const memberId = await this.db.transaction(ctx, async (tx) => {
+      const id = await this.members.memberForMpOpenid(tx, identity.openid, identity.unionid);
+      await this.db.repo(tx, MpSession).insert({
+        tokenHash: hash(token),
+        memberId: id,
+        mpOpenid: identity.openid,
+        sessionKey: identity.sessionKey,
+        expiresAt,
+        revokedAt: null,
+      });
+      return id;
+    });
+    const consent = await this.db.repo(ctx, MpPrivacyConsent).findOneBy({ memberId });
+    return { token, expiresAt, memberId, privacyAccepted: consent?.version === PRIVACY_NOTICE_VERSION };
+  }
+
+  async authenticate(ctx: Ctx, token: string): Promise<MemberSession> {
+    const s = await this.db.repo(ctx, MpSession).findOneBy({ tokenHash: hash(token) });
+    if (!s || s.revokedAt) throw unauthorized('invalid_session', 'Session is not valid; log in again');
+    if (new Date(s.expiresAt).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
+    return { memberId: s.memberId, mpOpenid: s.mpOpenid, sessionId: s.id };
+  }
+
+  async acceptPrivacy(ctx: Ctx, memberId: string, version: string): Promise<void> {
+    await this.db
+      .em(ctx)
+      .query(
+        'INSERT INTO mp_privacy_consent (member_id, version, accepted_at) VALUES ($1, $2, now()) ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, accepted_at = EXCLUDED.accepted_at',
+        [memberId, version],
+      );
+  }
+
+  async logout(ctx: Ctx, sessionId: string): Promise<void> {
+    await this.db.repo(ctx, MpSession).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** Erasure: every session of the member ends. */
+  async revokeAll(ctx: Ctx, memberId: string): Promise<void> {
+    await this.db.repo(ctx, MpSession).update({ memberId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+}

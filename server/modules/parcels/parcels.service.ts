@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import type { Ctx, Db } from '../../infra/db';
+import type { JobQueue } from '../../infra/queue';
+import { conflict, notFound, unavailable } from '../../infra/errors';
+import { FollowEvent, OaFollower, ParcelBatch, type FollowEventKind, type WechatFollowEvent } from './parcels.entity';
+import type { MemberDirectory, OaQrCodes, OaUsers } from './parcels.ports';
+
+/** WeChat allows at most 100,000 permanent QR codes per account, for its whole life. */
+export const PERMANENT_QR_LIMIT = 100_000;
+export const FETCH_FOLLOWER_INFO = 'parcels.fetch-follower-info';
+
+export interface CreateBatchInput {
+  name: string;
+  channelId?: string | null;
+  quantityPrinted: number;
+  printingCostFen: number;
+  insertText: string;
+  welcomeText?: string | null;
+  /** A temporary code (livestream, a one-off event) instead of a permanent one. */
+  temporaryDays?: number;
+}
+
+export interface BatchView {
+  id: string;
+  name: string;
+  scene: string;
+  channelId: string | null;
+  quantityPrinted: number;
+  printingCostFen: number;
+  insertText: string;
+  welcomeText: string | null;
+  qrKind: 'permanent' | 'temporary';
+  qrTicket: string | null;
+  qrUrl: string | null;
+  qrImageUrl: string | null;
+  qrExpiresAt: string | null;
+  createdAt: string;
+}
+
+export interface BatchCounts {
+  scans: number;
+  newFollowers: number;
+  refollows: number;
+  followerScans: number;
+  unfollows: number;
+}
+
+export interface BatchFigures extends BatchCounts {
+  batchId: string;
+  /** Followers this batch brought who still follow. */
+  netFollowers: number;
+  boundBuyers: number;
+  reviewRewardClaims: number;
+  printingCostFen: number;
+  /** Printing cost over new followers, in fen; null before the first follower. */
+  costPerFollowerFen: number | null;
+  costPerBoundBuyerFen: number | null;
+  byDay: Array<BatchCounts & { day: string }>;
+}
+
+/** Counts review-reward claims made by these members (the review-rewards module answers). */
+export type ClaimsCounter = (ctx: Ctx, memberIds: readonly string[]) => Promise<number>;
+
+export interface FollowOutcome {
+  duplicate: boolean;
+  kind: FollowEventKind | null;
+  batch: ParcelBatch | null;
+  memberId: string | null;
+}
+
+/** `qrscene_pb_x` (subscribe through a code) or `pb_x` (SCAN by a follower) → `pb_x`; anything else → null. */
+export function sceneFromEventKey(eventKey: string | undefined, event: 'subscribe' | 'SCAN'): string | null {
+  if (!eventKey) return null;
+  const scene = event === 'subscribe' ? (eventKey.startsWith('qrscene_') ? eventKey.slice('qrscene_'.length) : null) : eventKey;
+  return scene && scene.length <= 64 ? scene : null;
+}
+
+export class ParcelsService {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly qr: OaQrCodes,
+    private readonly users: OaUsers,
+    private readonly members: MemberDirectory,
+    private readonly opts: { permanentLimit?: number; showQrUrl: (ticket: string) => string },
+  ) {
+    queue.define<{ openid: string }>({
+      name: FETCH_FOLLOWER_INFO,
+      retryLimit: 8,
+      handler: async ({ openid }) => this.fetchFollowerInfo({}, openid),
+    });
+  }
+
+  /**
+   * Reserves the batch (and a permanent code under WeChat's limit) in the database, then asks WeChat for the code.
+   * If WeChat refuses, the reservation is undone so the count stays true.
+   */
+  async createBatch(ctx: Ctx, input: CreateBatchInput): Promise<BatchView> {
+    const permanent = !input.temporaryDays;
+    const scene = `pb_${randomBytes(6).toString('base64url')}`;
+    const batch = await this.db.transaction(ctx, async (tx) => {
+      if (permanent) {
+        await this.db.em(tx).query('SELECT pg_advisory_xact_lock(hashtext($1))', ['parcels:permanent-qr']);
+        const [{ n }] = await this.db.em(tx).query("SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
+        if (n >= (this.opts.permanentLimit ?? PERMANENT_QR_LIMIT)) {
+          throw conflict('qr_limit_reached', `WeChat allows ${this.opts.permanentLimit ?? PERMANENT_QR_LIMIT} permanent QR codes per account; use a temporary code`);
+        }
+      }
+      const repo = this.db.repo(tx, ParcelBatch);
+      const row = repo.create({
+        scene,
+        name: input.name,
+        channelId: input.channelId ?? null,
+        quantityPrinted: input.quantityPrinted,
+        printingCostFen: input.printingCostFen,
+        insertText: input.insertText,
+        welcomeText: input.welcomeText ?? null,
+        qrKind: permanent ? 'permanent' : 'temporary',
+        qrTicket: null,
+        qrUrl: null,
+        qrExpiresAt: null,
+      });
+      return repo.save(row);
+    });
+    try {
+      const code = await this.qr.createQrCode(scene, permanent ? undefined : input.temporaryDays! * 86_400);
+      batch.qrTicket = code.ticket;
+      batch.qrUrl = code.url;
+      batch.qrExpiresAt = code.expireSeconds ? new Date(Date.now() + code.expireSeconds * 1000) : null;
+      await this.db.repo(ctx, ParcelBatch).update(batch.id, { qrTicket: batch.qrTicket, qrUrl: batch.qrUrl, qrExpiresAt: batch.qrExpiresAt });
+    } catch (err) {
+      await this.db.repo(ctx, ParcelBatch).delete(batch.id);
+      throw unavailable('wechat_qr_failed', `WeChat did not create the QR code: ${(err as Error).message}`);
+    }
+    return this.view(batch);
+  }
+
+  async listBatches(ctx: Ctx): Promise<BatchView[]> {
+    const rows = await this.db.repo(ctx, ParcelBatch).find({ order: { createdAt: 'DESC' } });
+    return rows.map((b) => this.view(b));
+  }
+
+  async getBatch(ctx: Ctx, id: string): Promise<ParcelBatch> {
+    const batch = await this.db.repo(ctx, ParcelBatch).findOneBy({ id });
+    if (!batch) throw notFound('batch_not_found', 'No parcel batch with that id');
+    return batch;
+  }
+
+  async permanentCodesUsed(ctx: Ctx): Promise<{ used: number; limit: number }> {
+    const [{ n }] = await this.db.em(ctx).query("SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
+    return { used: n, limit: this.opts.permanentLimit ?? PERMANENT_QR_LIMIT };
+  }
+
+  view(b: ParcelBatch): BatchView {
+    return {
+      id: b.id,
+      name: b.name,
+      scene: b.scene,
+      channelId: b.channelId,
+      quantityPrinted: b.quantityPrinted,
+      printingCostFen: Number(b.printingCostFen),
+      insertText: b.insertText,
+      welcomeText: b.welcomeText,
+      qrKind: b.qrKind,
+      qrTicket: b.qrTicket,
+      qrUrl: b.qrUrl,
+      qrImageUrl: b.qrTicket ? this.opts.showQrUrl(b.qrTicket) : null,
+      qrExpiresAt: b.qrExpiresAt ? new Date(b.qrExpiresAt).toISOString() : null,
+      createdAt: new Date(b.createdAt).toISOString(),
+    };
+  }
+
+  /**
+   * A `subscribe` (new follower or returning one) or a `SCAN` by a follower, recorded once per WeChat event
+   * even when WeChat delivers it again. The follower's user info is fetched by a queued job, off the callback path.
+   */
+  async recordFollow(ctx: Ctx, e: { openid: string; eventTime: Date; scene: string | null; event: 'subscribe' | 'scan' }): Promise<FollowOutcome> {
+    return this.db.transaction(ctx, async (tx) => {
+      const em = this.db.em(tx);
+      const batch = e.scene ? await this.db.repo(tx, ParcelBatch).findOneBy({ scene: e.scene }) : null;
+      const [existing] = await em.query('SELECT subscribed, member_id FROM oa_follower WHERE openid = $1 FOR UPDATE', [e.openid]);
+      const kind: FollowEventKind = e.event === 'scan' && existing?.subscribed ? 'scan' : existing ? 'refollow' : 'new_follow';
+      const inserted = await this.insertEvent(tx, { openid: e.openid, event: e.event, kind, eventTime: e.eventTime, batchId: batch?.id ?? null });
+      if (!inserted) return { duplicate: true, kind: null, batch, memberId: existing?.member_id ?? null };
+
+      const memberId = existing?.member_id ?? (await this.members.memberForOaOpenid(tx, e.openid));
+      await em.query(
+        `INSERT INTO oa_follower (openid, subscribed, subscribed_at, first_batch_id, last_batch_id, first_seen_at, last_event_at, member_id)
+         VALUES ($1, true, $2, $3, $3, $2, $2, $4)
+         ON CONFLICT (openid) DO UPDATE SET
+           subscribed = true,
+           subscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.subscribed_at ELSE EXCLUDED.subscribed_at END,
+           unsubscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.unsubscribed_at ELSE NULL END,
+           first_batch_id = COALESCE(oa_follower.first_batch_id, EXCLUDED.first_batch_id),
+           last_batch_id = COALESCE(EXCLUDED.last_batch_id, oa_follower.last_batch_id),
+           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at),
+           member_id = COALESCE(oa_follower.member_id, EXCLUDED.member_id)`,
+        [e.openid, e.eventTime, batch?.id ?? null, memberId],
+      );
+      if (kind !== 'scan') await this.queue.send(tx, FETCH_FOLLOWER_INFO, { openid: e.openid }, { singletonKey: e.openid });
+      return { duplicate: false, kind, batch, memberId };
+    });
+  }
+
+  async recordUnfollow(ctx: Ctx, e: { openid: string; eventTime: Date }): Promise<{ duplicate: boolean }> {
+    return this.db.transaction(ctx, async (tx) => {
+      const [follower] = await this.db.em(tx).query('SELECT first_batch_id FROM oa_follower WHERE openid = $1 FOR UPDATE', [e.openid]);
+      const inserted = await this.insertEvent(tx, {
+        openid: e.openid,
+        event: 'unsubscribe',
+        kind: 'unfollow',
+        eventTime: e.eventTime,
+        batchId: follower?.first_batch_id ?? null,
+      });
+      if (!inserted) return { duplicate: true };
+      await this.db.em(tx).query(
+        `INSERT INTO oa_follower (openid, subscribed, unsubscribed_at, first_seen_at, last_event_at)
+         VALUES ($1, false, $2, $2, $2)
+         ON CONFLICT (openid) DO UPDATE SET subscribed = false, unsubscribed_at = EXCLUDED.unsubscribed_at,
+           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at)`,
+        [e.openid, e.eventTime],
+      );
+      return { duplicate: false };
+    });
+  }
+
+  private async insertEvent(
+    ctx: Ctx,
+    e: { openid: string; event: WechatFollowEvent; kind: FollowEventKind; eventTime: Date; batchId: string | null },
+  ): Promise<boolean> {
+    const rows = await this.db
+      .em(ctx)
+      .query(
+        `INSERT INTO follow_event (batch_id, openid, event, kind, event_time) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (openid, event, event_time) DO NOTHING RETURNING id`,
+        [e.batchId, e.openid, e.event, e.kind, e.eventTime],
+      );
+    return rows.length === 1;
+  }
+
+  /** Queued: user/info gives the unionid that joins this follower to their mini-program identity. */
+  async fetchFollowerInfo(ctx: Ctx, openid: string): Promise<void> {
+    const info = await this.users.getUserInfo(openid);
+    await this.db.transaction(ctx, async (tx) => {
+      const memberId = info.unionid ? await this.members.memberForOaOpenid(tx, openid, info.unionid) : null;
+      await this.db.em(tx).query(
+        'UPDATE oa_follower SET unionid = COALESCE($2, unionid), member_id = COALESCE($3, member_id), info_fetched_at = now() WHERE openid = $1',
+        [openid, info.unionid ?? null, memberId],
+      );
+    });
+  }
+
+  /** Per-batch figures: the funnel from scan to follow to bound buyer to review claim, and what each cost. */
+  async batchFigures(ctx: Ctx, batchId: string, countClaims: ClaimsCounter): Promise<BatchFigures> {
+    const batch = await this.getBatch(ctx, batchId);
+    const em = this.db.em(ctx);
+    const counts = `
+      count(*) FILTER (WHERE event IN ('subscribe', 'scan'))::int AS scans,
+      count(*) FILTER (WHERE kind = 'new_follow')::int AS "newFollowers",
+      count(*) FILTER (WHERE kind = 'refollow')::int AS refollows,
+      count(*) FILTER (WHERE kind = 'scan')::int AS "followerScans",
+      count(*) FILTER (WHERE kind = 'unfollow')::int AS unfollows`;
+    const [totals] = await em.query(`SELECT ${counts} FROM follow_event WHERE batch_id = $1`, [batchId]);
+    const byDay = await em.query(
+      `SELECT to_char((event_time AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day, ${counts}
+       FROM follow_event WHERE batch_id = $1 GROUP BY 1 ORDER BY 1`,
+      [batchId],
+    );
+    const followers: Array<{ member_id: string | null; subscribed: boolean }> = await em.query(
+      'SELECT member_id, subscribed FROM oa_follower WHERE first_batch_id = $1',
+      [batchId],
+    );
+    const memberIds = followers.map((f) => f.member_id).filter((m): m is string => m !== null);
+    const bound = memberIds.length ? await this.members.boundMemberIds(ctx, memberIds) : new Set<string>();
+    const claims = memberIds.length ? await countClaims(ctx, memberIds) : 0;
+    const cost = Number(batch.printingCostFen);
+    const per = (n: number) => (n > 0 ? Math.round(cost / n) : null);
+    return {
+      batchId,
+      ...(totals as BatchCounts),
+      netFollowers: followers.filter((f) => f.subscribed).length,
+      boundBuyers: bound.size,
+      reviewRewardClaims: claims,
+      printingCostFen: cost,
+      costPerFollowerFen: per(totals.newFollowers),
+      costPerBoundBuyerFen: per(bound.size),
+      byDay,
+    };
+  }
+
+  followerOfOpenid(ctx: Ctx, openid: string): Promise<OaFollower | null> {
+    return this.db.repo(ctx, OaFollower).findOneBy({ openid });
+  }
+
+  followEvents(ctx: Ctx, batchId: string): Promise<FollowEvent[]> {
+    return this.db.repo(ctx, FollowEvent).find({ where: { batchId }, order: { eventTime: 'ASC' } });
+  }
+}
