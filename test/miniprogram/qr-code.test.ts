@@ -1,25 +1,5 @@
-import jsQR from 'jsqr';
-import { encodeQr, type QrMatrix } from '../../miniprogram/src/utils/qr-code';
-
-// Draws the matrix with a four-module quiet zone, as the qr-code component does, and reads it back.
-function decode(matrix: QrMatrix): string | null {
-  const scale = 4;
-  const quiet = 4;
-  const side = (matrix.length + quiet * 2) * scale;
-  const pixels = new Uint8ClampedArray(side * side * 4).fill(255);
-  matrix.forEach((row, y) =>
-    row.forEach((dark, x) => {
-      if (!dark) return;
-      for (let dy = 0; dy < scale; dy++) {
-        for (let dx = 0; dx < scale; dx++) {
-          const offset = (((y + quiet) * scale + dy) * side + (x + quiet) * scale + dx) * 4;
-          pixels[offset] = pixels[offset + 1] = pixels[offset + 2] = 0;
-        }
-      }
-    }),
-  );
-  return jsQR(pixels, side, side)?.data ?? null;
-}
+import { encodeQr } from '../../miniprogram/src/utils/qr-code';
+import { decodeMatrix as decode } from './helpers/qr-decode';
 
 describe('QR encoder', () => {
   it.each([

@@ -20,6 +20,13 @@ export interface FakeWx {
   storage: Map<string, unknown>;
   loginCodes: string[];
   toasts: string[];
+  navigations: string[];
+  modals: string[];
+  // Answer of the next wx.showModal calls (true = 确定).
+  modalAnswer: boolean;
+  paymentResult: 'ok' | 'cancel' | 'fail';
+  payments: unknown[];
+  subscribeAnswer: 'accept' | 'reject';
   setHandler(handler: RequestHandler): void;
 }
 
@@ -28,6 +35,9 @@ export function createFakeWx(handler: RequestHandler = () => ({ status: 200, bod
   const requests: SentRequest[] = [];
   const loginCodes: string[] = [];
   const toasts: string[] = [];
+  const navigations: string[] = [];
+  const modals: string[] = [];
+  const payments: unknown[] = [];
   let current = handler;
   let codeCounter = 0;
 
@@ -59,22 +69,55 @@ export function createFakeWx(handler: RequestHandler = () => ({ status: 200, bod
       return { abort: () => undefined };
     },
     showToast: (opts: { title: string }) => void toasts.push(opts.title),
+    showModal: (opts: { content?: string; success?: (res: { confirm: boolean; cancel: boolean }) => void }) => {
+      modals.push(opts.content ?? '');
+      setTimeout(() => opts.success?.({ confirm: result.modalAnswer, cancel: !result.modalAnswer }), 0);
+    },
+    navigateTo: (opts: { url: string }) => void navigations.push(opts.url),
+    redirectTo: (opts: { url: string }) => void navigations.push(opts.url),
+    switchTab: (opts: { url: string }) => void navigations.push(opts.url),
+    reLaunch: (opts: { url: string }) => void navigations.push(opts.url),
+    navigateBack: () => void navigations.push('back'),
+    stopPullDownRefresh: () => undefined,
+    requestPayment: (opts: Record<string, unknown> & { success?: () => void; fail?: (e: { errMsg: string }) => void }) => {
+      const { success, fail, ...params } = opts;
+      payments.push(params);
+      setTimeout(() => {
+        if (result.paymentResult === 'ok') success?.();
+        else fail?.({ errMsg: result.paymentResult === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail' });
+      }, 0);
+    },
+    requestSubscribeMessage: (opts: { tmplIds: string[]; success?: (res: Record<string, string>) => void }) => {
+      const res: Record<string, string> = { errMsg: 'requestSubscribeMessage:ok' };
+      opts.tmplIds.forEach((id) => (res[id] = result.subscribeAnswer));
+      setTimeout(() => opts.success?.(res), 0);
+    },
+    openPrivacyContract: () => undefined,
   };
 
-  return {
+  const result: FakeWx = {
     wx: fake as unknown as WechatMiniprogram.Wx,
     requests,
     storage,
     loginCodes,
     toasts,
+    navigations,
+    modals,
+    modalAnswer: true,
+    paymentResult: 'ok',
+    payments,
+    subscribeAnswer: 'accept',
     setHandler: (next) => {
       current = next;
     },
   };
+  return result;
 }
 
 export function installFakeWx(fake: FakeWx): void {
-  (globalThis as unknown as { wx: WechatMiniprogram.Wx }).wx = fake.wx;
+  // Merged into an existing wx so that miniprogram-simulate's own polyfills stay in place.
+  const holder = globalThis as unknown as { wx?: WechatMiniprogram.Wx };
+  holder.wx = Object.assign(holder.wx ?? {}, fake.wx) as WechatMiniprogram.Wx;
 }
 
 export const sampleMember = {
@@ -97,5 +140,18 @@ export function loginReply(token: string, accepted = true): FakeReply {
       member: sampleMember,
       privacy: { version: '2026-11', accepted },
     },
+  };
+}
+
+export type Route = (req: SentRequest, query: URLSearchParams) => FakeReply;
+
+// Routes by "METHOD /path" (query string aside); login is answered for every test.
+export function routes(table: Record<string, Route>): RequestHandler {
+  return (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === '/api/mp/login') return loginReply('tok');
+    const route = table[`${req.method} ${url.pathname}`];
+    if (!route) return { status: 404, body: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } };
+    return route(req, url.searchParams);
   };
 }
