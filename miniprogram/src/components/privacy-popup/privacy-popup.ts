@@ -9,7 +9,7 @@ Component({
     // Pages that collect personal data show it at once; the home page shows it on first login.
     purpose: { type: String, value: '' },
   },
-  data: { visible: false, version: '', busy: false },
+  data: { visible: false, version: '', accepted: false, busy: false },
   lifetimes: {
     attached() {
       const self = this as unknown as { unsubscribe?: () => void };
@@ -24,7 +24,7 @@ Component({
     async check() {
       try {
         const state = await loadPrivacyState();
-        this.setData({ version: state.version, visible: this.data.visible || !state.accepted });
+        this.setData({ version: state.version, accepted: state.accepted, visible: this.data.visible || !state.accepted });
       } catch {
         // Offline: WeChat's own prompt still guards the privacy APIs.
       }
@@ -36,7 +36,8 @@ Component({
       if (this.data.busy) return;
       this.setData({ busy: true });
       try {
-        if (this.data.version) await acceptPrivacy(this.data.version);
+        if (this.data.version && !this.data.accepted) await acceptPrivacy(this.data.version);
+        this.setData({ accepted: true });
         settlePrivacyRequest('agree', 'privacy-agree');
         this.setData({ visible: false });
         this.triggerEvent('agree');
