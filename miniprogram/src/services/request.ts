@@ -35,12 +35,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 let loginInFlight: Promise<LoginResult> | null = null;
 const writesInFlight = new Map<string, Promise<unknown>>();
-const loginListeners: ((result: LoginResult) => void)[] = [];
 let keyCounter = 0;
-
-export function onLogin(listener: (result: LoginResult) => void): void {
-  loginListeners.push(listener);
-}
 
 // Unique enough per member and device; the server scopes keys to the member.
 export function newIdempotencyKey(): string {
@@ -89,7 +84,6 @@ async function performLogin(): Promise<LoginResult> {
   const result = res.body as LoginResult;
   saveSession(result.token, result.expiresAt);
   savePrivacyState(result.privacy);
-  loginListeners.forEach((listener) => listener(result));
   return result;
 }
 
