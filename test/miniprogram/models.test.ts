@@ -1,9 +1,9 @@
 import { formatFen } from '../../miniprogram/src/models/money';
 import { toMemberCardView } from '../../miniprogram/src/models/member.model';
 import { toCheckInView, checkInRewardText } from '../../miniprogram/src/models/check-in.model';
-import { computeCheckout } from '../../miniprogram/src/models/checkout.model';
+import { checkoutLinesFromCart, checkoutLinesFromSku, computeCheckout } from '../../miniprogram/src/models/checkout.model';
 import { toOrderView } from '../../miniprogram/src/models/order.model';
-import { toMallItemView, toProductCardView, toCartLineView } from '../../miniprogram/src/models/product.model';
+import { toCartView, toMallItemView, toProductCardView, toCartLineView } from '../../miniprogram/src/models/product.model';
 import { toPointsEntryView } from '../../miniprogram/src/models/points.model';
 import { addressLine, defaultAddress, validateAddress } from '../../miniprogram/src/models/address.model';
 import { validateBinding, bindingResultText } from '../../miniprogram/src/models/binding.model';
@@ -126,6 +126,16 @@ describe('checkout model', () => {
     const s = computeCheckout({ lines, pointsBalance: 1_000_000, usePoints: true, freeShipping: false });
     expect(s.pointsToUse).toBe(19299);
     expect(s.payableFen).toBe(1);
+  });
+
+  it('builds lines from the cart or from one SKU bought now', () => {
+    const cart = { items: [{ skuId: 's1', productId: 'p1', title: '围巾', skuName: '燕麦色', imageUrl: null, priceFen: 9900, memberPriceFen: 8900, quantity: 2, stock: 1 }] };
+    expect(checkoutLinesFromCart(cart)).toEqual([{ skuId: 's1', title: '围巾', skuName: '燕麦色', quantity: 2, priceFen: 9900, memberPriceFen: 8900, unitText: '¥89.00' }]);
+    expect(toCartView(cart)).toMatchObject({ count: 2, totalText: '¥178.00', blocked: true });
+    const product = { id: 'p1', title: '围巾', description: '', images: [], skus: [{ id: 's1', name: '燕麦色', priceFen: 9900, memberPriceFen: 8900, stock: 5 }] };
+    expect(checkoutLinesFromSku(product, 's1', 3)[0]).toMatchObject({ quantity: 3, unitText: '¥89.00' });
+    expect(checkoutLinesFromSku(product, 's1', Number.NaN)[0].quantity).toBe(1);
+    expect(checkoutLinesFromSku(product, 'gone', 1)).toEqual([]);
   });
 
   it('uses no points when switched off', () => {

@@ -1,3 +1,4 @@
+import type { Cart, ProductDetail } from './api-types';
 import { formatFen } from './money';
 
 // One point is worth one fen at checkout; the server's order is the figure that is charged.
@@ -9,6 +10,30 @@ export interface CheckoutLine {
   priceFen: number;
   memberPriceFen: number;
   quantity: number;
+}
+
+export interface CheckoutLineView extends CheckoutLine {
+  skuId: string;
+  title: string;
+  skuName: string;
+  unitText: string;
+}
+
+export function checkoutLinesFromCart(cart: Cart): CheckoutLineView[] {
+  return cart.items.map((item) => ({
+    skuId: item.skuId, title: item.title, skuName: item.skuName, quantity: item.quantity,
+    priceFen: item.priceFen, memberPriceFen: item.memberPriceFen, unitText: formatFen(item.memberPriceFen),
+  }));
+}
+
+// "Buy now" from a product page: one SKU, the quantity from the page (at least one).
+export function checkoutLinesFromSku(product: ProductDetail, skuId: string, quantity: number): CheckoutLineView[] {
+  const sku = product.skus.find((s) => s.id === skuId);
+  if (!sku) return [];
+  return [{
+    skuId: sku.id, title: product.title, skuName: sku.name, quantity: Math.max(1, Math.floor(quantity) || 1),
+    priceFen: sku.priceFen, memberPriceFen: sku.memberPriceFen, unitText: formatFen(sku.memberPriceFen),
+  }];
 }
 
 export interface CheckoutInput {

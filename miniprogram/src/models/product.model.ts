@@ -1,4 +1,4 @@
-import type { CartItem, MallItem, ProductDetail, ProductSummary, Sku } from './api-types';
+import type { Cart, CartItem, MallItem, ProductDetail, ProductSummary, Sku } from './api-types';
 import { formatFen } from './money';
 
 export interface ProductCardView {
@@ -91,6 +91,25 @@ export function toCartLineView(item: CartItem): CartLineView {
     unitText: formatFen(item.memberPriceFen),
     lineText: formatFen(item.memberPriceFen * item.quantity),
     overStock: item.quantity > item.stock,
+  };
+}
+
+export interface CartView {
+  lines: CartLineView[];
+  count: number;
+  totalText: string;
+  // A line asks for more than is in stock: checkout waits until the member lowers it.
+  blocked: boolean;
+}
+
+export function toCartView(cart: Cart): CartView {
+  const lines = cart.items.map(toCartLineView);
+  const totalFen = cart.items.reduce((sum, item) => sum + item.memberPriceFen * item.quantity, 0);
+  return {
+    lines,
+    count: cart.items.reduce((sum, item) => sum + item.quantity, 0),
+    totalText: formatFen(totalFen),
+    blocked: lines.some((line) => line.overStock),
   };
 }
 

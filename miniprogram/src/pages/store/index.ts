@@ -1,5 +1,5 @@
 import { config } from '../../config';
-import { toProductCardView, type ProductCardView } from '../../models/product.model';
+import { toCartView, toProductCardView, type ProductCardView } from '../../models/product.model';
 import { fetchCart, fetchProducts } from '../../services/store.service';
 import { showError } from '../../utils/ui';
 
@@ -21,7 +21,7 @@ Component({
         const [products, cart] = await Promise.all([fetchProducts(), fetchCart()]);
         this.setData({
           products: products.map(toProductCardView),
-          cartCount: cart.items.reduce((sum, item) => sum + item.quantity, 0),
+          cartCount: toCartView(cart).count,
           loaded: true,
         });
       } catch (err) {

@@ -1,6 +1,6 @@
 import type { Cart } from '../../../models/api-types';
 import { formatFen } from '../../../models/money';
-import { toCartLineView, type CartLineView } from '../../../models/product.model';
+import { toCartView, type CartLineView } from '../../../models/product.model';
 import { fetchCart, setCartQuantity } from '../../../services/store.service';
 import { showError } from '../../../utils/ui';
 
@@ -11,9 +11,8 @@ Component({
       this.load();
     },
     show(cart: Cart) {
-      const lines = cart.items.map(toCartLineView);
-      const total = cart.items.reduce((sum, item) => sum + item.memberPriceFen * item.quantity, 0);
-      this.setData({ lines, totalText: formatFen(total), loaded: true, blocked: lines.some((l) => l.overStock) });
+      const view = toCartView(cart);
+      this.setData({ lines: view.lines, totalText: view.totalText, blocked: view.blocked, loaded: true });
     },
     async load() {
       try {

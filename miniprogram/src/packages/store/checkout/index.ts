@@ -1,20 +1,14 @@
 import type { Address } from '../../../models/api-types';
 import { addressLine, defaultAddress } from '../../../models/address.model';
-import { computeCheckout, type CheckoutLine, type CheckoutSummary } from '../../../models/checkout.model';
-import { formatFen } from '../../../models/money';
+import {
+  checkoutLinesFromCart, checkoutLinesFromSku, computeCheckout, type CheckoutLineView, type CheckoutSummary,
+} from '../../../models/checkout.model';
 import { fetchAddresses } from '../../../services/address.service';
 import { fetchMemberCard } from '../../../services/member.service';
 import { placeOrder, requestPayment } from '../../../services/order.service';
 import { fetchCart, fetchProduct, setCartQuantity } from '../../../services/store.service';
 import { takeSelectedAddress } from '../../../utils/address-selection';
 import { showError } from '../../../utils/ui';
-
-interface LineView extends CheckoutLine {
-  skuId: string;
-  title: string;
-  skuName: string;
-  unitText: string;
-}
 
 interface AddressChoice {
   id: string;
@@ -28,7 +22,7 @@ function toAddressChoice(a: Address): AddressChoice {
 
 Component({
   data: {
-    lines: [] as LineView[],
+    lines: [] as CheckoutLineView[],
     fromCart: false,
     address: null as AddressChoice | null,
     addresses: [] as Address[],
@@ -67,22 +61,10 @@ Component({
         showError(err);
       }
     },
-    async loadLines(query: Record<string, string | undefined>): Promise<LineView[]> {
-      if (query.from === 'cart') {
-        const cart = await fetchCart();
-        return cart.items.map((item) => ({
-          skuId: item.skuId, title: item.title, skuName: item.skuName, quantity: item.quantity,
-          priceFen: item.priceFen, memberPriceFen: item.memberPriceFen, unitText: formatFen(item.memberPriceFen),
-        }));
-      }
+    async loadLines(query: Record<string, string | undefined>): Promise<CheckoutLineView[]> {
+      if (query.from === 'cart') return checkoutLinesFromCart(await fetchCart());
       const product = await fetchProduct(query.productId ?? '');
-      const sku = product.skus.find((s) => s.id === query.skuId);
-      if (!sku) return [];
-      const quantity = Math.max(1, Math.floor(Number(query.quantity) || 1));
-      return [{
-        skuId: sku.id, title: product.title, skuName: sku.name, quantity,
-        priceFen: sku.priceFen, memberPriceFen: sku.memberPriceFen, unitText: formatFen(sku.memberPriceFen),
-      }];
+      return checkoutLinesFromSku(product, query.skuId ?? '', Number(query.quantity));
     },
     recompute() {
       this.setData({
