@@ -27,8 +27,6 @@ beforeEach(() => {
   fake = createFakeWx();
   installFakeWx(fake);
   cartQuantity = 1;
-  (fake.wx as unknown as Record<string, unknown>).showShareMenu = () => undefined;
-  (fake.wx as unknown as Record<string, unknown>).setNavigationBarTitle = () => undefined;
   fake.setHandler(
     routes({
       'GET /api/mp/products': () => ({ status: 200, body: [{ id: 'p-1', title: '羊毛围巾', imageUrl: null, priceFen: 9900, memberPriceFen: 7900, stock: 5 }] }),

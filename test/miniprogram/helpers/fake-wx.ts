@@ -93,6 +93,9 @@ export function createFakeWx(handler: RequestHandler = () => ({ status: 200, bod
       setTimeout(() => opts.success?.(res), 0);
     },
     openPrivacyContract: () => undefined,
+    showShareMenu: () => undefined,
+    setNavigationBarTitle: () => undefined,
+    setClipboardData: () => undefined,
   };
 
   const result: FakeWx = {
