@@ -5,6 +5,7 @@ import { ApiError, request } from '../../miniprogram/src/services/request';
 import { checkIn, fetchCheckInMonth } from '../../miniprogram/src/services/check-in.service';
 import { acceptPrivacy } from '../../miniprogram/src/services/privacy.service';
 import { placeOrder, requestPayment } from '../../miniprogram/src/services/order.service';
+import { deleteAddress } from '../../miniprogram/src/services/address.service';
 
 // A tiny stand-in server with the contract's session rules: enough to prove the shim speaks real HTTP.
 let server: FastifyInstance;
@@ -16,6 +17,7 @@ const idempotent = new Map<string, unknown>();
 const writes: { path: string; key: string | undefined; auth: string | undefined }[] = [];
 let checkIns = 0;
 let expireNextToken = false;
+const deleted: string[] = [];
 
 beforeAll(async () => {
   server = Fastify();
@@ -54,6 +56,10 @@ beforeAll(async () => {
       order: { id: '42', orderNo: 'SB42', status: 'pending_payment', pointsUsed: body.pointsToUse },
       payment: { timeStamp: '1795000000', nonceStr: 'abc', package: 'prepay_id=wx42', signType: 'RSA', paySign: 'sig' },
     });
+  });
+  server.delete('/api/mp/addresses/:id', async (req, reply) => {
+    deleted.push((req.params as { id: string }).id);
+    return reply.code(204).send();
   });
   server.get('/slow', async () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -107,7 +113,9 @@ describe('wx shim over real HTTP', () => {
     expect(again).toMatchObject({ code: 'already_checked_in', status: 409, message: '今天已经签到过了，明天再来吧' });
   });
 
-  it('handles 204 answers', async () => {
+  it('handles 204 answers, and a DELETE passes the server\'s JSON body check', async () => {
+    await expect(deleteAddress('a-7')).resolves.toBeUndefined();
+    expect(deleted).toEqual(['a-7']);
     await expect(acceptPrivacy('v3')).resolves.toBeUndefined();
     expect(shim.storage.get('snowball.privacy')).toEqual({ version: 'v3', accepted: true });
   });

@@ -110,12 +110,14 @@ async function execute<T>(method: HttpMethod, path: string, options: RequestOpti
   const auth = options.auth !== false;
   if (auth) headers.Authorization = `Bearer ${await ensureToken()}`;
 
-  let res = await send(method, path, options.data, headers);
+  // wx.request always sends content-type JSON; an empty JSON body is refused by the server, so writes send {}.
+  const data = method === 'GET' ? options.data : (options.data ?? {});
+  let res = await send(method, path, data, headers);
   if (auth && res.status === 401 && SESSION_CODES.has(errorFrom(res).code)) {
     clearSession();
     const { token } = await login();
     headers.Authorization = `Bearer ${token}`;
-    res = await send(method, path, options.data, headers);
+    res = await send(method, path, data, headers);
   }
   if (res.status === 401) clearSession();
   if (res.status < 200 || res.status >= 300) throw errorFrom(res);

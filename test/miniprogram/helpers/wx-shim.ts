@@ -77,14 +77,13 @@ export function createWxShim(options: WxShimOptions = {}): WxShim {
   const request = (opts: ShimRequestOptions) => {
     const controller = new AbortController();
     const method = (opts.method ?? 'GET').toUpperCase();
+    // Like wx.request: content-type defaults to JSON, on every method.
     const headers: Record<string, string> = { ...(opts.header ?? {}) };
+    if (!Object.keys(headers).some((key) => key.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     const hasBody = method !== 'GET' && method !== 'HEAD' && opts.data !== undefined;
     const url = method === 'GET' ? withQuery(opts.url, opts.data) : opts.url;
     const timer = setTimeout(() => controller.abort(new Error('timeout')), opts.timeout ?? 60_000);
     const body = hasBody ? (typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data)) : undefined;
-    if (!hasBody) {
-      for (const key of Object.keys(headers)) if (key.toLowerCase() === 'content-type') delete headers[key];
-    }
     fetch(url, { method, headers, body, signal: controller.signal })
       .then(async (response) => {
         const text = await response.text();
