@@ -80,9 +80,9 @@ describe('check-in calendar model', () => {
     const view = toCheckInView(month);
     // 2026-11-01 is a Sunday: six blanks before it, five weeks and a half → six rows.
     expect(view.weeks).toHaveLength(6);
-    expect(view.weeks[0].slice(0, 6).every((c) => c.state === 'blank')).toBe(true);
-    expect(view.weeks[0][6]).toMatchObject({ date: '2026-11-01', day: 1, state: 'missed', canMakeUp: true });
-    const cells = view.weeks.flat();
+    expect(view.weeks[0].days.slice(0, 6).every((c) => c.state === 'blank')).toBe(true);
+    expect(view.weeks[0].days[6]).toMatchObject({ date: '2026-11-01', day: 1, state: 'missed', canMakeUp: true });
+    const cells = view.weeks.flatMap((w) => w.days);
     const byDate = (d: string) => cells.find((c) => c.date === d);
     expect(byDate('2026-11-20')?.state).toBe('checked');
     expect(byDate('2026-11-21')?.state).toBe('made_up');
@@ -96,7 +96,7 @@ describe('check-in calendar model', () => {
 
   it('offers no make-up without a card', () => {
     const view = toCheckInView({ ...month, makeUpCards: 0 });
-    expect(view.weeks.flat().some((c) => c.canMakeUp)).toBe(false);
+    expect(view.weeks.flatMap((w) => w.days).some((c) => c.canMakeUp)).toBe(false);
   });
 
   it('words the reward', () => {

@@ -12,6 +12,11 @@ export interface CalendarCell {
   canMakeUp: boolean;
 }
 
+export interface CalendarWeek {
+  key: string;
+  days: CalendarCell[];
+}
+
 export interface CheckInView {
   month: string;
   monthTitle: string;
@@ -19,7 +24,7 @@ export interface CheckInView {
   todayCheckedIn: boolean;
   streak: number;
   makeUpCards: number;
-  weeks: CalendarCell[][];
+  weeks: CalendarWeek[];
   checkedDays: number;
   rulesText: string[];
   isCurrentMonth: boolean;
@@ -47,8 +52,8 @@ export function toCheckInView(data: CheckInMonth): CheckInView {
     cells.push({ key: date, date, day, state, canMakeUp: state === 'missed' && data.makeUpCards > 0 });
   }
   while (cells.length % 7 !== 0) cells.push({ key: `e${cells.length}`, date: '', day: null, state: 'blank', canMakeUp: false });
-  const weeks: CalendarCell[][] = [];
-  for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7));
+  const weeks: CalendarWeek[] = [];
+  for (let i = 0; i < cells.length; i += 7) weeks.push({ key: `w${i / 7}`, days: cells.slice(i, i + 7) });
 
   const [year, month] = data.month.split('-').map(Number);
   const { rules } = data;

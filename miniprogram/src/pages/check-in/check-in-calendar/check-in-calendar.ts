@@ -1,8 +1,8 @@
-import { WEEKDAY_LABELS, type CalendarCell } from '../../../models/check-in.model';
+import { WEEKDAY_LABELS, type CalendarWeek } from '../../../models/check-in.model';
 
 Component({
   properties: {
-    weeks: { type: Array, value: [] as CalendarCell[][] },
+    weeks: { type: Array, value: [] as CalendarWeek[] },
   },
   data: { weekdays: WEEKDAY_LABELS },
   methods: {
