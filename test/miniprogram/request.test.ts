@@ -58,6 +58,21 @@ describe('request wrapper', () => {
     expect(fake.loginCodes).toHaveLength(1);
   });
 
+  it('logs in once when several requests find the session expired at the same time', async () => {
+    fake.storage.set('snowball.session', { token: 'old', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    fake.setHandler((req) => {
+      if (pathOf(req) === '/api/mp/login') return loginReply('new');
+      // The cart's refusal arrives after the others have already logged in again.
+      const delay = pathOf(req) === '/api/mp/cart' ? 30 : 0;
+      const reply = req.header.Authorization === 'Bearer old' ? { status: 401, body: { code: 'session_expired' } } : { status: 200, body: { ok: true } };
+      return new Promise((resolve) => setTimeout(() => resolve(reply), delay));
+    });
+    const results = await Promise.all([request('/api/mp/me'), request('/api/mp/cart'), request('/api/mp/products')]);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(fake.loginCodes).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.header.Authorization === 'Bearer new')).toHaveLength(3);
+  });
+
   it('shares one login between requests that start together', async () => {
     fake.setHandler((req) => (pathOf(req) === '/api/mp/login' ? loginReply('tok') : { status: 200, body: {} }));
     await Promise.all([request('/api/mp/me'), request('/api/mp/products'), request('/api/mp/cart')]);

@@ -103,20 +103,28 @@ async function ensureToken(): Promise<string> {
   return (await login()).token;
 }
 
+// After a refused token: log in again, unless a parallel request already replaced that token.
+async function freshToken(refused: string): Promise<string> {
+  if (loginInFlight) return (await loginInFlight).token;
+  const current = getToken();
+  if (current && current !== refused) return current;
+  clearSession();
+  return (await login()).token;
+}
+
 async function execute<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
   const headers: Record<string, string> = {};
   // One key per logical write: the retry after a re-login replays the same key, so the server applies it once.
   if (method !== 'GET') headers['Idempotency-Key'] = newIdempotencyKey();
   const auth = options.auth !== false;
-  if (auth) headers.Authorization = `Bearer ${await ensureToken()}`;
+  const usedToken = auth ? await ensureToken() : '';
+  if (auth) headers.Authorization = `Bearer ${usedToken}`;
 
   // wx.request always sends content-type JSON; an empty JSON body is refused by the server, so writes send {}.
   const data = method === 'GET' ? options.data : (options.data ?? {});
   let res = await send(method, path, data, headers);
   if (auth && res.status === 401 && SESSION_CODES.has(errorFrom(res).code)) {
-    clearSession();
-    const { token } = await login();
-    headers.Authorization = `Bearer ${token}`;
+    headers.Authorization = `Bearer ${await freshToken(usedToken)}`;
     res = await send(method, path, data, headers);
   }
   if (res.status === 401) clearSession();
