@@ -1,0 +1,67 @@
+import { toOrderView, type OrderView } from '../../../models/order.model';
+import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../services/order.service';
+import { confirm, showError, showSuccess } from '../../../utils/ui';
+
+// WeChat Pay's client callback comes before the server's payment notification; poll briefly for "paid".
+const PAID_POLLS = 5;
+const POLL_INTERVAL_MS = 1500;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Component({
+  data: { id: '', order: null as OrderView | null, busy: false, confirming: false },
+  methods: {
+    async onLoad(query: Record<string, string | undefined>) {
+      this.setData({ id: query.id ?? '' });
+      await this.load();
+      if (query.payment === 'paid') await this.waitForPaid();
+      else if (query.payment === 'cancelled') wx.showToast({ icon: 'none', title: '支付已取消，可在订单内继续支付' });
+    },
+    async load() {
+      try {
+        this.setData({ order: toOrderView(await fetchOrder(this.data.id)) });
+      } catch (err) {
+        showError(err);
+      }
+    },
+    async waitForPaid() {
+      this.setData({ confirming: true });
+      for (let i = 0; i < PAID_POLLS && this.data.order?.status === 'pending_payment'; i++) {
+        await sleep(POLL_INTERVAL_MS);
+        await this.load();
+      }
+      this.setData({ confirming: false });
+    },
+    async pay() {
+      if (this.data.busy) return;
+      this.setData({ busy: true });
+      try {
+        const outcome = await requestPayment(await repayOrder(this.data.id));
+        if (outcome === 'paid') await this.waitForPaid();
+        else if (outcome === 'failed') wx.showToast({ icon: 'none', title: '支付失败，请稍后重试' });
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    async cancel() {
+      if (this.data.busy) return;
+      if (!(await confirm('取消订单', '确定取消这个订单吗？使用的积分会退回。', '取消订单'))) return;
+      this.setData({ busy: true });
+      try {
+        this.setData({ order: toOrderView(await cancelOrder(this.data.id)) });
+        showSuccess('订单已取消');
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    copyOrderNo() {
+      if (this.data.order) wx.setClipboardData({ data: this.data.order.orderNo });
+    },
+  },
+});

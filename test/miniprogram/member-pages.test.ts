@@ -1,0 +1,75 @@
+/**
+ * @jest-environment jsdom
+ */
+import path from 'path';
+import simulate from 'miniprogram-simulate';
+import { createFakeWx, installFakeWx, routes, sampleMember, type FakeWx } from './helpers/fake-wx';
+
+const root = path.resolve(__dirname, '../../miniprogram/src');
+const options = { compiler: 'simulate' as const, rootPath: root };
+const homeId = simulate.load(path.join(root, 'pages/home/index'), options);
+const pointsId = simulate.load(path.join(root, 'packages/points/index'), options);
+
+let fake: FakeWx;
+
+beforeEach(() => {
+  fake = createFakeWx();
+  installFakeWx(fake);
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await simulate.sleep(0);
+}
+
+function mount(id: string) {
+  const comp = simulate.render(id);
+  comp.attach(document.createElement('parent-wrapper'));
+  return comp;
+}
+
+describe('home page', () => {
+  it('shows the member card from GET /api/mp/me', async () => {
+    fake.setHandler(routes({ 'GET /api/mp/me': () => ({ status: 200, body: sampleMember }) }));
+    const page = mount(homeId);
+    page.instance.onShow();
+    await settle();
+    expect(page.dom?.textContent).toContain('金卡会员');
+    expect(page.dom?.textContent).toContain('1280');
+  });
+
+  it('says so when the card cannot be loaded', async () => {
+    fake.setHandler(routes({ 'GET /api/mp/me': () => ({ status: 503, body: { code: 'unavailable' } }) }));
+    const page = mount(homeId);
+    page.instance.onShow();
+    await settle();
+    expect(fake.toasts).toEqual(['服务暂时不可用，请稍后再试']);
+    expect(page.dom?.textContent).toContain('会员卡加载失败');
+  });
+});
+
+describe('points history page', () => {
+  it('pages through the history with the cursor and stops at the end', async () => {
+    const cursors: (string | null)[] = [];
+    fake.setHandler(
+      routes({
+        'GET /api/mp/me': () => ({ status: 200, body: sampleMember }),
+        'GET /api/mp/points/history': (_req, query) => {
+          const cursor = query.get('cursor');
+          cursors.push(cursor);
+          if (!cursor) return { status: 200, body: { items: [{ id: '2', delta: 5, reason: 'check_in', createdAt: '2026-11-23T01:00:00Z' }], nextCursor: 'c2' } };
+          return { status: 200, body: { items: [{ id: '1', delta: -300, reason: 'redemption', createdAt: '2026-11-20T01:00:00Z' }], nextCursor: null } };
+        },
+      }),
+    );
+    const page = mount(pointsId);
+    await page.instance.onLoad();
+    await page.instance.loadMore();
+    await page.instance.loadMore();
+    await settle();
+    expect(cursors).toEqual([null, 'c2']);
+    expect(page.instance.data.entries.map((e: { reasonText: string; deltaText: string }) => `${e.reasonText} ${e.deltaText}`))
+      .toEqual(['每日签到 +5', '积分商城兑换 -300']);
+    expect(page.dom?.textContent).toContain('没有更多了');
+    expect(page.dom?.textContent).toContain('200 积分即将过期');
+  });
+});
