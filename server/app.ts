@@ -10,6 +10,9 @@ import { systemCtx } from './infra/db';
 import { healthRoutes } from './modules/health/health.routes';
 import { StaffService } from './modules/staff/staff.service';
 import { staffRoutes } from './modules/staff/staff.routes';
+import { resolveWechatCredentials } from './wechat/credentials';
+import { createWechat, type Wechat } from './wechat/wechat';
+import { wechatCallbackRoutes } from './wechat/callback.routes';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,6 +24,8 @@ declare module 'fastify' {
 /** Every feature service, wired explicitly: a reader sees the whole application here. */
 export interface Services {
   staff: StaffService;
+  /** The only way to WeChat: OA and mini-program APIs, and the inbound dispatcher modules register on. */
+  wechat: Wechat;
 }
 
 export interface BuildOptions extends InfraOptions {
@@ -45,13 +50,16 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
 
   // Services.
+  const wechatCredentials = resolveWechatCredentials(config.wechat, config.dataDir);
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
+    wechat: createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) }),
   };
   app.decorate('services', services);
 
   // Modules.
   await app.register(healthRoutes, { db: infra.db, kv: infra.kv });
+  await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
   await app.register(
     async (admin) => {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
