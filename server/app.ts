@@ -13,6 +13,7 @@ import { staffRoutes } from './modules/staff/staff.routes';
 import { resolveWechatCredentials } from './wechat/credentials';
 import { createWechat, type Wechat } from './wechat/wechat';
 import { wechatCallbackRoutes } from './wechat/callback.routes';
+import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,6 +31,8 @@ export interface Services {
 
 export interface BuildOptions extends InfraOptions {
   config: Config;
+  /** In sandbox mode: the simulated WeChat Pay the sandbox's people pay through. */
+  sandboxPayments?: SandboxOptions['payments'];
 }
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
@@ -60,6 +63,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // Modules.
   await app.register(healthRoutes, { db: infra.db, kv: infra.kv });
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
+  if (config.wechat.sandbox) {
+    // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
+    await app.register(sandboxPlugin, {
+      prefix: '/sandbox',
+      credentials: wechatCredentials,
+      callbackUrl: `${config.publicUrl}/wechat/callback`,
+      payments: opts.sandboxPayments,
+    });
+  }
   await app.register(
     async (admin) => {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
