@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
-import { loggerOptions } from './infra/logging';
+import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
 import { httpPlugin } from './infra/http';
 import { requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
@@ -43,6 +43,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     trustProxy: true,
     bodyLimit: 1024 * 1024,
+    childLoggerFactory: lazyChildLoggerFactory,
   }).withTypeProvider<ZodTypeProvider>();
 
   // Infrastructure first: database (migrated), store, queue.

@@ -1,8 +1,10 @@
+import { callbackBench } from './callback.bench';
 import { healthzBench } from './healthz.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
   healthz: healthzBench,
+  callback: callbackBench,
 };
 
 async function main() {

@@ -51,6 +51,7 @@ export const wechatCallbackRoutes: FastifyPluginAsyncZod<{ callback: WechatCallb
     '/wechat/callback',
     {
       logLevel,
+      helmet: false,
       config: { rateLimit: false },
       schema: {
         tags: ['wechat'],
