@@ -77,7 +77,9 @@ export class CallbackCrypto {
     if (data.length === 0 || data.length % BLOCK !== 0) throw new CallbackCryptoError('bad_ciphertext', 'ciphertext is not a whole number of 32-byte blocks');
     const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
     decipher.setAutoPadding(false);
-    const plain = Buffer.concat([decipher.update(data), decipher.final()]);
+    const head = decipher.update(data);
+    const tail = decipher.final(); // empty: whole blocks and no automatic padding
+    const plain = tail.length ? Buffer.concat([head, tail]) : head;
     const pad = plain[plain.length - 1]!;
     if (pad < 1 || pad > BLOCK) throw new CallbackCryptoError('bad_padding', 'invalid PKCS#7 padding');
     for (let i = plain.length - pad; i < plain.length; i++) {

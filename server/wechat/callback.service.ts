@@ -80,7 +80,9 @@ export class WechatCallbackService {
       if (!encrypted) throw invalid('missing_encrypt', 'safe mode callback without an Encrypt element');
       const expected = wechatSignature(this.opts.crypto.token, timestamp, nonce, encrypted);
       if (!signatureMatches(expected, query.msg_signature)) throw unauthorized('bad_signature', 'msg_signature does not match');
-      if (query.signature !== undefined) this.checkSignature(query);
+      if (query.signature !== undefined && !signatureMatches(wechatSignature(this.opts.crypto.token, timestamp, nonce), query.signature)) {
+        throw unauthorized('bad_signature', 'signature does not match');
+      }
       try {
         ({ message: xml, keyIndex } = this.opts.crypto.decrypt(encrypted));
       } catch (err) {
