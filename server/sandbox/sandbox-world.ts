@@ -80,7 +80,7 @@ const MAX_TAGS_PER_USER = 20;
 /** Asia/Shanghai calendar day: WeChat's quotas reset at Beijing midnight. */
 const beijingDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 
-const openidFor = (prefix: string) => `${prefix}${randomBytes(14).toString('base64url').slice(0, 24)}`;
+const openidFor = (prefix: string) => `${prefix}${randomBytes(21).toString('base64url').slice(0, 27)}`; // 28 characters, like WeChat's
 
 /**
  * The state of a simulated WeChat: two apps (the Official Account and the mini-program), people with openids and

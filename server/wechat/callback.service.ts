@@ -123,14 +123,12 @@ export class WechatCallbackService {
    */
   private async processOnce(msg: InboundMessage, requestId: string): Promise<{ xml: string; outcome: CallbackAnswer['outcome'] }> {
     const key = `wechat:inbound:${this.opts.crypto.options.appid}:${msg.dedupeKey}`;
-    const first = await this.opts.kv.setIfAbsent(key, 'pending', this.dedupeTtlMs);
+    // Nothing handles it: the mark is final at once (one store round trip).
+    const unhandled = this.opts.dispatcher.handlersFor(msg).length === 0;
+    const first = await this.opts.kv.setIfAbsent(key, unhandled ? DONE : 'pending', this.dedupeTtlMs);
     if (!first) return this.awaitFirst(key);
+    if (unhandled) return { xml: '', outcome: 'processed' };
 
-    const handlers = this.opts.dispatcher.handlersFor(msg);
-    if (handlers.length === 0) {
-      await this.opts.kv.set(key, DONE, this.dedupeTtlMs);
-      return { xml: '', outcome: 'processed' };
-    }
     const work = this.opts.dispatcher.dispatch(msg, { requestId }).then(
       async (reply) => {
         const xml = reply ? passiveReplyXml(msg, reply) : '';
