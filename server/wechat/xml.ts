@@ -210,8 +210,18 @@ export function buildXml(fields: Record<string, XmlOut>, root = 'xml'): string {
  */
 export function rawElementText(raw: string, name: string): string | undefined {
   const open = `<${name}>`;
-  const start = raw.indexOf(open);
-  if (start < 0) return undefined;
+  // Markup only: an `<Encrypt>` typed by a user inside a CDATA field (compatible mode) is text, not the element.
+  let from = 0;
+  let start: number;
+  for (;;) {
+    start = raw.indexOf(open, from);
+    if (start < 0) return undefined;
+    const cdata = raw.indexOf('<![CDATA[', from);
+    if (cdata < 0 || cdata > start) break;
+    const cdataEnd = raw.indexOf(']]>', cdata + 9);
+    if (cdataEnd < 0) return undefined;
+    from = cdataEnd + 3;
+  }
   const end = raw.indexOf(`</${name}>`, start + open.length);
   if (end < 0) return undefined;
   const inner = raw.slice(start + open.length, end).trim();

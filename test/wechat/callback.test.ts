@@ -67,6 +67,13 @@ describe('POST|GET /wechat/callback', () => {
     expect(seen.some((m) => m.openid === 'o-forged')).toBe(false);
   });
 
+  it('compatible mode: an <Encrypt> typed inside a clear CDATA field is text, the real element is verified', async () => {
+    const req = signedCallback(env, textMessage('o-typed', 'compat2'));
+    const payload = req.payload.replace('<xml>', '<xml><Content><![CDATA[look <Encrypt>AAAA</Encrypt>]]></Content>');
+    expect((await post({ url: req.url, payload })).statusCode).toBe(200);
+    expect(seen.some((m) => m.content === 'compat2' && m.openid === 'o-typed')).toBe(true);
+  });
+
   it('the same message delivered three times (also at once) is processed once and answered the same', async () => {
     const msgId = bigMsgId();
     const xml = textMessage('o-retry', 'hi', msgId);
