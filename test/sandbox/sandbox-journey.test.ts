@@ -215,6 +215,26 @@ describe('sandbox journeys through the real app', () => {
     await expect(mp.unlimitedWxaCode('x'.repeat(33))).rejects.toMatchObject({ errcode: 40169 });
   });
 
+  it('menu: created through the API (at most 3 buttons), a click reaches the server as CLICK and opens a 1-minute window', async () => {
+    const oa = t.app.services.wechat.oa;
+    const menu = { button: [{ type: 'click', name: '会员中心', key: 'MEMBER_CENTER' }, { type: 'miniprogram', name: '绑定订单', appid: 'wx', pagepath: 'pages/bind/index', url: 'https://example.com' }] };
+    await oa.createMenu(menu);
+    expect((await t.sandbox('GET', '/stats')).body.menu).toEqual(menu);
+    await expect(oa.createMenu({ button: [{}, {}, {}, {}] })).rejects.toMatchObject({ errcode: 40016 });
+
+    const p = await newPerson();
+    expect((await t.sandbox('POST', `/people/${p.id}/click`, { key: 'MEMBER_CENTER' })).status).toBe(409); // not following: no menu
+    await t.sandbox('POST', `/people/${p.id}/follow`, {});
+    const click = await t.sandbox('POST', `/people/${p.id}/click`, { key: 'MEMBER_CENTER', deliveries: 2 });
+    expect(click.body.deliveries.map((d: { status: number }) => d.status)).toEqual([200, 200]);
+    expect(received.filter((m) => m.type === 'CLICK' && m.openid === p.oaOpenid && m.eventKey === 'MEMBER_CENTER')).toHaveLength(1);
+
+    const tag = await oa.createTag('点过菜单');
+    await oa.tagFollowers([p.oaOpenid], tag.id);
+    await oa.untagFollowers([p.oaOpenid], tag.id);
+    expect(await oa.followerTags(p.oaOpenid)).toEqual([]);
+  });
+
   it('pay and confirm-transfer answer 501 pay_not_available while the WeChat Pay sandbox is not mounted', async () => {
     const p = await newPerson();
     const pay = await t.sandbox('POST', `/people/${p.id}/pay`, { prepayId: 'wx2011' });
