@@ -74,7 +74,7 @@ export interface Config {
   readonly wechat: WechatConfig;
 }
 
-/** The WeChat accounts as configured; in sandbox mode what is absent is generated (server/sandbox/sandbox-credentials). */
+/** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
 export interface WechatConfig {
   /** The simulator is mounted at /sandbox and every WeChat call goes to it. */
   readonly sandbox: boolean;

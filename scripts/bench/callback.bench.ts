@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackCrypto, wechatSignature } from '../../server/wechat/callback-crypto';
-import { generateSandboxCredentials } from '../../server/wechat/credentials';
+import { newSandboxCredentials } from '../../server/wechat/credentials';
 import { buildXml, type XmlOut } from '../../server/wechat/xml';
 import { load, ratio, report, startTarget, type LoadResult } from './harness';
 
@@ -61,7 +61,7 @@ const median = (xs: LoadResult[]): LoadResult => [...xs].sort((a, b) => a.reques
  * The three run side by side and take turns (BENCH_ROUNDS rounds, median kept), so a busy machine hits all alike.
  */
 export async function callbackBench(): Promise<void> {
-  const c = generateSandboxCredentials();
+  const c = newSandboxCredentials();
   const env = { WECHAT_APPID: c.appid, WECHAT_SECRET: c.secret, WECHAT_TOKEN: c.token, WECHAT_AES_KEY: c.aesKey, SANDBOX: 'false' };
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);

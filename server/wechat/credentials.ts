@@ -17,7 +17,7 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomText = (n: number) => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join('');
 
 /** Credentials of a made-up account, in WeChat's formats. */
-export function generateSandboxCredentials(): Required<Omit<WechatCredentials, 'aesKeyPrevious'>> {
+export function newSandboxCredentials(): Required<Omit<WechatCredentials, 'aesKeyPrevious'>> {
   return {
     appid: `wx${randomBytes(8).toString('hex')}`,
     secret: randomBytes(16).toString('hex'),
@@ -29,7 +29,7 @@ export function generateSandboxCredentials(): Required<Omit<WechatCredentials, '
 
 /**
  * The credentials to use. With real accounts: the configured ones. In sandbox mode, what is not configured is
- * generated once and kept in DATA_DIR/sandbox-wechat.json, so the app and the sandbox (and a restart) agree.
+ * made up once and kept in DATA_DIR/sandbox-wechat.json, so the app and the sandbox (and a restart) agree.
  */
 export function resolveWechatCredentials(config: WechatConfig, dataDir: string): WechatCredentials {
   const configured = {
@@ -44,14 +44,14 @@ export function resolveWechatCredentials(config: WechatConfig, dataDir: string):
     return Object.freeze({ ...configured, appid: configured.appid!, secret: configured.secret!, token: configured.token! });
   }
   const file = path.resolve(dataDir, 'sandbox-wechat.json');
-  let stored: ReturnType<typeof generateSandboxCredentials> | undefined;
+  let stored: ReturnType<typeof newSandboxCredentials> | undefined;
   try {
-    stored = JSON.parse(fs.readFileSync(file, 'utf8')) as ReturnType<typeof generateSandboxCredentials>;
+    stored = JSON.parse(fs.readFileSync(file, 'utf8')) as ReturnType<typeof newSandboxCredentials>;
   } catch {
     stored = undefined;
   }
   if (!stored?.appid || !stored.mp?.appid) {
-    stored = generateSandboxCredentials();
+    stored = newSandboxCredentials();
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }

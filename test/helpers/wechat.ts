@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { CallbackCrypto, wechatSignature } from '../../server/wechat/callback-crypto';
-import { generateSandboxCredentials } from '../../server/wechat/credentials';
+import { newSandboxCredentials } from '../../server/wechat/credentials';
 import { buildXml, type XmlOut } from '../../server/wechat/xml';
 
-/** Fresh made-up WeChat credentials as env variables (generated per test run, never committed). */
+/** Fresh made-up WeChat credentials as env variables (made up per test run, never committed). */
 export function wechatTestEnv(extra: Record<string, string> = {}) {
-  const c = generateSandboxCredentials();
+  const c = newSandboxCredentials();
   const env: Record<string, string> = {
     WECHAT_APPID: c.appid,
     WECHAT_SECRET: c.secret,

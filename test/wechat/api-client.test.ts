@@ -3,13 +3,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createKv, type KvStore } from '../../server/infra/kv';
 import { sandboxPlugin } from '../../server/sandbox/sandbox.plugin';
-import { generateSandboxCredentials } from '../../server/wechat/credentials';
+import { newSandboxCredentials } from '../../server/wechat/credentials';
 import { OfficialAccountApi } from '../../server/wechat/oa-api';
 import { WechatApiError } from '../../server/wechat/api-errors';
 
 /** The API client against the sandbox started alone on its own port, two "instances" sharing one store. */
 describe('WeChat API client: shared access token', () => {
-  const credentials = generateSandboxCredentials();
+  const credentials = newSandboxCredentials();
   let sandbox: FastifyInstance;
   let base: string;
   let kv: KvStore;
