@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
-import { loggerOptions } from './infra/logging';
+import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
 import { httpPlugin } from './infra/http';
 import { requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
@@ -18,6 +18,10 @@ import { platformCertificatesFrom } from './wechat/pay/wxpay-keys';
 import { PaySandbox } from './sandbox/pay/pay-sandbox';
 import { paySandboxRoutes } from './sandbox/pay/pay-sandbox.routes';
 import { loadOrCreateSandboxPayKeys, sandboxMerchantCredentials, sandboxSideKeys } from './sandbox/pay/pay-sandbox-keys';
+import { resolveWechatCredentials } from './wechat/credentials';
+import { createWechat, type Wechat } from './wechat/wechat';
+import { wechatCallbackRoutes } from './wechat/callback.routes';
+import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,10 +39,14 @@ export interface Services {
   wxpay: WxPayClient | null;
   /** Where modules register their WeChat Pay notification handlers (`on('TRANSACTION.SUCCESS', …)`). */
   wxpayNotifications: WxPayNotificationService;
+  /** The only way to WeChat: OA and mini-program APIs, and the inbound dispatcher modules register on. */
+  wechat: Wechat;
 }
 
 export interface BuildOptions extends InfraOptions {
   config: Config;
+  /** In sandbox mode: the simulated WeChat Pay the sandbox's people pay through. */
+  sandboxPayments?: SandboxOptions['payments'];
 }
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
@@ -49,6 +57,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     trustProxy: true,
     bodyLimit: 1024 * 1024,
+    childLoggerFactory: lazyChildLoggerFactory,
   }).withTypeProvider<ZodTypeProvider>();
 
   // WeChat Pay keys before anything opens, so a bad key fails the boot with nothing to clean up.
@@ -70,10 +79,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
 
   // Services.
+  const wechatCredentials = resolveWechatCredentials(config.wechat, config.dataDir);
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
     wxpay: wxpay.client,
     wxpayNotifications: wxpay.notifications,
+    wechat: createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) }),
   };
   app.decorate('services', services);
 
@@ -83,6 +94,16 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   if (paySandbox) {
     app.decorate('paySandbox', paySandbox);
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
+  }
+  await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
+  if (config.wechat.sandbox) {
+    // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
+    await app.register(sandboxPlugin, {
+      prefix: '/sandbox',
+      credentials: wechatCredentials,
+      callbackUrl: `${config.publicUrl}/wechat/callback`,
+      payments: opts.sandboxPayments ?? paySandbox,
+    });
   }
   await app.register(
     async (admin) => {

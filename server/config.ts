@@ -111,6 +111,16 @@ export const envSchema = z.object({
   ...wxpayEnv,
   BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
   UPLOADS_DIR: optionalString,
+  WECHAT_APPID: optionalString.refine((v) => v === undefined || /^wx[0-9a-zA-Z]{16}$/.test(v), 'must look like wx followed by 16 characters'),
+  WECHAT_SECRET: optionalString,
+  WECHAT_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9]{3,32}$/.test(v), 'must be 3–32 letters or digits'),
+  WECHAT_AES_KEY: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9]{43}$/.test(v), 'must be 43 letters or digits (the EncodingAESKey)'),
+  WECHAT_AES_KEY_PREVIOUS: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9]{43}$/.test(v), 'must be 43 letters or digits'),
+  MP_APPID: optionalString.refine((v) => v === undefined || /^wx[0-9a-zA-Z]{16}$/.test(v), 'must look like wx followed by 16 characters'),
+  MP_SECRET: optionalString,
+  WECHAT_API_BASE: z.url().optional().or(z.literal('').transform(() => undefined)),
+  SANDBOX: booleanFlag,
+  WECHAT_CALLBACK_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(300),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -137,6 +147,24 @@ export interface Config {
   readonly brandName: string;
   /** Review screenshots and other uploads; default DATA_DIR/uploads. */
   readonly uploadsDir: string;
+  readonly wechat: WechatConfig;
+}
+
+/** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
+export interface WechatConfig {
+  /** The simulator is mounted at /sandbox and every WeChat call goes to it. */
+  readonly sandbox: boolean;
+  readonly appid?: string;
+  readonly secret?: string;
+  readonly token?: string;
+  readonly aesKey?: string;
+  readonly aesKeyPrevious?: string;
+  readonly mpAppid?: string;
+  readonly mpSecret?: string;
+  /** Where the OA and mini-program APIs live: https://api.weixin.qq.com, or the sandbox. */
+  readonly apiBase: string;
+  /** Seconds a callback's timestamp may be away from now; 0 turns the check off. */
+  readonly callbackMaxAgeSeconds: number;
 }
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
@@ -162,6 +190,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.ADMIN_USERNAME && !e.ADMIN_PASSWORD) {
     throw new ConfigError('Invalid configuration: ADMIN_PASSWORD is required when ADMIN_USERNAME is set');
   }
+  const sandbox = e.SANDBOX ?? !e.WECHAT_APPID;
+  if (sandbox && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: SANDBOX is refused when NODE_ENV=production; set WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN (and WECHAT_AES_KEY, MP_APPID, MP_SECRET) of the real accounts',
+    );
+  }
+  if (!sandbox) {
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_TOKEN'] as const) {
+      if (!e[name]) throw new ConfigError(`Invalid configuration: ${name} is required when SANDBOX is off`);
+    }
+  }
+  if (!!e.MP_APPID !== !!e.MP_SECRET) throw new ConfigError('Invalid configuration: MP_APPID and MP_SECRET are set together');
+  if (e.WECHAT_AES_KEY_PREVIOUS && !e.WECHAT_AES_KEY) {
+    throw new ConfigError('Invalid configuration: WECHAT_AES_KEY_PREVIOUS needs WECHAT_AES_KEY (the current key)');
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
   const wxpay = wxpayConfig(e, publicUrl);
   const config: Config = {
@@ -182,6 +225,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     wxpaySandbox: wxpay.mode === 'sandbox',
     brandName: e.BRAND_NAME,
     uploadsDir: e.UPLOADS_DIR ?? `${e.DATA_DIR.replace(/\/$/, '')}/uploads`,
+    wechat: Object.freeze({
+      sandbox,
+      appid: e.WECHAT_APPID,
+      secret: e.WECHAT_SECRET,
+      token: e.WECHAT_TOKEN,
+      aesKey: e.WECHAT_AES_KEY,
+      aesKeyPrevious: e.WECHAT_AES_KEY_PREVIOUS,
+      mpAppid: e.MP_APPID,
+      mpSecret: e.MP_SECRET,
+      apiBase: (e.WECHAT_API_BASE ?? (sandbox ? `${publicUrl}/sandbox` : 'https://api.weixin.qq.com')).replace(/\/$/, ''),
+      callbackMaxAgeSeconds: e.WECHAT_CALLBACK_MAX_AGE_S,
+    }),
   };
   return Object.freeze(config);
 }

@@ -1,3 +1,4 @@
+import { callbackBench } from './callback.bench';
 import { healthzBench } from './healthz.bench';
 import { wxpayNotifyBench } from './wxpay-notify.bench';
 
@@ -5,6 +6,7 @@ import { wxpayNotifyBench } from './wxpay-notify.bench';
 const benches: Record<string, () => Promise<void>> = {
   healthz: healthzBench,
   'wxpay-notify': wxpayNotifyBench,
+  callback: callbackBench,
 };
 
 async function main() {

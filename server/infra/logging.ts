@@ -1,4 +1,6 @@
 import type { LoggerOptions } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 
 /** Query parameters that carry secrets in WeChat-style URLs; never logged in clear. */
 const SECRET_QUERY = /([?&](?:access_token|secret|js_code|code|signature|msg_signature|echostr|token|password|ticket)=)[^&]*/gi;
@@ -53,4 +55,56 @@ export function loggerOptions(level: string): LoggerOptions {
       },
     },
   };
+}
+
+type LogMethod = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * A request logger that becomes a real pino child only when something is logged at its level. Creating a child
+ * redacts and serialises its bindings on every request; on a quiet route (the WeChat callback logs warnings only)
+ * most requests log nothing, so they never pay for it.
+ */
+class LazyRequestLogger {
+  private real: FastifyBaseLogger | undefined;
+  private readonly threshold: number;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly opts: ChildLoggerOptions,
+  ) {
+    this.threshold = LEVEL_VALUES[opts.level ?? parent.level] ?? 30;
+  }
+
+  get level(): string {
+    return this.real?.level ?? this.opts.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.materialize().level = level;
+  }
+
+  private materialize(): FastifyBaseLogger {
+    return (this.real ??= this.parent.child(this.bindings, this.opts));
+  }
+
+  private write(method: LogMethod, args: unknown[]): void {
+    if (!this.real && LEVEL_VALUES[method]! < this.threshold) return;
+    (this.materialize()[method] as (...a: unknown[]) => void)(...args);
+  }
+
+  trace = (...args: unknown[]) => this.write('trace', args);
+  debug = (...args: unknown[]) => this.write('debug', args);
+  info = (...args: unknown[]) => this.write('info', args);
+  warn = (...args: unknown[]) => this.write('warn', args);
+  error = (...args: unknown[]) => this.write('error', args);
+  fatal = (...args: unknown[]) => this.write('fatal', args);
+  silent = () => undefined;
+  child = (bindings: Bindings, opts?: ChildLoggerOptions) => this.materialize().child(bindings, opts);
+}
+
+/** Fastify's childLoggerFactory: request loggers are created lazily (see LazyRequestLogger). */
+export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {
+  return new LazyRequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger;
 }

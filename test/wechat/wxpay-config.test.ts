@@ -12,6 +12,9 @@ import { outNo, startStandaloneSandbox, testPayKeys, type StandaloneSandbox } fr
 
 const APPID = 'wx1234567890abcdef';
 
+/** Production needs the real WeChat accounts too (the sandbox is refused there). */
+const wechatLive = { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'oa-secret', WECHAT_TOKEN: 'callbacktoken1' };
+
 describe('WeChat Pay configuration', () => {
   const keys = testPayKeys();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snowball-wxpay-'));
@@ -35,9 +38,9 @@ describe('WeChat Pay configuration', () => {
   it('is sandbox without credentials outside production, off in production, live with them', () => {
     expect(loadConfig({}).wxpay).toEqual({ mode: 'sandbox', apiBase: 'http://127.0.0.1:3000/sandbox/pay', timeScale: 1 });
     expect(loadConfig({}).wxpaySandbox).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production' }).wxpay).toEqual({ mode: 'off' });
-    expect(loadConfig({ NODE_ENV: 'production' }).wxpaySandbox).toBe(false);
-    const c = loadConfig({ ...live, NODE_ENV: 'production', PUBLIC_URL: 'https://shop.example.com' });
+    expect(loadConfig({ NODE_ENV: 'production', ...wechatLive }).wxpay).toEqual({ mode: 'off' });
+    expect(loadConfig({ NODE_ENV: 'production', ...wechatLive }).wxpaySandbox).toBe(false);
+    const c = loadConfig({ ...live, NODE_ENV: 'production', ...wechatLive, PUBLIC_URL: 'https://shop.example.com' });
     expect(c.wxpay).toMatchObject({ mode: 'live', mchid: keys.mchid, apiBase: 'https://api.mch.weixin.qq.com', publicKey: { id: keys.wechatpayPublicKeyId } });
     expect(c.wxpaySandbox).toBe(false);
   });
@@ -48,7 +51,7 @@ describe('WeChat Pay configuration', () => {
     ['a malformed public key id', { ...live, WXPAY_PUBLIC_KEY_ID: 'KEY_1' }, /WXPAY_PUBLIC_KEY_ID must start with PUB_KEY_ID_/],
     ['a public key without its id', { ...live, WXPAY_PUBLIC_KEY_ID: '' }, /WXPAY_PUBLIC_KEY and WXPAY_PUBLIC_KEY_ID go together/],
     ['no WeChat Pay key at all', { ...live, WXPAY_PUBLIC_KEY: '', WXPAY_PUBLIC_KEY_ID: '', WXPAY_PLATFORM_CERTS: '' }, /WXPAY_PUBLIC_KEY \(\+ WXPAY_PUBLIC_KEY_ID\) or WXPAY_PLATFORM_CERTS is required/],
-    ['plain http in production', { ...live, NODE_ENV: 'production', PUBLIC_URL: 'http://shop.example.com' }, /PUBLIC_URL must be https/],
+    ['plain http in production', { ...live, NODE_ENV: 'production', ...wechatLive, PUBLIC_URL: 'http://shop.example.com' }, /PUBLIC_URL must be https/],
     ['a malformed API base', { ...live, WXPAY_API_BASE: 'not a url' }, /^Invalid configuration: WXPAY_API_BASE/],
   ])('refuses %s with a clear message', (_label, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -99,7 +102,7 @@ describe('WeChat Pay configuration', () => {
   });
 
   it('answers 503 to notifications when WeChat Pay is off', async () => {
-    const t = await buildTestApp({ NODE_ENV: 'production', PUBLIC_URL: 'https://shop.example.com' });
+    const t = await buildTestApp({ NODE_ENV: 'production', ...wechatLive, PUBLIC_URL: 'https://shop.example.com' });
     try {
       expect(t.app.services.wxpay).toBeNull();
       const res = await t.app.inject({ method: 'POST', url: '/wechatpay/notify', headers: { 'content-type': 'application/json' }, payload: '{}' });

@@ -1,0 +1,49 @@
+import net from 'node:net';
+import { buildTestApp, type TestApp } from './app';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SandboxTestApp extends TestApp {
+  readonly baseUrl: string;
+  /** The sandbox control API over HTTP: POST/GET/PUT with JSON, answers the parsed body and status. */
+  sandbox<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+/** The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. */
+export async function buildSandboxApp(env: Record<string, string> = {}): Promise<SandboxTestApp> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await buildTestApp({ SANDBOX: 'true', PORT: String(port), PUBLIC_URL: baseUrl, ...env });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  return {
+    ...t,
+    baseUrl,
+    async sandbox(method, path, body) {
+      const res = await fetch(`${baseUrl}/sandbox/api${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as never };
+    },
+  };
+}
+
+export const eventually = async <T>(fn: () => T | undefined, timeoutMs = 5_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A newcomer at /sandbox: everything by clicking, in Debian's chromium (never a downloaded browser). */
+describe('the sandbox page in a real browser', () => {
+  let t: SandboxTestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    t = await buildSandboxApp();
+    t.app.services.wechat.inbound.onEvent('subscribe', async (msg) => ({ type: 'text', content: `欢迎加入会员！来源 ${msg.scene}` }));
+    t.app.services.wechat.inbound.onMessage('text', async (msg) => ({ type: 'text', content: `已收到订单号 ${msg.content}` }));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('creates a person and a QR code, scans it, chats, and watches the inbox — all by clicking', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.baseUrl}/sandbox`);
+    await page.getByPlaceholder('nickname (optional)').fill('小雪');
+    await page.getByRole('button', { name: 'New person' }).click();
+    const card = page.locator('section.person', { hasText: '小雪' });
+    await card.waitFor();
+    await page.getByPlaceholder('scene, e.g. batch-2024-11').fill('parcel-2024-11');
+    await page.getByRole('button', { name: 'Create QR code' }).click();
+    await page.locator('.qr', { hasText: 'parcel-2024-11' }).waitFor();
+    // The QR image is a real PNG served by the sandbox.
+    const loaded = await page.locator('.qr img').first().evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth > 0; });
+    expect(loaded).toBe(true);
+
+    await card.locator('select.ticket').selectOption({ label: 'QR parcel-2024-11' });
+    await card.locator('select.deliveries').selectOption('3');
+    await card.locator('button.scan').click();
+    await card.locator('.out', { hasText: 'reply: 欢迎加入会员！来源 parcel-2024-11' }).waitFor();
+    await expect(card.locator('.out').textContent()).resolves.toContain('#3 → 200');
+    await card.locator('.inbox .bubble', { hasText: '欢迎加入会员！来源 parcel-2024-11' }).waitFor();
+    await card.locator('.badge.on', { hasText: 'following' }).waitFor();
+
+    await card.getByPlaceholder('message, e.g. an order number').fill('3141592653589793238');
+    await card.locator('button.send').click();
+    await card.locator('.inbox .bubble', { hasText: '已收到订单号 3141592653589793238' }).waitFor();
+
+    // Something the server sends on its own (a customer-service message) shows up too.
+    const people = (await t.sandbox('GET', '/people')).body.people as Array<{ nickname: string; oaOpenid: string }>;
+    await t.app.services.wechat.oa.sendCustomText(people.find((p) => p.nickname === '小雪')!.oaOpenid, '<b>会员价</b> 已开启');
+    await card.locator('.inbox .bubble', { hasText: '<b>会员价</b> 已开启' }).waitFor({ timeout: 10_000 });
+
+    await card.locator('button.login').click();
+    await card.locator('.out', { hasText: 'wx.login code:' }).waitFor();
+    await card.locator('button.unfollow').click();
+    await card.locator('.badge', { hasText: 'not following' }).waitFor();
+    expect((await page.locator('#log li').count()) > 0).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
