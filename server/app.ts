@@ -10,6 +10,9 @@ import { systemCtx } from './infra/db';
 import { healthRoutes } from './modules/health/health.routes';
 import { StaffService } from './modules/staff/staff.service';
 import { staffRoutes } from './modules/staff/staff.routes';
+import { createMemberServices, defineMemberJobs, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
+import { membersRoutes } from './modules/members/members.routes';
+import { taobaoRoutes } from './modules/taobao/taobao.routes';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,7 +22,7 @@ declare module 'fastify' {
 }
 
 /** Every feature service, wired explicitly: a reader sees the whole application here. */
-export interface Services {
+export interface Services extends MemberServices {
   staff: StaffService;
 }
 
@@ -47,7 +50,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // Services.
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
+    ...createMemberServices(infra.db, infra.kv, infra.queue, config),
   };
+  defineMemberJobs(infra.queue, services, app.log);
   app.decorate('services', services);
 
   // Modules.
@@ -57,6 +62,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
       admin.addHook('preValidation', requireStaff(services.staff));
       await admin.register(staffRoutes, { staff: services.staff });
+      await admin.register(membersRoutes, { services });
+      await admin.register(taobaoRoutes, {
+        imports: services.taobaoImport,
+        queue: infra.queue,
+        db: infra.db,
+        dataDir: config.dataDir,
+        maxBytes: config.importMaxBytes,
+        jobName: TAOBAO_IMPORT_JOB,
+      });
     },
     { prefix: '/api/admin' },
   );
@@ -65,6 +79,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     const owner = await services.staff.ensureOwner(systemCtx, config.admin);
     if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
+    if (config.queueEnabled) await scheduleDaily(infra.queue);
   });
 
   return app;

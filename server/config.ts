@@ -42,6 +42,15 @@ export const envSchema = z.object({
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   QUEUE_ENABLED: booleanFlag,
+  MEMBER_DATA_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  POINTS_PER_YUAN: z.coerce.number().int().min(0).max(1000).default(1),
+  POINTS_EXPIRY: z
+    .string()
+    .trim()
+    .regex(/^(end_of_next_year|never|\d{1,5}d)$/, 'must be end_of_next_year, never or <days>d')
+    .default('end_of_next_year'),
+  IMPORT_KEEP_FILES: booleanFlag,
+  IMPORT_MAX_MB: z.coerce.number().int().min(1).max(20_000).default(2048),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,7 +70,17 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
+  /** Key of the keyed hash under which phone numbers are stored and matched. */
+  readonly memberDataKey: string;
+  readonly pointsPerYuan: number;
+  /** end_of_next_year | never | <days>d */
+  readonly pointsExpiry: string;
+  readonly importKeepFiles: boolean;
+  readonly importMaxBytes: number;
 }
+
+/** Development and test only: production must set MEMBER_DATA_KEY (phone hashes would be guessable otherwise). */
+const DEV_MEMBER_DATA_KEY = 'snowball-development-member-key';
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
 export function loadDotenv(): void {
@@ -86,6 +105,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.ADMIN_USERNAME && !e.ADMIN_PASSWORD) {
     throw new ConfigError('Invalid configuration: ADMIN_PASSWORD is required when ADMIN_USERNAME is set');
   }
+  if (e.NODE_ENV === 'production' && !e.MEMBER_DATA_KEY) {
+    throw new ConfigError('Invalid configuration: MEMBER_DATA_KEY is required in production (the key phone numbers are hashed with)');
+  }
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -100,6 +122,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queueEnabled: e.QUEUE_ENABLED ?? true,
+    memberDataKey: e.MEMBER_DATA_KEY ?? DEV_MEMBER_DATA_KEY,
+    pointsPerYuan: e.POINTS_PER_YUAN,
+    pointsExpiry: e.POINTS_EXPIRY,
+    importKeepFiles: e.IMPORT_KEEP_FILES ?? false,
+    importMaxBytes: e.IMPORT_MAX_MB * 1024 * 1024,
   };
   return Object.freeze(config);
 }
