@@ -71,7 +71,7 @@ export class Members1795440000000 implements MigrationInterface {
     await q.query('CREATE INDEX ix_member_identity_member ON member_identity (member_id)');
     await q.query(`
       CREATE TABLE sales_order (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         channel_id uuid NOT NULL REFERENCES sales_channel (id),
         order_no text NOT NULL CHECK (order_no ~ '^[0-9A-Za-z_-]{1,40}$'),
         member_id uuid REFERENCES member (id),

@@ -1,8 +1,10 @@
 import { healthzBench } from './healthz.bench';
+import { taobaoImportBench } from './taobao-import.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
   healthz: healthzBench,
+  import: taobaoImportBench,
 };
 
 async function main() {

@@ -13,7 +13,8 @@ export type StageValue = string | number | null;
 /** Loads rows into a staging table: COPY FROM STDIN on PostgreSQL, large unnest() INSERT batches when embedded. */
 export interface StageWriter {
   readonly mode: 'copy' | 'insert-batches';
-  write(row: StageValue[]): Promise<void>;
+  /** Returns a promise only when the caller must wait (a batch or the socket is being flushed). */
+  write(row: StageValue[]): Promise<void> | undefined;
   finish(): Promise<void>;
 }
 
@@ -41,14 +42,14 @@ class CopyWriter implements StageWriter {
     });
   }
 
-  async write(row: StageValue[]): Promise<void> {
+  write(row: StageValue[]): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    let line = '';
-    for (let i = 0; i < row.length; i++) line += (i ? '\t' : '') + copyValue(row[i]!);
+    let line = copyValue(row[0]!);
+    for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!);
     line += '\n';
     this.parts.push(line);
     this.size += line.length;
-    if (this.size >= 1 << 18) await this.flush();
+    return this.size >= 1 << 18 ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
@@ -83,9 +84,9 @@ class BatchWriter implements StageWriter {
     this.columns = defs.map(() => []);
   }
 
-  async write(row: StageValue[]): Promise<void> {
+  write(row: StageValue[]): Promise<void> | undefined {
     for (let i = 0; i < row.length; i++) this.columns[i]!.push(row[i]!);
-    if (++this.count >= this.batchSize) await this.flush();
+    return ++this.count >= this.batchSize ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {

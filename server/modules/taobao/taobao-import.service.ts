@@ -227,7 +227,7 @@ export class TaobaoImportService {
         loader = writer.mode;
         let map: ReturnType<typeof mapOrderHeader> | undefined;
         try {
-          for await (const rec of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) {
+          for await (const batch of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) for (const rec of batch) {
             if (!map) {
               map = mapOrderHeader(rec.fields);
               continue;
@@ -236,11 +236,12 @@ export class TaobaoImportService {
             ordersRead++;
             try {
               const o = toStagedOrder(rec.line, rec.fields, map, this.opts.phoneKey);
-              await writer.write([
+              const wait = writer.write([
                 o.line, o.orderNo, o.storeName, o.buyerNick, o.buyerKey, o.state, o.statusText, o.totalFen, o.paidFen, o.postageFen,
                 o.refundFen, o.orderedAt, o.paidAt, o.itemTitle, o.itemCount, o.closeReason, o.buyerMessage, o.receiverName,
                 o.receiverAddress, o.receiverPhone, o.phoneLast4, o.phoneHash, o.extra,
               ]);
+              if (wait) await wait;
             } catch (err) {
               if (!(err instanceof RowError)) throw err;
               orderRejects++;
@@ -257,7 +258,7 @@ export class TaobaoImportService {
         const writer = stageWriter(client, itemStage, ITEM_STAGE, this.opts.embedded);
         let map: ReturnType<typeof mapItemHeader> | undefined;
         try {
-          for await (const rec of readCsv(job.items_file, { onBytes: (b) => progress({ phase: 'reading_items', bytesRead: bytesBefore + b, bytesTotal }) })) {
+          for await (const batch of readCsv(job.items_file, { onBytes: (b) => progress({ phase: 'reading_items', bytesRead: bytesBefore + b, bytesTotal }) })) for (const rec of batch) {
             if (!map) {
               map = mapItemHeader(rec.fields);
               continue;
@@ -266,7 +267,8 @@ export class TaobaoImportService {
             itemsRead++;
             try {
               const it = toStagedItem(rec.line, rec.fields, map);
-              await writer.write([it.line, it.orderNo, it.title, it.priceFen, it.quantity, it.sku, it.props, it.extra]);
+              const wait = writer.write([it.line, it.orderNo, it.title, it.priceFen, it.quantity, it.sku, it.props, it.extra]);
+              if (wait) await wait;
             } catch (err) {
               if (!(err instanceof RowError)) throw err;
               itemRejectsParse++;

@@ -2,19 +2,21 @@
 const RANK = (col: string) => `CASE ${col} WHEN 'pending' THEN 0 WHEN 'paid' THEN 1 WHEN 'shipped' THEN 2 WHEN 'completed' THEN 3 ELSE 4 END`;
 
 /**
- * The one set-based merge of staged orders: the last row of an order in the file wins; new orders are inserted,
+ * The one set-based merge of staged orders: the last row of an order in the file wins (order numbers are unique
+ * across Taobao and Tmall); new orders are inserted,
  * changed ones updated (never backwards), identical ones left alone; orders of bound buyers join their member.
  * Orders erased under the personal-information law keep their anonymised fields. $1 kind, $2 default store, $3 import.
  */
 export const MERGE_ORDERS_SQL = (stage: string) => `
-WITH src AS (
-  SELECT DISTINCT ON (c.id, s.order_no)
-         c.id AS channel_id, s.*, md5(s.buyer_key) AS buyer_hash, coalesce(tb.member_id, ph.member_id) AS bound_member
+WITH last AS (
+  SELECT order_no, max(line) AS line FROM ${stage} GROUP BY order_no),
+src AS (
+  SELECT c.id AS channel_id, s.*, md5(s.buyer_key) AS buyer_hash, coalesce(tb.member_id, ph.member_id) AS bound_member
     FROM ${stage} s
+    JOIN last USING (order_no, line)
     JOIN sales_channel c ON c.kind = $1 AND c.name = coalesce(nullif(s.store_name, ''), $2)
     LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = md5(s.buyer_key)
-    LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash
-   ORDER BY c.id, s.order_no, s.line DESC),
+    LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash),
 up AS (
   INSERT INTO sales_order AS o (channel_id, order_no, member_id, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen,
          postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name,
