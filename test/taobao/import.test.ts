@@ -58,6 +58,8 @@ describe('Taobao order import', () => {
     expect(done.progress.percent).toBe(100);
     expect(done.summary).toMatchObject({ read: 7, inserted: 3, updated: 0, unchanged: 0, rejected: 4 });
 
+    const list = (await t.app.inject({ method: 'GET', url: '/api/admin/imports', headers: auth })).json();
+    expect(list[0]).toMatchObject({ id: done.id, status: 'succeeded', createdBy: 'staff:owner' });
     const rejects = (await t.app.inject({ method: 'GET', url: `/api/admin/imports/${done.id}/rejects`, headers: auth })).json();
     // The first order's message spans two physical lines, so later rows sit one line further down.
     expect(rejects.map((r: { line: number }) => r.line)).toEqual([5, 6, 7, 8]);

@@ -286,6 +286,10 @@ export class TaobaoImportService {
       const defaultStore = job.store_name ?? (job.channel_kind === 'tmall' ? '天猫店铺' : '淘宝店铺');
       const merged = await this.db.transaction({}, async (tx) => {
         const em = this.db.em(tx);
+        // One merge at a time: two overlapping imports would otherwise both insert the same new order.
+        await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
+        // The dedupe aggregate and the materialised source of a big file fit in memory instead of spilling to disk.
+        await em.query("SET LOCAL work_mem = '256MB'");
         await em.query(
           `INSERT INTO sales_channel (kind, name) SELECT DISTINCT $1, coalesce(nullif(store_name, ''), $2) FROM ${orderStage}
            ON CONFLICT (kind, name) DO NOTHING`,
@@ -373,6 +377,11 @@ export class TaobaoImportService {
       startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
       finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
     };
+  }
+
+  async recent(ctx: Ctx, limit: number) {
+    const rows = (await this.db.em(ctx).query('SELECT id FROM taobao_import ORDER BY created_at DESC LIMIT $1', [limit])) as Array<{ id: string }>;
+    return Promise.all(rows.map((r) => this.status(ctx, r.id)));
   }
 
   async rejects(ctx: Ctx, importId: string, limit: number, offset: number) {

@@ -17,44 +17,51 @@ src AS (
     JOIN sales_channel c ON c.kind = $1 AND c.name = coalesce(nullif(s.store_name, ''), $2)
     LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = md5(s.buyer_key)
     LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash),
-up AS (
-  INSERT INTO sales_order AS o (channel_id, order_no, member_id, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen,
+-- Existing orders: changed ones are updated (never backwards); identical ones are left alone.
+upd AS (
+  UPDATE sales_order o SET
+         state = s.state, status_text = s.status_text, total_fen = s.total_fen, paid_fen = s.paid_fen,
+         postage_fen = s.postage_fen, refund_fen = s.refund_fen,
+         ordered_at = coalesce(s.ordered_at, o.ordered_at), paid_at = coalesce(s.paid_at, o.paid_at),
+         item_title = s.item_title, item_count = s.item_count, close_reason = s.close_reason,
+         member_id = coalesce(o.member_id, CASE WHEN o.erased_at IS NULL THEN s.bound_member END),
+         buyer_key = CASE WHEN o.erased_at IS NULL THEN s.buyer_hash END,
+         buyer_nick = CASE WHEN o.erased_at IS NULL THEN s.buyer_nick END,
+         buyer_message = CASE WHEN o.erased_at IS NULL THEN s.buyer_message END,
+         receiver_name = CASE WHEN o.erased_at IS NULL THEN s.receiver_name END,
+         receiver_address = CASE WHEN o.erased_at IS NULL THEN s.receiver_address END,
+         receiver_phone = CASE WHEN o.erased_at IS NULL THEN s.receiver_phone END,
+         phone_last4 = CASE WHEN o.erased_at IS NULL THEN s.phone_last4 END,
+         phone_hash = CASE WHEN o.erased_at IS NULL THEN s.phone_hash END,
+         extra = CASE WHEN o.erased_at IS NULL THEN s.extra ELSE o.extra END,
+         import_id = $3::uuid, updated_at = now()
+    FROM src s
+   WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no
+     AND ${RANK('s.state')} >= ${RANK('o.state')}
+     AND ((o.state, o.status_text, o.total_fen, o.paid_fen, o.postage_fen, o.refund_fen, o.ordered_at, o.paid_at,
+           o.item_title, o.item_count, o.close_reason)
+          IS DISTINCT FROM
+          (s.state, s.status_text, s.total_fen, s.paid_fen, s.postage_fen, s.refund_fen,
+           coalesce(s.ordered_at, o.ordered_at), coalesce(s.paid_at, o.paid_at), s.item_title, s.item_count, s.close_reason)
+       OR (o.erased_at IS NULL AND (o.buyer_key, o.buyer_nick, o.buyer_message, o.receiver_name, o.receiver_address,
+           o.receiver_phone, o.phone_last4, o.phone_hash, o.extra)
+          IS DISTINCT FROM
+          (s.buyer_hash, s.buyer_nick, s.buyer_message, s.receiver_name, s.receiver_address,
+           s.receiver_phone, s.phone_last4, s.phone_hash, s.extra))
+       OR (o.member_id IS NULL AND o.erased_at IS NULL AND s.bound_member IS NOT NULL))
+  RETURNING o.member_id),
+-- New orders: a plain insert (no conflict arbitration per row); merges are serialised by an advisory lock.
+ins AS (
+  INSERT INTO sales_order (channel_id, order_no, member_id, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen,
          postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name,
          receiver_address, receiver_phone, phone_last4, phone_hash, extra, import_id)
   SELECT channel_id, order_no, bound_member, buyer_hash, buyer_nick, state, status_text, total_fen, paid_fen,
          postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name,
          receiver_address, receiver_phone, phone_last4, phone_hash, extra, $3::uuid
-    FROM src
-  ON CONFLICT (channel_id, order_no) DO UPDATE SET
-         state = EXCLUDED.state, status_text = EXCLUDED.status_text, total_fen = EXCLUDED.total_fen,
-         paid_fen = EXCLUDED.paid_fen, postage_fen = EXCLUDED.postage_fen, refund_fen = EXCLUDED.refund_fen,
-         ordered_at = coalesce(EXCLUDED.ordered_at, o.ordered_at), paid_at = coalesce(EXCLUDED.paid_at, o.paid_at),
-         item_title = EXCLUDED.item_title, item_count = EXCLUDED.item_count, close_reason = EXCLUDED.close_reason,
-         member_id = coalesce(o.member_id, CASE WHEN o.erased_at IS NULL THEN EXCLUDED.member_id END),
-         buyer_key = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.buyer_key END,
-         buyer_nick = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.buyer_nick END,
-         buyer_message = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.buyer_message END,
-         receiver_name = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.receiver_name END,
-         receiver_address = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.receiver_address END,
-         receiver_phone = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.receiver_phone END,
-         phone_last4 = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.phone_last4 END,
-         phone_hash = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.phone_hash END,
-         extra = CASE WHEN o.erased_at IS NULL THEN EXCLUDED.extra ELSE o.extra END,
-         import_id = EXCLUDED.import_id, updated_at = now()
-   WHERE ${RANK('EXCLUDED.state')} >= ${RANK('o.state')}
-     AND ((o.state, o.status_text, o.total_fen, o.paid_fen, o.postage_fen, o.refund_fen, o.ordered_at, o.paid_at,
-           o.item_title, o.item_count, o.close_reason)
-          IS DISTINCT FROM
-          (EXCLUDED.state, EXCLUDED.status_text, EXCLUDED.total_fen, EXCLUDED.paid_fen, EXCLUDED.postage_fen, EXCLUDED.refund_fen,
-           coalesce(EXCLUDED.ordered_at, o.ordered_at), coalesce(EXCLUDED.paid_at, o.paid_at), EXCLUDED.item_title,
-           EXCLUDED.item_count, EXCLUDED.close_reason)
-       OR (o.erased_at IS NULL AND (o.buyer_key, o.buyer_nick, o.buyer_message, o.receiver_name, o.receiver_address,
-           o.receiver_phone, o.phone_last4, o.phone_hash, o.extra)
-          IS DISTINCT FROM
-          (EXCLUDED.buyer_key, EXCLUDED.buyer_nick, EXCLUDED.buyer_message, EXCLUDED.receiver_name, EXCLUDED.receiver_address,
-           EXCLUDED.receiver_phone, EXCLUDED.phone_last4, EXCLUDED.phone_hash, EXCLUDED.extra))
-       OR (o.member_id IS NULL AND o.erased_at IS NULL AND EXCLUDED.member_id IS NOT NULL))
-  RETURNING (xmax = 0) AS inserted, o.member_id)
+    FROM src s
+   WHERE NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no)
+  RETURNING member_id),
+up AS (SELECT true AS inserted, member_id FROM ins UNION ALL SELECT false, member_id FROM upd)
 SELECT (SELECT count(*) FROM ${stage}) AS staged,
        (SELECT count(*) FROM src) AS distinct_orders,
        count(*) FILTER (WHERE inserted) AS inserted,

@@ -107,6 +107,15 @@ export const taobaoRoutes: FastifyPluginAsyncZod<TaobaoRoutesOptions> = async (a
   );
 
   app.get(
+    '/imports',
+    {
+      config: WRITE,
+      schema: { tags: ['imports'], summary: 'Recent imports, newest first', security: [{ bearer: [] }], response: { 200: z.array(importView) } },
+    },
+    async (req) => opts.imports.recent({ requestId: req.id }, 50),
+  );
+
+  app.get(
     '/imports/:id',
     {
       config: WRITE,
