@@ -1,4 +1,7 @@
 import { StaffAccounts1795425802000 } from './1795425802000-staff-accounts';
+import { Members1795440000000 } from './1795440000000-members';
+import { PointsLedger1795440100000 } from './1795440100000-points-ledger';
+import { TaobaoImports1795440200000 } from './1795440200000-taobao-imports';
 import { WxPayNotifications1795460000001 } from './1795460000001-wxpay-notifications';
 import { Parcels1795470000000 } from './1795470000000-parcels';
 import { ReviewRewards1795470100000 } from './1795470100000-review-rewards';
@@ -8,6 +11,9 @@ import { CheckIns1795470300000 } from './1795470300000-check-ins';
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
   StaffAccounts1795425802000,
+  Members1795440000000,
+  PointsLedger1795440100000,
+  TaobaoImports1795440200000,
   WxPayNotifications1795460000001,
   Parcels1795470000000,
   ReviewRewards1795470100000,

@@ -22,6 +22,9 @@ import { resolveWechatCredentials } from './wechat/credentials';
 import { createWechat, type Wechat } from './wechat/wechat';
 import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
+import { createMemberServices, defineMemberJobs, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
+import { membersRoutes } from './modules/members/members.routes';
+import { taobaoRoutes } from './modules/taobao/taobao.routes';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,7 +36,7 @@ declare module 'fastify' {
 }
 
 /** Every feature service, wired explicitly: a reader sees the whole application here. */
-export interface Services {
+export interface Services extends MemberServices {
   staff: StaffService;
   /** WeChat Pay APIv3; null when WeChat Pay is off (production without WXPAY_ credentials). */
   wxpay: WxPayClient | null;
@@ -85,7 +88,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     wxpay: wxpay.client,
     wxpayNotifications: wxpay.notifications,
     wechat: createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) }),
+    ...createMemberServices(infra.db, infra.kv, infra.queue, config),
   };
+  defineMemberJobs(infra.queue, services, app.log);
   app.decorate('services', services);
 
   // Modules.
@@ -110,6 +115,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
       admin.addHook('preValidation', requireStaff(services.staff));
       await admin.register(staffRoutes, { staff: services.staff });
+      await admin.register(membersRoutes, { services });
+      await admin.register(taobaoRoutes, {
+        imports: services.taobaoImport,
+        queue: infra.queue,
+        db: infra.db,
+        dataDir: config.dataDir,
+        maxBytes: config.importMaxBytes,
+        jobName: TAOBAO_IMPORT_JOB,
+      });
     },
     { prefix: '/api/admin' },
   );
@@ -118,6 +132,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     const owner = await services.staff.ensureOwner(systemCtx, config.admin);
     if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
+    if (config.queueEnabled) await scheduleDaily(infra.queue);
   });
 
   return app;

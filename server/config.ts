@@ -121,6 +121,15 @@ export const envSchema = z.object({
   WECHAT_API_BASE: z.url().optional().or(z.literal('').transform(() => undefined)),
   SANDBOX: booleanFlag,
   WECHAT_CALLBACK_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  MEMBER_DATA_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  POINTS_PER_YUAN: z.coerce.number().int().min(0).max(1000).default(1),
+  POINTS_EXPIRY: z
+    .string()
+    .trim()
+    .regex(/^(end_of_next_year|never|\d{1,5}d)$/, 'must be end_of_next_year, never or <days>d')
+    .default('end_of_next_year'),
+  IMPORT_KEEP_FILES: booleanFlag,
+  IMPORT_MAX_MB: z.coerce.number().int().min(1).max(20_000).default(2048),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -148,6 +157,13 @@ export interface Config {
   /** Review screenshots and other uploads; default DATA_DIR/uploads. */
   readonly uploadsDir: string;
   readonly wechat: WechatConfig;
+  /** Key of the keyed hash under which phone numbers are stored and matched. */
+  readonly memberDataKey: string;
+  readonly pointsPerYuan: number;
+  /** end_of_next_year | never | <days>d */
+  readonly pointsExpiry: string;
+  readonly importKeepFiles: boolean;
+  readonly importMaxBytes: number;
 }
 
 /** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
@@ -166,6 +182,9 @@ export interface WechatConfig {
   /** Seconds a callback's timestamp may be away from now; 0 turns the check off. */
   readonly callbackMaxAgeSeconds: number;
 }
+
+/** Development and test only: production must set MEMBER_DATA_KEY (phone hashes would be guessable otherwise). */
+const DEV_MEMBER_DATA_KEY = 'snowball-development-member-key';
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
 export function loadDotenv(): void {
@@ -207,6 +226,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, '');
   const wxpay = wxpayConfig(e, publicUrl);
+  if (e.NODE_ENV === 'production' && !e.MEMBER_DATA_KEY) {
+    throw new ConfigError('Invalid configuration: MEMBER_DATA_KEY is required in production (the key phone numbers are hashed with)');
+  }
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -237,6 +259,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiBase: (e.WECHAT_API_BASE ?? (sandbox ? `${publicUrl}/sandbox` : 'https://api.weixin.qq.com')).replace(/\/$/, ''),
       callbackMaxAgeSeconds: e.WECHAT_CALLBACK_MAX_AGE_S,
     }),
+    memberDataKey: e.MEMBER_DATA_KEY ?? DEV_MEMBER_DATA_KEY,
+    pointsPerYuan: e.POINTS_PER_YUAN,
+    pointsExpiry: e.POINTS_EXPIRY,
+    importKeepFiles: e.IMPORT_KEEP_FILES ?? false,
+    importMaxBytes: e.IMPORT_MAX_MB * 1024 * 1024,
   };
   return Object.freeze(config);
 }

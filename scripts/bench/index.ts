@@ -1,12 +1,14 @@
 import { callbackBench } from './callback.bench';
 import { healthzBench } from './healthz.bench';
 import { wxpayNotifyBench } from './wxpay-notify.bench';
+import { taobaoImportBench } from './taobao-import.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
   healthz: healthzBench,
   'wxpay-notify': wxpayNotifyBench,
   callback: callbackBench,
+  import: taobaoImportBench,
 };
 
 async function main() {

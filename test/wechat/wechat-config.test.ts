@@ -26,7 +26,7 @@ describe('WeChat configuration and sandbox mode', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SANDBOX is refused when NODE_ENV=production; set WECHAT_APPID/);
     expect(() => loadConfig({ ...wechatTestEnv(), NODE_ENV: 'production', SANDBOX: 'true' })).toThrow(/SANDBOX is refused/);
-    expect(loadConfig({ ...wechatTestEnv(), NODE_ENV: 'production' }).wechat.sandbox).toBe(false);
+    expect(loadConfig({ ...wechatTestEnv(), NODE_ENV: 'production', MEMBER_DATA_KEY: 'a-long-enough-member-key' }).wechat.sandbox).toBe(false);
   });
 
   it.each([

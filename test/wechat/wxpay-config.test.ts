@@ -13,7 +13,7 @@ import { outNo, startStandaloneSandbox, testPayKeys, type StandaloneSandbox } fr
 const APPID = 'wx1234567890abcdef';
 
 /** Production needs the real WeChat accounts too (the sandbox is refused there). */
-const wechatLive = { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'oa-secret', WECHAT_TOKEN: 'callbacktoken1' };
+const wechatLive = { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'oa-secret', WECHAT_TOKEN: 'callbacktoken1', MEMBER_DATA_KEY: 'a-long-enough-member-key' };
 
 describe('WeChat Pay configuration', () => {
   const keys = testPayKeys();

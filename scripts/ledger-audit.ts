@@ -1,0 +1,23 @@
+import { openCliDatabase, runCli } from './cli';
+import { auditLedger } from '../server/modules/points/points-audit';
+
+/** npm run ledger:audit: rebuilds every points balance from the entries; prints each difference and exits 1 if any. */
+runCli(async () => {
+  const db = await openCliDatabase();
+  let failed = false;
+  try {
+    const audit = await auditLedger(db.dataSource.manager);
+    for (const d of audit.differences) {
+      const who = d.memberId ? ` member ${d.memberId}` : d.transactionId ? ` transaction ${d.transactionId}` : '';
+      process.stdout.write(`DIFFERENCE ${d.kind}${who}: expected ${d.expected}, found ${d.actual}\n`);
+    }
+    process.stdout.write(
+      `Audited ${audit.accounts} member accounts, ${audit.transactions} transactions, ${audit.entries} entries: ` +
+        `${audit.differences.length ? `${audit.differences.length} difference(s)` : 'no differences'}\n`,
+    );
+    failed = audit.differences.length > 0;
+  } finally {
+    await db.close();
+  }
+  if (failed) process.exit(1);
+});

@@ -1,0 +1,212 @@
+import type { Ctx, Db } from '../../infra/db';
+import { notFound } from '../../infra/errors';
+import type { PointsService } from '../points/points.service';
+import { LIFECYCLE_SQL, RFM_SQL, type Lifecycle, type TierPerks, type TiersService } from './tiers.service';
+import type { MembersService } from './members.service';
+import { maskAddress, maskOpaqueId } from './member-identity';
+
+export interface MemberFilter {
+  tier?: string;
+  lifecycle?: Lifecycle;
+  channelId?: string;
+  tag?: string;
+  /** 12-month spend range, fen. */
+  minSpendFen?: number;
+  maxSpendFen?: number;
+  /** Has a Taobao buyer bound (true) or not (false). */
+  bound?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export interface MemberSummary {
+  id: string;
+  nickname: string | null;
+  tier: string;
+  lifecycle: Lifecycle;
+  rfm: { r: number; f: number; m: number };
+  spend12mFen: number;
+  orders12m: number;
+  spendTotalFen: number;
+  lastPurchaseAt: string | null;
+  pointsBalance: number;
+  bound: boolean;
+  tags: string[];
+  createdAt: string;
+}
+
+interface SummaryRow {
+  id: string;
+  nickname: string | null;
+  tier_code: string;
+  lifecycle: Lifecycle;
+  rfm_r: number;
+  rfm_f: number;
+  rfm_m: number;
+  spend_12m_fen: string;
+  orders_12m: number;
+  spend_total_fen: string;
+  last_purchase_at: Date | null;
+  balance: string | null;
+  bound: boolean;
+  tags: string[];
+  created_at: Date;
+}
+
+const SUMMARY_SELECT = `m.id, m.nickname, m.tier_code, ${LIFECYCLE_SQL('m')} AS lifecycle, ${RFM_SQL('m')},
+  m.spend_12m_fen, m.orders_12m, m.spend_total_fen, m.last_purchase_at, a.balance, m.tags, m.created_at,
+  EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer') AS bound`;
+
+/** Read side for the console and the mini-program member card: segments, detail, card. */
+export class MemberQueryService {
+  constructor(
+    private readonly db: Db,
+    private readonly members: MembersService,
+    private readonly points: PointsService,
+    private readonly tiers: TiersService,
+  ) {}
+
+  async list(ctx: Ctx, f: MemberFilter): Promise<{ total: number; items: MemberSummary[] }> {
+    const where: string[] = ["m.status = 'active'"];
+    const values: unknown[] = [];
+    const add = (sql: (p: string) => string, v: unknown) => {
+      values.push(v);
+      where.push(sql(`$${values.length}`));
+    };
+    if (f.tier) add((p) => `m.tier_code = ${p}`, f.tier);
+    if (f.lifecycle) add((p) => `(${LIFECYCLE_SQL('m')}) = ${p}`, f.lifecycle);
+    if (f.channelId) {
+      add(
+        (p) => `(EXISTS (SELECT 1 FROM sales_order o WHERE o.member_id = m.id AND o.channel_id = ${p}::uuid)
+                 OR EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = m.id AND i.channel_id = ${p}::uuid))`,
+        f.channelId,
+      );
+    }
+    if (f.tag) add((p) => `m.tags @> ARRAY[${p}]::text[]`, f.tag);
+    if (f.minSpendFen !== undefined) add((p) => `m.spend_12m_fen >= ${p}`, f.minSpendFen);
+    if (f.maxSpendFen !== undefined) add((p) => `m.spend_12m_fen <= ${p}`, f.maxSpendFen);
+    if (f.bound !== undefined) {
+      where.push(`${f.bound ? '' : 'NOT '}EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer')`);
+    }
+    const em = this.db.em(ctx);
+    const [count] = (await em.query(`SELECT count(*) AS n FROM member m WHERE ${where.join(' AND ')}`, values)) as Array<{ n: string }>;
+    const rows = (await em.query(
+      `SELECT ${SUMMARY_SELECT} FROM member m LEFT JOIN points_account a ON a.member_id = m.id
+        WHERE ${where.join(' AND ')} ORDER BY m.created_at DESC, m.id LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
+      [...values, f.limit, f.offset],
+    )) as SummaryRow[];
+    return { total: Number(count!.n), items: rows.map(toSummary) };
+  }
+
+  /** Member detail for staff: identities masked, orders with masked receiver data, points and tier history, audit. */
+  async detail(ctx: Ctx, memberId: string) {
+    const id = await this.members.resolve(ctx, memberId);
+    const em = this.db.em(ctx);
+    const [row] = (await em.query(
+      `SELECT ${SUMMARY_SELECT}, m.gender, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.region, m.notes
+         FROM member m LEFT JOIN points_account a ON a.member_id = m.id WHERE m.id = $1`,
+      [id],
+    )) as Array<SummaryRow & { gender: string | null; birthday: string | null; region: string | null; notes: string | null }>;
+    if (!row) throw notFound('member_not_found', 'No member with that id');
+    const identities = (await em.query(
+      `SELECT i.kind, i.value, i.display, c.kind AS channel_kind, c.name AS channel_name, i.created_at
+         FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id WHERE i.member_id = $1 ORDER BY i.created_at`,
+      [id],
+    )) as Array<{ kind: string; value: string; display: string | null; channel_kind: string | null; channel_name: string | null; created_at: Date }>;
+    const orders = (await em.query(
+      `SELECT o.id, o.order_no, c.kind AS channel_kind, c.name AS channel_name, o.state, o.status_text, o.total_fen, o.paid_fen,
+              o.refund_fen, o.spend_fen, o.ordered_at, o.paid_at, o.item_title, o.item_count, o.receiver_name, o.receiver_address, o.receiver_phone
+         FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id WHERE o.member_id = $1
+        ORDER BY o.ordered_at DESC NULLS LAST LIMIT 100`,
+      [id],
+    )) as Array<Record<string, unknown> & { ordered_at: Date | null; paid_at: Date | null; receiver_address: string | null }>;
+    const audit = (await em.query('SELECT action, actor, details, created_at FROM member_audit WHERE member_id = $1 ORDER BY id DESC LIMIT 100', [id])) as Array<{
+      action: string;
+      actor: string;
+      details: Record<string, unknown>;
+      created_at: Date;
+    }>;
+    return {
+      ...toSummary(row),
+      gender: row.gender,
+      birthday: row.birthday,
+      region: row.region,
+      notes: row.notes,
+      identities: identities.map((i) => ({
+        kind: i.kind,
+        // Openids are opaque but still personal; phones are only ever stored hashed, displayed masked.
+        value: i.kind === 'phone' || i.kind === 'taobao_buyer' ? (i.display ?? '****') : maskOpaqueId(i.value),
+        channel: i.channel_kind ? { kind: i.channel_kind, name: i.channel_name } : null,
+        since: new Date(i.created_at).toISOString(),
+      })),
+      orders: orders.map((o) => ({
+        id: String(o.id),
+        orderNo: String(o.order_no),
+        channel: { kind: String(o.channel_kind), name: String(o.channel_name) },
+        state: String(o.state),
+        statusText: (o.status_text as string | null) ?? null,
+        totalFen: Number(o.total_fen),
+        paidFen: Number(o.paid_fen),
+        refundFen: Number(o.refund_fen),
+        spendFen: Number(o.spend_fen),
+        orderedAt: o.ordered_at ? new Date(o.ordered_at).toISOString() : null,
+        paidAt: o.paid_at ? new Date(o.paid_at).toISOString() : null,
+        itemTitle: (o.item_title as string | null) ?? null,
+        itemCount: (o.item_count as number | null) ?? null,
+        receiverName: (o.receiver_name as string | null) ?? null,
+        receiverAddress: maskAddress(o.receiver_address),
+        receiverPhone: (o.receiver_phone as string | null) ?? null,
+      })),
+      points: await this.points.history(ctx, id, 100),
+      tierHistory: await this.tiers.history(ctx, id),
+      audit: audit.map((a) => ({ action: a.action, actor: a.actor, details: a.details, at: new Date(a.created_at).toISOString() })),
+    };
+  }
+
+  /** The member card (mini-program): tier and perks, progress to the next tier, balance, points about to expire. */
+  async card(ctx: Ctx, memberId: string) {
+    const id = await this.members.resolve(ctx, memberId);
+    const [m] = (await this.db.em(ctx).query(
+      `SELECT m.tier_code, m.tier_since, m.spend_12m_fen, m.orders_12m, ${LIFECYCLE_SQL('m')} AS lifecycle FROM member m WHERE m.id = $1`,
+      [id],
+    )) as Array<{ tier_code: string; tier_since: Date; spend_12m_fen: string; orders_12m: number; lifecycle: Lifecycle }>;
+    const tiers = await this.tiers.list(ctx);
+    const current = tiers.find((t) => t.code === m!.tier_code)!;
+    const next = tiers.find((t) => t.rank > current.rank);
+    const spend = Number(m!.spend_12m_fen);
+    return {
+      memberId: id,
+      tier: { code: current.code, name: current.name, since: new Date(m!.tier_since).toISOString(), perks: current.perks as TierPerks },
+      nextTier: next
+        ? {
+            code: next.code,
+            name: next.name,
+            spendNeededFen: next.minSpend12mFen > 0 ? Math.max(next.minSpend12mFen - spend, 0) : null,
+            ordersNeeded: next.minOrders12m > 0 ? Math.max(next.minOrders12m - m!.orders_12m, 0) : null,
+          }
+        : null,
+      spend12mFen: spend,
+      orders12m: m!.orders_12m,
+      lifecycle: m!.lifecycle,
+      points: { balance: await this.points.balance(ctx, id), expiringSoon: await this.points.expiringSoon(ctx, id) },
+    };
+  }
+}
+
+function toSummary(r: SummaryRow): MemberSummary {
+  return {
+    id: r.id,
+    nickname: r.nickname,
+    tier: r.tier_code,
+    lifecycle: r.lifecycle,
+    rfm: { r: r.rfm_r, f: r.rfm_f, m: r.rfm_m },
+    spend12mFen: Number(r.spend_12m_fen),
+    orders12m: r.orders_12m,
+    spendTotalFen: Number(r.spend_total_fen),
+    lastPurchaseAt: r.last_purchase_at ? new Date(r.last_purchase_at).toISOString() : null,
+    pointsBalance: Number(r.balance ?? 0),
+    bound: r.bound,
+    tags: r.tags,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,93 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../config';
+import type { Db } from '../../infra/db';
+import type { KvStore } from '../../infra/kv';
+import type { JobQueue } from '../../infra/queue';
+import { PointsService } from '../points/points.service';
+import { nextShanghaiRun, parseExpiryRule, shanghaiDay } from '../points/points-expiry';
+import { TaobaoImportService } from '../taobao/taobao-import.service';
+import { MemberBindingService } from './member-binding.service';
+import { MemberPrivacyService } from './member-privacy.service';
+import { MemberQueryService } from './member-query.service';
+import { MEMBER_REFRESH_JOB, MembersService } from './members.service';
+import { OrderPointsService } from './order-points.service';
+import { TIER_CHANGED_JOB, TiersService, type TierChangeEvent } from './tiers.service';
+
+/** The member ledger's services, wired once for the app and for the CLIs. */
+export interface MemberServices {
+  points: PointsService;
+  tiers: TiersService;
+  members: MembersService;
+  memberBinding: MemberBindingService;
+  memberPrivacy: MemberPrivacyService;
+  memberQuery: MemberQueryService;
+  taobaoImport: TaobaoImportService;
+}
+
+export const TAOBAO_IMPORT_JOB = 'taobao.import';
+export const DAILY_LEDGER_JOB = 'members.daily';
+
+export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, config: Config): MemberServices {
+  const points = new PointsService(db, parseExpiryRule(config.pointsExpiry));
+  const tiers = new TiersService(db, queue);
+  const orderPoints = new OrderPointsService(db, points, config.pointsPerYuan);
+  const members = new MembersService(db, queue, points, tiers, orderPoints);
+  return {
+    points,
+    tiers,
+    members,
+    memberBinding: new MemberBindingService(db, kv, members, config.memberDataKey),
+    memberPrivacy: new MemberPrivacyService(db, members, points, tiers),
+    memberQuery: new MemberQueryService(db, members, points, tiers),
+    taobaoImport: new TaobaoImportService(db, members, {
+      phoneKey: config.memberDataKey,
+      embedded: !config.databaseUrl,
+      keepFiles: config.importKeepFiles,
+    }),
+  };
+}
+
+/** The ledger's queued jobs: uploaded imports, refreshes after imports, the daily expiry and tier pass. */
+export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: FastifyBaseLogger): void {
+  queue.define<{ importId: string }>({
+    name: TAOBAO_IMPORT_JOB,
+    retryLimit: 2,
+    expireInSeconds: 3 * 3600,
+    handler: async ({ importId }) => {
+      try {
+        const summary = await s.taobaoImport.run({}, importId);
+        log.info({ importId, summary }, 'taobao import finished');
+      } catch (err) {
+        // A bad file is final (recorded on the import); anything else is retried by the queue.
+        if ((err as { code?: string }).code === 'import_file_invalid') return;
+        throw err;
+      }
+    },
+  });
+  queue.define<{ memberIds: string[]; reason: string }>({
+    name: MEMBER_REFRESH_JOB,
+    handler: async ({ memberIds, reason }) => s.members.refresh({}, memberIds, reason),
+  });
+  queue.define<TierChangeEvent>({
+    name: TIER_CHANGED_JOB,
+    // The messaging module subscribes here; until it exists the event is logged (and kept in tier_change).
+    handler: async (e) => log.info({ memberId: e.memberId, from: e.fromTier, to: e.toTier }, 'member tier changed'),
+  });
+  queue.define<{ day: string }>({
+    name: DAILY_LEDGER_JOB,
+    retryLimit: 3,
+    expireInSeconds: 3600,
+    handler: async () => {
+      const expired = await s.points.expireDue({});
+      const changes = await s.tiers.recompute({}, 'all', 'daily review');
+      log.info({ expiredLots: expired, tierChanges: changes.length }, 'daily points expiry and tier review done');
+      await scheduleDaily(queue);
+    },
+  });
+}
+
+/** Queues the next daily pass (00:05 Asia/Shanghai); one per day however many instances ask. */
+export async function scheduleDaily(queue: JobQueue): Promise<void> {
+  const at = nextShanghaiRun();
+  await queue.send({}, DAILY_LEDGER_JOB, { day: shanghaiDay(at) }, { startAfter: at, singletonKey: `daily:${shanghaiDay(at)}` });
+}

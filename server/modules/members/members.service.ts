@@ -1,0 +1,224 @@
+import type { Ctx, Db } from '../../infra/db';
+import { conflict, invalid, notFound } from '../../infra/errors';
+import type { JobQueue } from '../../infra/queue';
+import type { PointsService } from '../points/points.service';
+import type { TiersService } from './tiers.service';
+import type { OrderPointsService } from './order-points.service';
+
+export type WechatApp = 'oa' | 'mp';
+
+export interface FindOrCreateInput {
+  /** Which WeChat app the openid belongs to: the Official Account or the mini-program. */
+  app: WechatApp;
+  openid: string;
+  /** When WeChat gives one, it joins the Official Account and mini-program openids into one member. */
+  unionid?: string | null;
+  nickname?: string | null;
+}
+
+export interface FindOrCreateResult {
+  memberId: string;
+  created: boolean;
+  /** Set when the unionid joined two members that had existed apart: the one merged into `memberId`. */
+  mergedMemberId?: string;
+}
+
+export interface ProfilePatch {
+  nickname?: string | null;
+  gender?: 'male' | 'female' | 'unknown' | null;
+  birthday?: string | null;
+  region?: string | null;
+  tags?: string[];
+  notes?: string | null;
+}
+
+export const MEMBER_REFRESH_JOB = 'members.refresh';
+
+const OPAQUE_ID = /^[A-Za-z0-9_-]{6,64}$/;
+
+/**
+ * One member per person, whatever door they came through. Other modules (the WeChat callback, mini-program login,
+ * parcel binding) call this service; nobody else writes member or member_identity rows.
+ */
+export class MembersService {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly points: PointsService,
+    private readonly tiers: TiersService,
+    private readonly orderPoints: OrderPointsService,
+  ) {}
+
+  /**
+   * The member behind an Official Account or mini-program openid, created on first sight. A unionid attaches to the
+   * member; when the unionid and the openid already belong to two members, they are merged (the older survives).
+   * Safe under concurrency: identities are claimed by unique constraint, and a lost race re-reads the winner.
+   */
+  async findOrCreateByOpenid(ctx: Ctx, input: FindOrCreateInput): Promise<FindOrCreateResult> {
+    if (!OPAQUE_ID.test(input.openid)) throw invalid('invalid_openid', 'openid is malformed');
+    if (input.unionid != null && !OPAQUE_ID.test(input.unionid)) throw invalid('invalid_unionid', 'unionid is malformed');
+    const openidKind = input.app === 'oa' ? 'oa_openid' : 'mp_openid';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await this.db.transaction(ctx, async (tx) => {
+        const em = this.db.em(tx);
+        const found = (await em.query(
+          `SELECT i.kind, i.member_id, m.created_at FROM member_identity i JOIN member m ON m.id = i.member_id
+            WHERE (i.kind = $1 AND i.value = $2) OR (i.kind = 'unionid' AND i.value = $3)`,
+          [openidKind, input.openid, input.unionid ?? null],
+        )) as Array<{ kind: string; member_id: string; created_at: Date }>;
+        const byOpenid = found.find((f) => f.kind === openidKind);
+        const byUnionid = found.find((f) => f.kind === 'unionid');
+        let memberId = byOpenid?.member_id ?? byUnionid?.member_id;
+        let mergedMemberId: string | undefined;
+        if (byOpenid && byUnionid && byOpenid.member_id !== byUnionid.member_id) {
+          const [older, newer] = [byOpenid, byUnionid].sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
+          await this.mergeIn(tx, older!.member_id, newer!.member_id, { reason: 'unionid joined two openids', actor: 'system' });
+          memberId = older!.member_id;
+          mergedMemberId = newer!.member_id;
+        }
+        let created = false;
+        if (!memberId) {
+          const [row] = (await em.query('INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
+          memberId = row!.id;
+          created = true;
+        }
+        const wanted: Array<[string, string]> = [[openidKind, input.openid]];
+        if (input.unionid) wanted.push(['unionid', input.unionid]);
+        for (const [kind, value] of wanted) {
+          const claimed = (await em.query(
+            `INSERT INTO member_identity (member_id, kind, value) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
+            [memberId, kind, value],
+          )) as unknown[];
+          if (claimed.length === 0) {
+            const [owner] = (await em.query('SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{ member_id: string }>;
+            if (owner?.member_id !== memberId) {
+              // Another request claimed it first: drop what this one created and resolve again.
+              if (created) {
+                await em.query('DELETE FROM member_identity WHERE member_id = $1', [memberId]);
+                await em.query('DELETE FROM member WHERE id = $1', [memberId]);
+              }
+              return null;
+            }
+          }
+        }
+        if (input.nickname && !created) {
+          await em.query('UPDATE member SET nickname = coalesce(nickname, $2), updated_at = now() WHERE id = $1', [memberId, input.nickname]);
+        }
+        return { memberId, created, mergedMemberId };
+      });
+      if (result) {
+        if (result.mergedMemberId) await this.refresh(ctx, [result.memberId], 'merge');
+        return result;
+      }
+    }
+    throw conflict('identity_race', 'Could not resolve the member; try again');
+  }
+
+  /** The member an identity belongs to, or null (e.g. `oa_openid` from a callback). */
+  async findByIdentity(ctx: Ctx, kind: 'oa_openid' | 'mp_openid' | 'unionid', value: string): Promise<string | null> {
+    const [row] = (await this.db.em(ctx).query('SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{
+      member_id: string;
+    }>;
+    return row?.member_id ?? null;
+  }
+
+  /** Active member id, following a merge to the survivor; not_found for unknown or erased members. */
+  async resolve(ctx: Ctx, memberId: string): Promise<string> {
+    if (!/^[0-9a-f-]{36}$/i.test(memberId)) throw notFound('member_not_found', 'No member with that id');
+    const [row] = (await this.db.em(ctx).query('SELECT status, merged_into FROM member WHERE id = $1', [memberId])) as Array<{
+      status: string;
+      merged_into: string | null;
+    }>;
+    if (!row || row.status === 'erased') throw notFound('member_not_found', 'No member with that id');
+    return row.status === 'merged' ? row.merged_into! : memberId;
+  }
+
+  async updateProfile(ctx: Ctx, memberId: string, patch: ProfilePatch, actor: string): Promise<void> {
+    await this.db.transaction(ctx, async (tx) => {
+      const id = await this.requireActive(tx, memberId);
+      const sets: string[] = [];
+      const values: unknown[] = [id];
+      const column: Record<keyof ProfilePatch, string> = {
+        nickname: 'nickname',
+        gender: 'gender',
+        birthday: 'birthday',
+        region: 'region',
+        tags: 'tags',
+        notes: 'notes',
+      };
+      for (const [k, col] of Object.entries(column) as Array<[keyof ProfilePatch, string]>) {
+        if (patch[k] === undefined) continue;
+        values.push(k === 'tags' ? [...new Set(patch.tags)] : patch[k]);
+        sets.push(`${col} = $${values.length}`);
+      }
+      if (sets.length === 0) return;
+      await this.db.em(tx).query(`UPDATE member SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
+      await this.audit(tx, id, 'profile_update', actor, { fields: Object.keys(patch).filter((k) => patch[k as keyof ProfilePatch] !== undefined) });
+    });
+  }
+
+  /**
+   * Merges `otherId` into `survivorId` (the same person found twice): identities, orders, points, tier history and
+   * audit move to the survivor in one transaction; the other row stays, pointing at the survivor.
+   */
+  async merge(ctx: Ctx, survivorId: string, otherId: string, opts: { reason: string; actor: string }): Promise<void> {
+    await this.db.transaction(ctx, (tx) => this.mergeIn(tx, survivorId, otherId, opts));
+    await this.refresh(ctx, [survivorId], 'merge');
+  }
+
+  private async mergeIn(tx: Ctx, survivorId: string, otherId: string, opts: { reason: string; actor: string }): Promise<void> {
+    if (survivorId === otherId) throw invalid('same_member', 'A member cannot be merged into itself');
+    const em = this.db.em(tx);
+    const rows = (await em.query('SELECT id, status FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [[survivorId, otherId]])) as Array<{
+      id: string;
+      status: string;
+    }>;
+    if (rows.length !== 2) throw notFound('member_not_found', 'Both members must exist');
+    if (rows.some((r) => r.status !== 'active')) throw conflict('member_inactive', 'Only active members can be merged');
+    const [moved] = (await em.query(
+      `WITH i AS (UPDATE member_identity SET member_id = $1 WHERE member_id = $2 RETURNING 1),
+            o AS (UPDATE sales_order SET member_id = $1 WHERE member_id = $2 RETURNING 1),
+            t AS (UPDATE tier_change SET member_id = $1 WHERE member_id = $2 RETURNING 1)
+       SELECT (SELECT count(*) FROM i) AS identities, (SELECT count(*) FROM o) AS orders, (SELECT count(*) FROM t) AS tier_changes`,
+      [survivorId, otherId],
+    )) as Array<{ identities: string; orders: string; tier_changes: string }>;
+    const points = await this.points.transferAll(tx, otherId, survivorId, `merged into ${survivorId}`);
+    await em.query(
+      `UPDATE member s SET nickname = coalesce(s.nickname, o.nickname), gender = coalesce(s.gender, o.gender),
+              birthday = coalesce(s.birthday, o.birthday), region = coalesce(s.region, o.region),
+              tags = ARRAY(SELECT DISTINCT unnest(s.tags || o.tags)),
+              notes = nullif(concat_ws(E'\\n', s.notes, o.notes), ''), updated_at = now()
+         FROM member o WHERE s.id = $1 AND o.id = $2`,
+      [survivorId, otherId],
+    );
+    await em.query('UPDATE member SET merged_into = $1 WHERE merged_into = $2', [survivorId, otherId]);
+    await em.query("UPDATE member SET status = 'merged', merged_into = $1, updated_at = now() WHERE id = $2", [survivorId, otherId]);
+    const details = { other: otherId, survivor: survivorId, reason: opts.reason, identities: Number(moved!.identities), orders: Number(moved!.orders), points };
+    await this.audit(tx, survivorId, 'merge', opts.actor, details);
+    await this.audit(tx, otherId, 'merged_into', opts.actor, details);
+  }
+
+  /** Recomputes spend, tier and order points of members whose orders or bindings changed. */
+  async refresh(ctx: Ctx, memberIds: string[], reason: string): Promise<void> {
+    if (memberIds.length === 0) return;
+    await this.tiers.recompute(ctx, memberIds, reason);
+    await this.orderPoints.sync(ctx, memberIds);
+  }
+
+  /** Queues a refresh (after an import), in the caller's transaction when there is one. */
+  async queueRefresh(ctx: Ctx, memberIds: string[], reason: string): Promise<void> {
+    for (let i = 0; i < memberIds.length; i += 500) {
+      await this.queue.send(ctx, MEMBER_REFRESH_JOB, { memberIds: memberIds.slice(i, i + 500), reason });
+    }
+  }
+
+  async requireActive(ctx: Ctx, memberId: string): Promise<string> {
+    const id = await this.resolve(ctx, memberId);
+    return id;
+  }
+
+  async audit(ctx: Ctx, memberId: string, action: string, actor: string, details: Record<string, unknown>): Promise<void> {
+    await this.db.em(ctx).query('INSERT INTO member_audit (member_id, action, actor, details) VALUES ($1, $2, $3, $4)', [memberId, action, actor, details]);
+  }
+}

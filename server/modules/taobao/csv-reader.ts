@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import iconv from 'iconv-lite';
+
+export type TextEncoding = 'utf-8' | 'gb18030';
+
+export interface CsvRecord {
+  /** Physical line (1-based) where the record starts, as a spreadsheet shows it. */
+  line: number;
+  fields: string[];
+}
+
+export interface CsvReadOptions {
+  /** Called with bytes read so far (progress bars, job progress). */
+  onBytes?: (bytes: number) => void;
+  /** A record longer than this is malformed (an unclosed quote eating the file). */
+  maxRecordChars?: number;
+  highWaterMark?: number;
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/** Node's ICU decoder is several times faster than the JavaScript one; small-ICU builds fall back to iconv-lite. */
+const nativeGb18030 = (() => {
+  try {
+    new TextDecoder('gb18030');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** UTF-8 (with or without BOM) when the first bytes decode as valid UTF-8, else GB18030 (a superset of GBK). */
+export function detectEncoding(head: Buffer): { encoding: TextEncoding; bomLength: number } {
+  if (head.length >= 3 && UTF8_BOM.every((b, i) => head[i] === b)) return { encoding: 'utf-8', bomLength: 3 };
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
+    throw new CsvFormatError('UTF-16 files are not supported: save the report as CSV (GBK or UTF-8)');
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return { encoding: 'utf-8', bomLength: 0 };
+  } catch {
+    return { encoding: 'gb18030', bomLength: 0 };
+  }
+}
+
+export class CsvFormatError extends Error {
+  override name = 'CsvFormatError';
+}
+
+/**
+ * Streams a seller-center CSV as batches of records (one per chunk read): encoding detected from the first bytes, RFC 4180 quoting (commas, quotes
+ * and line breaks inside quotes), CRLF or LF, and Excel formula cells `="2036455525271594000"` read as their text.
+ * Memory holds one chunk and the record being read, whatever the file size.
+ */
+export async function* readCsv(path: string, opts: CsvReadOptions = {}): AsyncGenerator<CsvRecord[]> {
+  const maxRecord = opts.maxRecordChars ?? 1_000_000;
+  const stream = fs.createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 20 });
+  let decode: ((b: Buffer) => string) | undefined;
+  let flush: () => string = () => '';
+  let bytes = 0;
+  let buf = '';
+  let line = 1;
+  const parser = new RecordParser();
+  for await (const raw of stream as AsyncIterable<Buffer>) {
+    let chunk = raw;
+    bytes += chunk.length;
+    if (!decode) {
+      const { encoding, bomLength } = detectEncoding(chunk.subarray(0, 64 * 1024));
+      chunk = chunk.subarray(bomLength);
+      if (encoding === 'utf-8') {
+        const d = new TextDecoder('utf-8');
+        decode = (b) => d.decode(b, { stream: true });
+        flush = () => d.decode();
+      } else if (nativeGb18030) {
+        const d = new TextDecoder('gb18030');
+        decode = (b) => d.decode(b, { stream: true });
+        flush = () => d.decode();
+      } else {
+        const d = iconv.getDecoder('gb18030');
+        decode = (b) => d.write(b);
+        flush = () => d.end() ?? '';
+      }
+    }
+    buf += decode(chunk);
+    let pos = 0;
+    // One batch per chunk: an await per record would cost more than parsing it.
+    const batch: CsvRecord[] = [];
+    for (;;) {
+      const rec = parser.next(buf, pos, false);
+      if (!rec) break;
+      batch.push({ line, fields: rec.fields });
+      line += rec.newlines;
+      pos = rec.end;
+    }
+    buf = buf.slice(pos);
+    if (batch.length) yield batch;
+    if (buf.length > maxRecord) throw new CsvFormatError(`Line ${line}: a record longer than ${maxRecord} characters (an unclosed quote?)`);
+    opts.onBytes?.(bytes);
+  }
+  buf += flush();
+  let pos = 0;
+  const rest: CsvRecord[] = [];
+  while (pos < buf.length) {
+    const rec = parser.next(buf, pos, true)!;
+    rest.push({ line, fields: rec.fields });
+    line += rec.newlines;
+    pos = rec.end;
+  }
+  if (rest.length) yield rest;
+}
+
+const DELIM = /[,\r\n]/g;
+
+/** Parses one record from `s` at `start`; null when the record may continue past the end of `s` (not final). */
+class RecordParser {
+  next(s: string, start: number, final: boolean): { fields: string[]; end: number; newlines: number } | null {
+    const fields: string[] = [];
+    let i = start;
+    let newlines = 0;
+    const n = s.length;
+    if (i >= n) return null;
+    for (;;) {
+      let value: string;
+      let c = s.charCodeAt(i);
+      // `="…"` (Excel formula text) reads like a quoted cell whose text is the inner value.
+      if (c === 61 /* = */ && s.charCodeAt(i + 1) === 34) {
+        i += 1;
+        c = 34;
+      }
+      if (c === 34 /* " */) {
+        let j = i + 1;
+        value = '';
+        for (;;) {
+          const k = s.indexOf('"', j);
+          if (k < 0) {
+            if (!final) return null;
+            value += s.slice(j); // unclosed quote at end of file: take the rest
+            i = n;
+            break;
+          }
+          if (k + 1 >= n && !final) return null;
+          if (s.charCodeAt(k + 1) === 34) {
+            value += s.slice(j, k + 1);
+            j = k + 2;
+            continue;
+          }
+          value += s.slice(j, k);
+          i = k + 1;
+          break;
+        }
+        for (let p = value.indexOf('\n'); p >= 0; p = value.indexOf('\n', p + 1)) newlines++;
+        // Text after the closing quote up to the delimiter is kept (lenient, like spreadsheets).
+        DELIM.lastIndex = i;
+        const m = DELIM.exec(s);
+        const stop = m ? m.index : n;
+        if (!m && !final) return null;
+        if (stop > i) value += s.slice(i, stop);
+        i = stop;
+      } else {
+        DELIM.lastIndex = i;
+        const m = DELIM.exec(s);
+        if (!m) {
+          if (!final) return null;
+          value = s.slice(i);
+          i = n;
+        } else {
+          value = s.slice(i, m.index);
+          i = m.index;
+        }
+      }
+      fields.push(value);
+      if (i >= n) return { fields, end: n, newlines: newlines + 1 };
+      const d = s.charCodeAt(i);
+      if (d === 44 /* , */) {
+        i++;
+        if (i >= n) {
+          if (!final) return null;
+          fields.push('');
+          return { fields, end: n, newlines: newlines + 1 };
+        }
+        continue;
+      }
+      if (d === 13 /* \r */) {
+        if (i + 1 >= n && !final) return null;
+        i += s.charCodeAt(i + 1) === 10 ? 2 : 1;
+      } else {
+        i += 1;
+      }
+      return { fields, end: i, newlines: newlines + 1 };
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { once } from 'node:events';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export interface StageColumn {
+  name: string;
+  /** Postgres type, for the table and for the unnest() casts of the batch loader. */
+  type: 'int' | 'bigint' | 'text' | 'timestamptz' | 'jsonb';
+}
+
+export type StageValue = string | number | null;
+
+/** Loads rows into a staging table: COPY FROM STDIN on PostgreSQL, large unnest() INSERT batches when embedded. */
+export interface StageWriter {
+  readonly mode: 'copy' | 'insert-batches';
+  /** Returns a promise only when the caller must wait (a batch or the socket is being flushed). */
+  write(row: StageValue[]): Promise<void> | undefined;
+  finish(): Promise<void>;
+}
+
+const COPY_ESCAPE = /[\\\t\n\r]/;
+const COPY_ESCAPE_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function copyValue(v: StageValue): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return COPY_ESCAPE.test(v) ? v.replace(COPY_ESCAPE_ALL, (c) => ESCAPES[c]!) : v;
+}
+
+class CopyWriter implements StageWriter {
+  readonly mode = 'copy' as const;
+  private readonly stream;
+  private parts: string[] = [];
+  private size = 0;
+  private failure: Error | undefined;
+
+  constructor(client: PoolClient, table: string, columns: StageColumn[]) {
+    this.stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => c.name).join(', ')}) FROM STDIN`));
+    this.stream.on('error', (err: Error) => {
+      this.failure = err;
+    });
+  }
+
+  write(row: StageValue[]): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    let line = copyValue(row[0]!);
+    for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!);
+    line += '\n';
+    this.parts.push(line);
+    this.size += line.length;
+    return this.size >= 1 << 18 ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    // Back-pressure: wait for the socket to drain before reading more of the file.
+    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (this.failure) throw this.failure;
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    const done = Promise.race([once(this.stream, 'finish'), once(this.stream, 'error').then(([e]) => Promise.reject(e))]);
+    this.stream.end();
+    await done;
+  }
+}
+
+class BatchWriter implements StageWriter {
+  readonly mode = 'insert-batches' as const;
+  private columns: StageValue[][];
+  private count = 0;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly table: string,
+    private readonly defs: StageColumn[],
+    private readonly batchSize: number,
+  ) {
+    this.columns = defs.map(() => []);
+  }
+
+  write(row: StageValue[]): Promise<void> | undefined {
+    for (let i = 0; i < row.length; i++) this.columns[i]!.push(row[i]!);
+    return ++this.count >= this.batchSize ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.count === 0) return;
+    const params = this.defs.map((d, i) => `$${i + 1}::${d.type}[]`).join(', ');
+    await this.client.query(`INSERT INTO ${this.table} (${this.defs.map((d) => d.name).join(', ')}) SELECT * FROM unnest(${params})`, this.columns);
+    this.columns = this.defs.map(() => []);
+    this.count = 0;
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+  }
+}
+
+/**
+ * COPY FROM STDIN does not survive the embedded server's socket (the protocol loses sync), so embedded mode loads
+ * with multi-row INSERT … SELECT FROM unnest() batches instead; each batch is its own short statement.
+ */
+export function stageWriter(client: PoolClient, table: string, columns: StageColumn[], embedded: boolean): StageWriter {
+  return embedded ? new BatchWriter(client, table, columns, 5000) : new CopyWriter(client, table, columns);
+}
+
+export function createStageSql(table: string, columns: StageColumn[]): string {
+  return `CREATE UNLOGGED TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+}

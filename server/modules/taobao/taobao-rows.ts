@@ -1,0 +1,241 @@
+import { normalizePhone, phoneHash } from '../members/member-identity';
+
+/** An order-report row ready for the staging table (money in fen, times as ISO with +08:00). */
+export interface StagedOrder {
+  line: number;
+  orderNo: string;
+  storeName: string | null;
+  buyerNick: string | null;
+  buyerKey: string;
+  state: OrderState;
+  statusText: string;
+  totalFen: number;
+  paidFen: number;
+  postageFen: number;
+  refundFen: number;
+  orderedAt: string | null;
+  paidAt: string | null;
+  itemTitle: string | null;
+  itemCount: number | null;
+  closeReason: string | null;
+  buyerMessage: string | null;
+  receiverName: string | null;
+  receiverAddress: string | null;
+  receiverPhone: string | null;
+  phoneLast4: string | null;
+  phoneHash: string | null;
+  extra: string;
+}
+
+export interface StagedItem {
+  line: number;
+  orderNo: string;
+  title: string | null;
+  priceFen: number | null;
+  quantity: number | null;
+  sku: string | null;
+  props: string | null;
+  extra: string;
+}
+
+export type OrderState = 'pending' | 'paid' | 'shipped' | 'completed' | 'closed';
+
+export class RowError extends Error {}
+
+type OrderField =
+  | 'orderNo' | 'buyerNick' | 'postage' | 'total' | 'paid' | 'status' | 'message' | 'receiverName' | 'address'
+  | 'phone' | 'createdAt' | 'paidAt' | 'title' | 'count' | 'store' | 'closeReason' | 'refund';
+
+/** Seller-center headers (and common ERP spellings) → fields; every other column is kept in `extra`. */
+const ORDER_HEADERS: Record<string, OrderField> = {
+  订单编号: 'orderNo', 订单号: 'orderNo',
+  买家会员名: 'buyerNick', 买家昵称: 'buyerNick',
+  买家应付邮费: 'postage',
+  总金额: 'total', 订单金额: 'total',
+  买家实际支付金额: 'paid', 买家实付金额: 'paid', 实付金额: 'paid',
+  订单状态: 'status',
+  买家留言: 'message',
+  收货人姓名: 'receiverName',
+  收货地址: 'address',
+  联系手机: 'phone', 收货人手机号: 'phone',
+  订单创建时间: 'createdAt',
+  订单付款时间: 'paidAt', 付款时间: 'paidAt',
+  宝贝标题: 'title',
+  宝贝总数量: 'count', 宝贝种类: 'count',
+  店铺名称: 'store',
+  订单关闭原因: 'closeReason',
+  退款金额: 'refund',
+};
+
+type ItemField = 'orderNo' | 'title' | 'price' | 'quantity' | 'sku' | 'props';
+const ITEM_HEADERS: Record<string, ItemField> = {
+  订单编号: 'orderNo', 订单号: 'orderNo',
+  标题: 'title', 宝贝标题: 'title', 商品标题: 'title',
+  价格: 'price', 单价: 'price',
+  购买数量: 'quantity', 数量: 'quantity',
+  商家编码: 'sku',
+  商品属性: 'props', 销售属性: 'props',
+};
+
+export interface HeaderMap<F extends string> {
+  index: Partial<Record<F, number>>;
+  unknown: Array<[number, string]>;
+}
+
+function mapHeader<F extends string>(header: string[], table: Record<string, F>): HeaderMap<F> {
+  const index: Partial<Record<F, number>> = {};
+  const unknown: Array<[number, string]> = [];
+  header.forEach((h, i) => {
+    const name = h.replace(/^\uFEFF/, '').trim();
+    const field = table[name];
+    if (field !== undefined && index[field] === undefined) index[field] = i;
+    else if (name) unknown.push([i, name]);
+  });
+  return { index, unknown };
+}
+
+export function mapOrderHeader(header: string[]): HeaderMap<OrderField> {
+  const map = mapHeader(header, ORDER_HEADERS);
+  if (map.index.orderNo === undefined) throw new RowError('the order report has no 订单编号 column');
+  if (map.index.status === undefined) throw new RowError('the order report has no 订单状态 column');
+  return map;
+}
+
+export function mapItemHeader(header: string[]): HeaderMap<ItemField> {
+  const map = mapHeader(header, ITEM_HEADERS);
+  if (map.index.orderNo === undefined) throw new RowError('the item report has no 订单编号 column');
+  return map;
+}
+
+/** Cell text without Excel's `="…"` wrapper, a leading `'` on numbers, or surrounding blanks. */
+export function cleanCell(v: string | undefined): string {
+  if (v === undefined || v === '') return '';
+  let s = v;
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  // Fast path: most cells have no blanks, wrapper or quote mark to strip.
+  if (first <= 32 || last <= 32 || first === 0x3000 || last === 0x3000) s = s.trim();
+  if (s.charCodeAt(0) === 61 && s.startsWith('="') && s.endsWith('"') && s.length >= 3) s = s.slice(2, -1).trim();
+  else if (s.charCodeAt(0) === 39 && /^'[\d\s*+-]+$/.test(s)) s = s.slice(1).trim();
+  return s;
+}
+
+const MONEY = /^(\d{1,12})(?:\.(\d{1,2})\d*)?$/;
+
+/** Yuan text (¥1,234.50) → integer fen, by string arithmetic so no float rounding creeps in. */
+export function yuanToFen(raw: string, column: string): number {
+  if (raw === '') return 0;
+  let m = MONEY.exec(raw);
+  if (!m) {
+    const s = raw.replace(/[¥￥,\s]/g, '');
+    if (s === '') return 0;
+    m = MONEY.exec(s);
+  }
+  if (!m) throw new RowError(`${column} "${raw.slice(0, 20)}" is not an amount`);
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
+const TIME = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/** Seller-center local time (Asia/Shanghai) → ISO 8601 with +08:00; empty → null. */
+export function shanghaiTime(raw: string, column: string): string | null {
+  if (raw === '' || raw === 'null') return null;
+  const m = TIME.exec(raw);
+  if (!m) throw new RowError(`${column} "${raw.slice(0, 25)}" is not a date`);
+  const [, y, mo, d, h = '0', mi = '0', se = '0'] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23) throw new RowError(`${column} "${raw}" is not a date`);
+  const p = (x: string | number) => String(x).padStart(2, '0');
+  return `${y}-${p(month)}-${p(day)}T${p(h)}:${p(mi)}:${p(se)}+08:00`;
+}
+
+/** 订单状态 text → state; closed orders are no purchase. */
+export function orderState(status: string): OrderState {
+  if (status.includes('交易成功')) return 'completed';
+  if (status.includes('关闭')) return 'closed';
+  if (status.includes('已发货') || status.includes('部分发货')) return 'shipped';
+  if (status.includes('已付款') || status.includes('等待卖家发货')) return 'paid';
+  if (status.includes('等待买家付款') || status.includes('未付款')) return 'pending';
+  throw new RowError(`unknown 订单状态 "${status.slice(0, 30)}"`);
+}
+
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+
+/** Unknown columns as a JSON object text, built by hand: this runs for every row of million-row files. */
+function unknownColumns(fields: string[], unknown: Array<[number, string]>): string {
+  let out = '';
+  for (const [i, name] of unknown) {
+    const v = cleanCell(fields[i]);
+    if (v === '') continue;
+    out += (out ? ',' : '') + JSON.stringify(name) + ':' + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+  }
+  return `{${out}}`;
+}
+
+const ORDER_NO = /^\d{6,25}$/;
+
+export function toStagedOrder(line: number, fields: string[], map: HeaderMap<OrderField>, phoneKey: string): StagedOrder {
+  const at = (f: OrderField) => (map.index[f] === undefined ? '' : cleanCell(fields[map.index[f]!]));
+  const orderNo = at('orderNo');
+  if (!ORDER_NO.test(orderNo)) throw new RowError(orderNo === '' ? '订单编号 is empty' : `订单编号 "${orderNo.slice(0, 30)}" is not an order number`);
+  const statusText = at('status');
+  const state = orderState(statusText);
+  const phoneRaw = at('phone');
+  const fullPhone = phoneRaw.includes('*') ? null : normalizePhone(phoneRaw);
+  const last4 = /(\d{4})$/.exec(phoneRaw)?.[1] ?? null;
+  const masked = fullPhone ? `${fullPhone.slice(0, 3)}****${fullPhone.slice(7)}` : phoneRaw || null;
+  const hash = fullPhone ? phoneHash(phoneKey, fullPhone) : null;
+  const nick = at('buyerNick') || null;
+  const receiverName = at('receiverName') || null;
+  // One Taobao buyer across orders: the nick when Taobao shows it whole, else the full phone, else the masked triple.
+  const buyerKey = nick && !nick.includes('*') ? `n:${nick}` : hash ? `p:${hash}` : `m:${nick ?? ''}|${masked ?? ''}|${receiverName ?? ''}`;
+  const count = at('count');
+  if (count !== '' && !/^\d{1,6}$/.test(count)) throw new RowError(`宝贝总数量 "${count.slice(0, 12)}" is not a number`);
+  const totalFen = yuanToFen(at('total'), '总金额');
+  const paidFen = yuanToFen(at('paid'), '买家实际支付金额');
+  return {
+    line,
+    orderNo,
+    storeName: at('store') || null,
+    buyerNick: nick,
+    buyerKey,
+    state,
+    statusText,
+    totalFen,
+    paidFen,
+    postageFen: yuanToFen(at('postage'), '买家应付邮费'),
+    refundFen: yuanToFen(at('refund'), '退款金额'),
+    orderedAt: shanghaiTime(at('createdAt'), '订单创建时间'),
+    paidAt: shanghaiTime(at('paidAt'), '订单付款时间'),
+    itemTitle: at('title') || null,
+    itemCount: count === '' ? null : Number(count),
+    closeReason: at('closeReason') || null,
+    buyerMessage: at('message') || null,
+    receiverName,
+    receiverAddress: at('address') || null,
+    receiverPhone: masked,
+    phoneLast4: last4,
+    phoneHash: hash,
+    extra: unknownColumns(fields, map.unknown),
+  };
+}
+
+export function toStagedItem(line: number, fields: string[], map: HeaderMap<ItemField>): StagedItem {
+  const at = (f: ItemField) => (map.index[f] === undefined ? '' : cleanCell(fields[map.index[f]!]));
+  const orderNo = at('orderNo');
+  if (!ORDER_NO.test(orderNo)) throw new RowError(orderNo === '' ? '订单编号 is empty' : `订单编号 "${orderNo.slice(0, 30)}" is not an order number`);
+  const qty = at('quantity');
+  if (qty !== '' && !/^\d{1,6}$/.test(qty)) throw new RowError(`购买数量 "${qty.slice(0, 12)}" is not a number`);
+  const price = at('price');
+  return {
+    line,
+    orderNo,
+    title: at('title') || null,
+    priceFen: price === '' ? null : yuanToFen(price, '价格'),
+    quantity: qty === '' ? null : Number(qty),
+    sku: at('sku') || null,
+    props: at('props') || null,
+    extra: unknownColumns(fields, map.unknown),
+  };
+}

@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import { buildTestApp, type TestApp } from '../helpers/app';
+import { multipart } from '../helpers/multipart';
+import { ITEM_HEADER, itemLine, ordersFile, writeCsv } from './taobao-files';
+
+describe('Taobao order import', () => {
+  let t: TestApp;
+  let auth: { authorization: string };
+  const q = (sql: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(sql, params);
+
+  beforeAll(async () => {
+    t = await buildTestApp();
+    auth = await t.ownerAuth();
+  });
+  afterAll(async () => t.close());
+
+  async function upload(fields: Record<string, string>, files: Record<string, string>) {
+    const body = multipart(fields, files);
+    return t.app.inject({ method: 'POST', url: '/api/admin/imports', headers: { ...auth, ...body.headers }, payload: body.payload });
+  }
+
+  async function waitForImport(id: string) {
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/admin/imports/${id}`, headers: auth });
+      const body = res.json();
+      if (body.status === 'succeeded' || body.status === 'failed') return body;
+      if (Date.now() > end) throw new Error(`import still ${body.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Runs an import the way the CLI does (no upload, no queue). */
+  async function importNow(files: { orders?: string; items?: string }, kind: 'taobao' | 'tmall' = 'taobao', storeName?: string) {
+    const s = t.app.services.taobaoImport;
+    const id = await s.create({}, { source: 'cli', channelKind: kind, storeName, ordersFile: files.orders, itemsFile: files.items });
+    return { id, summary: await s.run({}, id) };
+  }
+
+  it('takes a real GBK export through the upload API: formula cells, quoted line breaks, CRLF, 48 columns, broken rows by line', async () => {
+    const file = ordersFile(
+      [
+        { orderNo: '2036455525271594000', nick: 't**5', total: '1,299.90', paid: '1299.9', status: '交易成功', message: '请发顺丰,谢谢\r\n要"礼盒"包装', phone: "'138****6392" },
+        { orderNo: '2036455525271594001', nick: '小**雪', total: '59.00', status: '卖家已发货，等待买家确认', refund: '0.00' },
+        { orderNo: 'NOT-A-NUMBER', total: '1.00' },
+        { orderNo: '2036455525271594003', total: '12.3x' },
+        { orderNo: '2036455525271594004', status: '神秘状态' },
+        { orderNo: '2036455525271594005', createdAt: '2026-13-45 99:00:00' },
+        { orderNo: '2036455525271594006', status: '交易关闭', closeReason: '买家不想买了', paid: '0.00' },
+      ],
+      'gbk',
+    );
+    const res = await upload({ channelKind: 'tmall', storeName: '雪球旗舰店' }, { orders: file });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'queued', channelKind: 'tmall', files: { orders: 'ExportOrderList.csv' } });
+    const done = await waitForImport(res.json().id);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress.percent).toBe(100);
+    expect(done.summary).toMatchObject({ read: 7, inserted: 3, updated: 0, unchanged: 0, rejected: 4 });
+
+    const list = (await t.app.inject({ method: 'GET', url: '/api/admin/imports', headers: auth })).json();
+    expect(list[0]).toMatchObject({ id: done.id, status: 'succeeded', createdBy: 'staff:owner' });
+    const rejects = (await t.app.inject({ method: 'GET', url: `/api/admin/imports/${done.id}/rejects`, headers: auth })).json();
+    // The first order's message spans two physical lines, so later rows sit one line further down.
+    expect(rejects.map((r: { line: number }) => r.line)).toEqual([5, 6, 7, 8]);
+    expect(rejects[0].reason).toMatch(/订单编号 "NOT-A-NUMBER"/);
+    expect(rejects[1].reason).toMatch(/总金额 "12.3x" is not an amount/);
+    expect(rejects[2].reason).toMatch(/unknown 订单状态/);
+    expect(rejects[3].reason).toMatch(/订单创建时间/);
+
+    const [o] = await q("SELECT o.*, c.kind, c.name FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id WHERE order_no = '2036455525271594000'");
+    expect(o).toMatchObject({ kind: 'tmall', name: '雪球旗舰店', state: 'completed', total_fen: '129990', paid_fen: '129990', phone_last4: '6392' });
+    expect(o.buyer_message).toBe('请发顺丰,谢谢\r\n要"礼盒"包装');
+    expect(o.receiver_phone).toBe('138****6392');
+    expect(o.extra).toMatchObject({ 物流单号: '773012345678901', 支付单号: '20265271594000', 运送方式: '快递', 是否手机订单: '手机订单' });
+    expect(new Date(o.ordered_at).toISOString()).toBe('2026-10-01T02:00:00.000Z');
+    const [closed] = await q("SELECT state, spend_fen FROM sales_order WHERE order_no = '2036455525271594006'");
+    expect(closed).toEqual({ state: 'closed', spend_fen: '0' });
+    // The uploaded file is deleted once imported.
+    const [row] = await q('SELECT orders_file FROM taobao_import WHERE id = $1', [done.id]);
+    expect(fs.existsSync(row.orders_file)).toBe(false);
+  });
+
+  it('detects UTF-8 with and without a BOM, and re-importing the same rows changes nothing', async () => {
+    const rows = [
+      { orderNo: '3000000000000000001', nick: 'a**1', total: '10.00', status: '买家已付款，等待卖家发货' },
+      { orderNo: '3000000000000000002', nick: 'b**2', total: '20.00', message: '多行\n留言' },
+    ];
+    const first = await importNow({ orders: ordersFile(rows, 'utf8-bom') }, 'taobao', 'UTF店');
+    expect(first.summary).toMatchObject({ read: 2, inserted: 2, updated: 0, unchanged: 0, rejected: 0 });
+    const again = await importNow({ orders: ordersFile(rows, 'utf8') }, 'taobao', 'UTF店');
+    expect(again.summary).toMatchObject({ read: 2, inserted: 0, updated: 0, unchanged: 2, rejected: 0 });
+    const [m] = await q("SELECT buyer_message, buyer_nick FROM sales_order WHERE order_no = '3000000000000000002'");
+    expect(m).toEqual({ buyer_message: '多行\n留言', buyer_nick: 'b**2' });
+  });
+
+  it('moves an order forward with a later export, never back with an older one, and counts in-file duplicates', async () => {
+    const no = '3100000000000000001';
+    await importNow({ orders: ordersFile([{ orderNo: no, status: '卖家已发货，等待买家确认', total: '100.00' }]) }, 'taobao', '前进店');
+    const later = await importNow({
+      orders: ordersFile([
+        { orderNo: no, status: '卖家已发货，等待买家确认', total: '100.00' },
+        { orderNo: no, status: '交易成功', total: '100.00', refund: '30.00' },
+      ]),
+    }, 'taobao', '前进店');
+    expect(later.summary).toMatchObject({ read: 2, inserted: 0, updated: 1, duplicates: 1 });
+    const [o] = await q('SELECT state, refund_fen, spend_fen FROM sales_order WHERE order_no = $1', [no]);
+    expect(o).toEqual({ state: 'completed', refund_fen: '3000', spend_fen: '7000' });
+    const older = await importNow({ orders: ordersFile([{ orderNo: no, status: '买家已付款，等待卖家发货', total: '100.00' }]) }, 'taobao', '前进店');
+    expect(older.summary).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    const [still] = await q('SELECT state FROM sales_order WHERE order_no = $1', [no]);
+    expect(still.state).toBe('completed');
+  });
+
+  it('joins the item report by 订单编号 and reports items of unknown orders', async () => {
+    const no = '3200000000000000001';
+    const orders = ordersFile([{ orderNo: no, total: '150.00' }]);
+    const items = writeCsv('ExportOrderDetailList.csv', [
+      ITEM_HEADER.join(','),
+      itemLine(no, '雪球 保温杯, "限量" 款', '100.00', '1'),
+      itemLine(no, '杯套', '50.00', '1', '颜色分类：粉\n尺寸：大'),
+      itemLine('3299999999999999999', '没有这个订单', '1.00', '1'),
+      itemLine(no, '坏行', 'abc', '1'),
+    ]);
+    const r = await importNow({ orders, items }, 'taobao', '宝贝店');
+    expect(r.summary.items).toEqual({ read: 4, attached: 2, rejected: 2 });
+    const [o] = await q('SELECT items FROM sales_order WHERE order_no = $1', [no]);
+    expect(o.items).toHaveLength(2);
+    expect(o.items[0]).toMatchObject({ title: '雪球 保温杯, "限量" 款', priceFen: 10000, quantity: 1, sku: 'SKU-001' });
+    expect(o.items[1].props).toBe('颜色分类：粉\n尺寸：大');
+    const rejects = await t.app.services.taobaoImport.rejects({}, r.id, 10, 0);
+    expect(rejects.map((x) => [x.file, x.line])).toEqual([
+      ['items', 5],
+      ['items', 6],
+    ]);
+    const again = await importNow({ items }, 'taobao', '宝贝店');
+    expect(again.summary.items.attached).toBe(2);
+    const [same] = await q('SELECT items FROM sales_order WHERE order_no = $1', [no]);
+    expect(same.items).toEqual(o.items);
+  });
+
+  it('fails a file without an order-number column for good, with the reason, and refuses bad uploads clearly', async () => {
+    const bad = writeCsv('wrong.csv', ['名字,金额', '张三,1.00'], 'utf8');
+    const res = await upload({}, { orders: bad });
+    const done = await waitForImport(res.json().id);
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/no 订单编号 column/) });
+
+    const none = await upload({ channelKind: 'taobao' }, {});
+    expect(none.statusCode).toBe(400);
+    expect(none.json().code).toBe('no_files');
+    const kind = await upload({ channelKind: 'jd' }, { orders: bad });
+    expect(kind.json().code).toBe('invalid_channel_kind');
+    const json = await t.app.inject({ method: 'POST', url: '/api/admin/imports', headers: auth, payload: { orders: 'x' } });
+    expect(json.statusCode).toBe(400);
+    const missing = await t.app.inject({ method: 'GET', url: '/api/admin/imports/00000000-0000-0000-0000-000000000000', headers: auth });
+    expect(missing.json().code).toBe('import_not_found');
+  });
+
+  it('lets only owners and operators import', async () => {
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/staff',
+      headers: auth,
+      payload: { username: 'cs-import', password: 'cs-password-123', role: 'customer_service' },
+    });
+    const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs-import', password: 'cs-password-123' } });
+    const body = multipart({}, { orders: ordersFile([{ orderNo: '3300000000000000001' }]) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/imports',
+      headers: { authorization: `Bearer ${login.json().token}`, ...body.headers },
+      payload: body.payload,
+    });
+    expect(res.statusCode).toBe(403);
+  });
+});
