@@ -44,6 +44,12 @@ export const envSchema = z.object({
   QUEUE_ENABLED: booleanFlag,
   BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
   UPLOADS_DIR: optionalString,
+  MP_SESSION_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  STORE_SHIPPING_FEN: z.coerce.number().int().min(0).max(100_000).default(1000),
+  STORE_FREE_SHIPPING_OVER_FEN: z.coerce.number().int().min(0).default(9900),
+  STORE_POINT_VALUE_FEN: z.coerce.number().int().min(1).max(100).default(1),
+  STORE_POINTS_MAX_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  STORE_UNPAID_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -67,6 +73,15 @@ export interface Config {
   readonly brandName: string;
   /** Review screenshots and other uploads; default DATA_DIR/uploads. */
   readonly uploadsDir: string;
+  /** Lifetime of a mini-program session token. */
+  readonly mpSessionDays: number;
+  readonly store: {
+    readonly shippingFen: number;
+    readonly freeShippingOverFen: number;
+    readonly pointValueFen: number;
+    readonly pointsMaxPercent: number;
+    readonly unpaidMinutes: number;
+  };
 }
 
 /** Reads `.env` into process.env (never overriding what is set); called by the process and the CLIs, not by tests. */
@@ -108,6 +123,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     queueEnabled: e.QUEUE_ENABLED ?? true,
     brandName: e.BRAND_NAME,
     uploadsDir: e.UPLOADS_DIR ?? `${e.DATA_DIR.replace(/\/$/, '')}/uploads`,
+    mpSessionDays: e.MP_SESSION_DAYS,
+    store: Object.freeze({
+      shippingFen: e.STORE_SHIPPING_FEN,
+      freeShippingOverFen: e.STORE_FREE_SHIPPING_OVER_FEN,
+      pointValueFen: e.STORE_POINT_VALUE_FEN,
+      pointsMaxPercent: e.STORE_POINTS_MAX_PERCENT,
+      unpaidMinutes: e.STORE_UNPAID_MINUTES,
+    }),
   };
   return Object.freeze(config);
 }
