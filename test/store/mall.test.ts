@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { storeKit, type StoreKit } from './fakes';
 
 let k: StoreKit;
@@ -6,7 +7,7 @@ beforeAll(async () => {
 });
 afterAll(async () => k.t.close());
 
-const inject = (...a: Parameters<StoreKit['t']['app']['inject']>) => k.t.app.inject(...a);
+const inject = (o: InjectOptions) => k.t.app.inject(o);
 
 async function createItem(body: Record<string, unknown>) {
   const res = await inject({ method: 'POST', url: '/api/admin/mall/items', headers: k.admin, payload: body });
