@@ -74,7 +74,7 @@ export class OrderService {
     if (!input.addressId) throw invalid('address_required', 'Choose a delivery address');
     const requestHash = createHash('sha256').update(JSON.stringify({ ...input, items: lines })).digest('hex');
     const tier = await this.tiers.tierOf(ctx, memberId);
-    const order = await this.db.transaction(ctx, async (tx) => {
+    const { order, view } = await this.db.transaction(ctx, async (tx) => {
       const address = addressView(await this.addresses.get(tx, memberId, input.addressId!), false);
       const skus = await rows<{ id: string; name: string; price_fen: number; product_id: string; title: string }>(
         this.db,
@@ -128,7 +128,7 @@ export class OrderService {
       if (!inserted.length) {
         const first = await this.db.repo(tx, StoreOrder).findOneByOrFail({ memberId, idempotencyKey });
         if (first.requestHash !== requestHash) throw conflict('idempotency_key_reused', 'This Idempotency-Key was used for another order');
-        return first;
+        return { order: first, view: await this.view(tx, first) };
       }
       // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
       for (const l of [...lines].sort((a, b) => a.skuId.localeCompare(b.skuId))) {
@@ -152,9 +152,10 @@ export class OrderService {
       }
       if (input.pointsToUse > 0) await this.points.debit(tx, memberId, input.pointsToUse, `order:${id}:points`, '积分抵扣');
       await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
-      return this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
+      const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
+      return { order: created, view: await this.view(tx, created) };
     });
-    return { order: await this.view(ctx, order), payment: await this.paymentFor(order) };
+    return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
   }
 
   /** Pays an unpaid order again (the member closed the payment sheet). */
@@ -163,14 +164,12 @@ export class OrderService {
     if (order.status !== 'pending_payment' || new Date(order.expiresAt).getTime() <= Date.now()) {
       throw conflict('order_not_payable', 'This order can no longer be paid');
     }
-    return { payment: await this.paymentFor(order) };
+    return { payment: await this.paymentFor(order, describe((await this.view(ctx, order)).items)) };
   }
 
-  private async paymentFor(order: StoreOrder): Promise<PaymentParams> {
+  private async paymentFor(order: StoreOrder, description: string): Promise<PaymentParams> {
     let prepayId = order.prepayId;
     if (!prepayId) {
-      const titles = await rows<{ title: string }>(this.db, {}, 'SELECT title FROM store_order_item WHERE order_id = $1 ORDER BY title', [order.id]);
-      const description = (titles.length > 1 ? `${titles[0]!.title} 等${titles.length}件` : (titles[0]?.title ?? '商品')).slice(0, 127);
       try {
         ({ prepayId } = await this.payments.prepay({
           outTradeNo: order.orderNo,
@@ -183,8 +182,11 @@ export class OrderService {
         this.log.warn({ err, orderNo: order.orderNo }, 'prepay failed');
         throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try paying again from the order');
       }
-      await rows(this.db, {}, 'UPDATE store_order SET prepay_id = $2 WHERE id = $1 AND prepay_id IS NULL', [order.id, prepayId]);
-      const [stored] = await rows<{ prepay_id: string }>(this.db, {}, 'SELECT prepay_id FROM store_order WHERE id = $1', [order.id]);
+      // Two tabs paying at once keep the first prepay id.
+      const [stored] = await rows<{ prepay_id: string }>(this.db, {}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
+        order.id,
+        prepayId,
+      ]);
       prepayId = stored!.prepay_id;
     }
     return this.payments.paymentParams(prepayId);
@@ -287,6 +289,12 @@ export class OrderService {
       shipping: o.shippingCompany && o.trackingNo ? { company: o.shippingCompany, trackingNo: o.trackingNo } : null,
     }));
   }
+}
+
+/** The goods line on the WeChat Pay bill: "龙井茶 等3件". */
+function describe(items: OrderView['items']): string {
+  const first = items[0]?.title ?? '商品';
+  return (items.length > 1 ? `${first} 等${items.length}件` : first).slice(0, 127);
 }
 
 function mergeLines(items: CheckoutInput['items']): Array<{ skuId: string; quantity: number }> {
