@@ -41,7 +41,9 @@ describe('payment notification', () => {
     const { m, order } = await placed('payer');
     expect(order.payableFen).toBe(13000);
     const paid = k.payments.pay(order.orderNo);
-    await events().onPaymentSucceeded({}, paid);
+    // At once where the database takes concurrent transactions (PostgreSQL), one after the other on embedded PGlite.
+    if (k.t.database.server) await Promise.all([events().onPaymentSucceeded({}, paid), events().onPaymentSucceeded({}, paid)]);
+    else await events().onPaymentSucceeded({}, paid);
     await events().onPaymentSucceeded({}, paid);
     const res = (await detail(m, order.id)).json();
     expect(res.status).toBe('paid');
@@ -180,5 +182,12 @@ describe('shipping and refunds', () => {
     expect(retry.json().refund.status).toBe('processing');
     const noAuth = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, payload: { reason: 'x' } });
     expect(noAuth.statusCode).toBe(401);
+    const cs = { username: 'cs-staff', password: 'cs-password-123', role: 'customer_service' };
+    expect((await inject({ method: 'POST', url: '/api/admin/staff', headers: k.admin, payload: cs })).statusCode).toBe(201);
+    const login = await inject({ method: 'POST', url: '/api/admin/login', payload: { username: cs.username, password: cs.password } });
+    const csAuth = { authorization: `Bearer ${login.json().token}` };
+    const denied = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: csAuth, payload: { reason: 'x' } });
+    expect([denied.statusCode, denied.json().code]).toEqual([403, 'role_forbidden']);
+    expect((await inject({ method: 'GET', url: `/api/admin/orders/${order.id}`, headers: csAuth })).statusCode).toBe(200);
   });
 });
