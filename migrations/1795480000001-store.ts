@@ -15,7 +15,9 @@ export class Store1795480000001 implements MigrationInterface {
         district text NOT NULL,
         detail text NOT NULL,
         is_default boolean NOT NULL DEFAULT false,
-        created_at timestamptz NOT NULL DEFAULT now()
+        idempotency_key text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT store_address_idempotency UNIQUE (member_id, idempotency_key)
       )`);
     await q.query('CREATE INDEX store_address_member ON store_address (member_id, created_at)');
     await q.query('CREATE UNIQUE INDEX store_address_one_default ON store_address (member_id) WHERE is_default');

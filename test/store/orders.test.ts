@@ -71,6 +71,26 @@ describe('catalog, cart and addresses', () => {
   });
 });
 
+describe('address book', () => {
+  it('one default at a time, a double-tapped create saves once, deleting the default promotes another', async () => {
+    const m = await k.member('mover');
+    const body = { name: '张三', phone: '13600001234', province: '广东省', city: '深圳市', district: '南山区', detail: '科技园 1 栋' };
+    const h = { ...m.headers, 'idempotency-key': 'address-tap-0001' };
+    const first = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: h, payload: body })).json();
+    const again = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: h, payload: body })).json();
+    expect(again.id).toBe(first.id);
+    expect(first).toMatchObject({ isDefault: true, phone: '136****1234' });
+    const second = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: m.headers, payload: { ...body, detail: '科技园 2 栋', isDefault: true } })).json();
+    let list = (await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json();
+    expect(list.map((a: { id: string; isDefault: boolean }) => [a.id, a.isDefault])).toEqual([[second.id, true], [first.id, false]]);
+    const edited = await inject({ method: 'PUT', url: `/api/mp/addresses/${first.id}`, headers: m.headers, payload: { ...body, detail: '科技园 3 栋', isDefault: true } });
+    expect(edited.json()).toMatchObject({ detail: '科技园 3 栋', isDefault: true });
+    expect((await inject({ method: 'DELETE', url: `/api/mp/addresses/${first.id}`, headers: m.headers })).statusCode).toBe(204);
+    list = (await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json();
+    expect(list).toEqual([expect.objectContaining({ id: second.id, isDefault: true })]);
+  });
+});
+
 describe('checkout', () => {
   it('prices an order (member price, coupon, points, shipping) and returns signed payment parameters', async () => {
     const p = await product([{ name: '礼盒', priceFen: 10000, stock: 10 }]);

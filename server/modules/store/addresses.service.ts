@@ -54,11 +54,16 @@ export class AddressService {
     return a;
   }
 
-  async create(ctx: Ctx, memberId: string, input: AddressInput): Promise<StoreAddress> {
+  /** With an idempotency key, a repeated create (a double tap) returns the first address. */
+  async create(ctx: Ctx, memberId: string, input: AddressInput, idempotencyKey?: string): Promise<StoreAddress> {
     return this.db.transaction(ctx, async (tx) => {
       const em = this.db.em(tx);
       // Serialises one member's address writes so the count and the default stay right.
       await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
+      if (idempotencyKey) {
+        const first = await this.db.repo(tx, StoreAddress).findOneBy({ memberId, idempotencyKey });
+        if (first) return first;
+      }
       const [{ n }] = await rows<{ n: number }>(this.db, tx, 'SELECT count(*)::int AS n FROM store_address WHERE member_id = $1', [memberId]);
       if (n >= MAX_ADDRESSES) throw conflict('too_many_addresses', `At most ${MAX_ADDRESSES} addresses`);
       const isDefault = input.isDefault === true || n === 0;
@@ -66,9 +71,9 @@ export class AddressService {
       const [row] = await rows<{ id: string }>(
         this.db,
         tx,
-        `INSERT INTO store_address (member_id, name, phone, province, city, district, detail, is_default)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [memberId, input.name, input.phone, input.province, input.city, input.district, input.detail, isDefault],
+        `INSERT INTO store_address (member_id, name, phone, province, city, district, detail, is_default, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [memberId, input.name, input.phone, input.province, input.city, input.district, input.detail, isDefault, idempotencyKey ?? null],
       );
       return this.get(tx, memberId, row.id);
     });

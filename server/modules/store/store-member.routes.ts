@@ -269,7 +269,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   );
 
   app.post('/addresses', { schema: { tags: ['addresses'], security: sec, body: addressBody, response: { 200: address } } }, async (req) =>
-    addressView(await addresses.create(ctx(req), currentMember(req).memberId, req.body), true),
+    addressView(await addresses.create(ctx(req), currentMember(req).memberId, req.body, req.headers['idempotency-key'] === undefined ? undefined : idempotencyKey(req)), true),
   );
 
   app.put('/addresses/:id', { schema: { tags: ['addresses'], security: sec, params: z.object({ id: uuid }), body: addressBody, response: { 200: address } } }, async (req) =>

@@ -12,6 +12,7 @@ export class StoreAddress {
   @Column({ name: 'district', type: 'text' }) district!: string;
   @Column({ name: 'detail', type: 'text' }) detail!: string;
   @Column({ name: 'is_default', type: 'boolean' }) isDefault!: boolean;
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
