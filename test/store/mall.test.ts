@@ -114,6 +114,9 @@ describe('points mall', () => {
     expect(r.address).toMatchObject({ phone: '13812346392', city: '杭州市' });
     const shipped = await inject({ method: 'POST', url: `/api/admin/mall/redemptions/${r.id}/ship`, headers: k.admin, payload: { company: '顺丰', trackingNo: 'SF1234567890' } });
     expect(shipped.json()).toMatchObject({ status: 'shipped', trackingNo: 'SF1234567890' });
+    const ownList = (await inject({ method: 'GET', url: '/api/mp/mall/redemptions', headers: m.headers })).json();
+    expect(ownList).toEqual([expect.objectContaining({ id: r.id, name: '保温杯', status: 'shipped', shipping: { company: '顺丰', trackingNo: 'SF1234567890' } })]);
+    expect((await inject({ method: 'GET', url: '/api/mp/mall/redemptions', headers: other.headers })).json()).toEqual([]);
     const again = await inject({ method: 'POST', url: `/api/admin/mall/redemptions/${r.id}/ship`, headers: k.admin, payload: { company: '顺丰', trackingNo: 'SF1234567890' } });
     expect(again.json().code).toBe('not_pending_shipment');
   });

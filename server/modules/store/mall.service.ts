@@ -131,6 +131,27 @@ export class MallService {
     }
   }
 
+  /** The member's own redemptions, newest first (a gift shows its parcel once shipped). */
+  async redemptionsOf(ctx: Ctx, memberId: string) {
+    const list = await rows<{ id: string; item_id: string; name: string; kind: string; points_spent: number; status: string; shipping_company: string | null; tracking_no: string | null; created_at: Date }>(
+      this.db,
+      ctx,
+      `SELECT r.id, r.item_id, i.name, i.kind, r.points_spent, r.status, r.shipping_company, r.tracking_no, r.created_at
+       FROM mall_redemption r JOIN mall_item i ON i.id = r.item_id WHERE r.member_id = $1 ORDER BY r.created_at DESC LIMIT 100`,
+      [memberId],
+    );
+    return list.map((r) => ({
+      id: r.id,
+      itemId: r.item_id,
+      name: r.name,
+      kind: r.kind,
+      pointsSpent: r.points_spent,
+      status: r.status,
+      shipping: r.shipping_company && r.tracking_no ? { company: r.shipping_company, trackingNo: r.tracking_no } : null,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+
   /** The member's coupons and free-shipping card, for the checkout page. */
   async walletOf(ctx: Ctx, memberId: string) {
     const coupons = await rows<{ id: string; name: string; value_fen: number; min_spend_fen: number; expires_at: Date }>(

@@ -151,6 +151,32 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   );
 
   app.get(
+    '/mall/redemptions',
+    {
+      schema: {
+        tags: ['points-mall'],
+        summary: "The member's redemptions, newest first",
+        security: sec,
+        response: {
+          200: z.array(
+            z.object({
+              id: z.string(),
+              itemId: z.string(),
+              name: z.string(),
+              kind: z.string(),
+              pointsSpent: z.number(),
+              status: z.string(),
+              shipping: z.object({ company: z.string(), trackingNo: z.string() }).nullable(),
+              createdAt: z.string(),
+            }),
+          ),
+        },
+      },
+    },
+    async (req) => mall.redemptionsOf(ctx(req), currentMember(req).memberId),
+  );
+
+  app.get(
     '/wallet',
     {
       schema: {
