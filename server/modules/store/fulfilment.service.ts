@@ -8,6 +8,7 @@ import type { OrderService, OrderView } from './orders.service';
 import { rows } from './store-sql';
 
 export const UPLOAD_SHIPPING = 'store.upload-shipping-info';
+export const REFUND_LATE_PAYMENT = 'store.refund-late-payment';
 
 export interface AdminOrderView extends OrderView {
   memberId: string;
@@ -34,11 +35,15 @@ export class FulfilmentService implements StorePaymentEvents {
     private readonly log: FastifyBaseLogger,
   ) {
     queue.define<{ orderId: string }>({ name: UPLOAD_SHIPPING, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderId }) => this.uploadShipping({}, orderId) });
+    queue.define<{ orderNo: string }>({ name: REFUND_LATE_PAYMENT, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderNo }) => this.startRefund({}, orderNo) });
   }
 
-  /** Paid exactly once: the conditional update lets one delivery through; the points key makes the award once. */
+  /**
+   * Paid exactly once: the conditional update lets one delivery through; the points key makes the award once.
+   * Runs inside the dispatcher's transaction through ctx only; calls to WeChat go to the queue.
+   */
   async onPaymentSucceeded(ctx: Ctx, e: { outTradeNo: string; transactionId: string; amountFen: number; payerOpenid: string }): Promise<void> {
-    const refundLate = await this.db.transaction(ctx, async (tx) => {
+    await this.db.transaction(ctx, async (tx) => {
       const order = await this.db.repo(tx, StoreOrder).findOneBy({ orderNo: e.outTradeNo });
       if (!order) throw notFound('order_not_found', `No order ${e.outTradeNo}`);
       if (e.amountFen !== order.payableFen) {
@@ -56,7 +61,7 @@ export class FulfilmentService implements StorePaymentEvents {
           [order.id, e.transactionId, award],
         );
         if (paid && award > 0) await this.points.credit(tx, order.memberId, award, `order:${order.id}:award`, `购物奖励 ${order.orderNo}`);
-        return false;
+        return;
       }
       if (order.status === 'cancelled' && !order.transactionId) {
         // Paid after it was cancelled (the close did not reach WeChat): the money goes back in full.
@@ -67,11 +72,9 @@ export class FulfilmentService implements StorePaymentEvents {
              refund_reason = 'paid after cancellation' WHERE id = $1 AND transaction_id IS NULL RETURNING id`,
           [order.id, e.transactionId],
         );
-        return !!marked;
+        if (marked) await this.queue.send(tx, REFUND_LATE_PAYMENT, { orderNo: order.orderNo }, { singletonKey: `late:${order.orderNo}` });
       }
-      return false;
     });
-    if (refundLate) await this.startRefund({}, e.outTradeNo);
   }
 
   async onRefundFinished(ctx: Ctx, e: { outRefundNo: string; status: 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }): Promise<void> {
@@ -163,7 +166,7 @@ export class FulfilmentService implements StorePaymentEvents {
     return this.adminDetail(ctx, orderId);
   }
 
-  private async startRefund(ctx: Ctx, orderNo: string): Promise<void> {
+  async startRefund(ctx: Ctx, orderNo: string): Promise<void> {
     const o = await this.db.repo(ctx, StoreOrder).findOneByOrFail({ orderNo });
     try {
       await this.payments.refund({ outTradeNo: o.orderNo, outRefundNo: o.outRefundNo!, refundFen: o.payableFen, totalFen: o.payableFen, reason: (o.refundReason ?? '').slice(0, 80) });

@@ -207,7 +207,8 @@ export class OrderService {
       try {
         await this.payments.close(order.orderNo);
       } catch (err) {
-        if (err instanceof AppError && err.code === 'order_paid') throw conflict('order_paid', 'This order has just been paid');
+        // 'wxpay_orderpaid' is how the WeChat Pay client names WeChat's ORDERPAID.
+        if (err instanceof AppError && (err.code === 'order_paid' || err.code === 'wxpay_orderpaid')) throw conflict('order_paid', 'This order has just been paid');
         throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
       }
     }
