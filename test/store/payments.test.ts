@@ -148,6 +148,13 @@ describe('shipping and refunds', () => {
     expect((await detail(m, order.id)).json()).toMatchObject({ status: 'shipped', shipping: { trackingNo: 'SF100200300' } });
     const again = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/ship`, headers: k.admin, payload: { company: 'SF', trackingNo: 'SF100200300' } });
     expect(again.json().code).toBe('order_not_shippable');
+
+    // Received: completed after 15 days, not before.
+    const fulfilment = k.t.app.services.fulfilment;
+    await fulfilment.completeDelivered({}, new Date(Date.now() + 14 * 86_400_000));
+    expect((await detail(m, order.id)).json().status).toBe('shipped');
+    await fulfilment.completeDelivered({}, new Date(Date.now() + 16 * 86_400_000));
+    expect((await detail(m, order.id)).json().status).toBe('completed');
   });
 
   it('refund: settled once by the notification; points used come back, purchase points are clawed back, stock back when unshipped', async () => {

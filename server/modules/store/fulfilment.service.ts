@@ -9,6 +9,9 @@ import { rows } from './store-sql';
 
 export const UPLOAD_SHIPPING = 'store.upload-shipping-info';
 export const REFUND_LATE_PAYMENT = 'store.refund-late-payment';
+export const COMPLETE_DELIVERED = 'store.complete-delivered-orders';
+/** Shipped orders count as received after this many days, as WeChat's own auto-confirmation does. */
+export const AUTO_COMPLETE_DAYS = 15;
 
 export interface AdminOrderView extends OrderView {
   memberId: string;
@@ -35,6 +38,8 @@ export class FulfilmentService implements StorePaymentEvents {
     private readonly log: FastifyBaseLogger,
   ) {
     queue.define<{ orderId: string }>({ name: UPLOAD_SHIPPING, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderId }) => this.uploadShipping({}, orderId) });
+    queue.define({ name: COMPLETE_DELIVERED, retryLimit: 1, handler: async () => void (await this.completeDelivered({})) });
+    queue.schedule(COMPLETE_DELIVERED, '30 3 * * *', 'Asia/Shanghai');
     queue.define<{ orderNo: string }>({ name: REFUND_LATE_PAYMENT, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderNo }) => this.startRefund({}, orderNo) });
   }
 
@@ -149,6 +154,19 @@ export class FulfilmentService implements StorePaymentEvents {
       throw err;
     }
     await rows(this.db, ctx, 'UPDATE store_order SET shipping_uploaded_at = now(), shipping_upload_error = NULL WHERE id = $1', [orderId]);
+  }
+
+  /** Shipped orders without a refund in progress become completed once AUTO_COMPLETE_DAYS have passed. */
+  async completeDelivered(ctx: Ctx, now = new Date()): Promise<{ completed: number }> {
+    const done = await rows(
+      this.db,
+      ctx,
+      `UPDATE store_order SET status = 'completed'
+       WHERE status = 'shipped' AND shipped_at <= $1::timestamptz - make_interval(days => $2) AND (refund_status IS NULL OR refund_status = 'failed')
+       RETURNING id`,
+      [now, AUTO_COMPLETE_DAYS],
+    );
+    return { completed: done.length };
   }
 
   /** A full refund started by the merchant; the notification settles it. A failed refund can be started again. */
