@@ -7,6 +7,7 @@ import { Parcels1795470000000 } from './1795470000000-parcels';
 import { ReviewRewards1795470100000 } from './1795470100000-review-rewards';
 import { MpSessions1795470200000 } from './1795470200000-mp-sessions';
 import { CheckIns1795470300000 } from './1795470300000-check-ins';
+import { Store1795480000001 } from './1795480000001-store';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ReviewRewards1795470100000,
   MpSessions1795470200000,
   CheckIns1795470300000,
+  Store1795480000001,
 ];

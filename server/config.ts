@@ -130,6 +130,12 @@ export const envSchema = z.object({
     .default('end_of_next_year'),
   IMPORT_KEEP_FILES: booleanFlag,
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(20_000).default(2048),
+  MP_SESSION_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  STORE_SHIPPING_FEN: z.coerce.number().int().min(0).max(100_000).default(1000),
+  STORE_FREE_SHIPPING_OVER_FEN: z.coerce.number().int().min(0).default(9900),
+  STORE_POINT_VALUE_FEN: z.coerce.number().int().min(1).max(100).default(1),
+  STORE_POINTS_MAX_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  STORE_UNPAID_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -164,6 +170,15 @@ export interface Config {
   readonly pointsExpiry: string;
   readonly importKeepFiles: boolean;
   readonly importMaxBytes: number;
+  /** Lifetime of a mini-program session token. */
+  readonly mpSessionDays: number;
+  readonly store: {
+    readonly shippingFen: number;
+    readonly freeShippingOverFen: number;
+    readonly pointValueFen: number;
+    readonly pointsMaxPercent: number;
+    readonly unpaidMinutes: number;
+  };
 }
 
 /** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
@@ -264,6 +279,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     pointsExpiry: e.POINTS_EXPIRY,
     importKeepFiles: e.IMPORT_KEEP_FILES ?? false,
     importMaxBytes: e.IMPORT_MAX_MB * 1024 * 1024,
+    mpSessionDays: e.MP_SESSION_DAYS,
+    store: Object.freeze({
+      shippingFen: e.STORE_SHIPPING_FEN,
+      freeShippingOverFen: e.STORE_FREE_SHIPPING_OVER_FEN,
+      pointValueFen: e.STORE_POINT_VALUE_FEN,
+      pointsMaxPercent: e.STORE_POINTS_MAX_PERCENT,
+      unpaidMinutes: e.STORE_UNPAID_MINUTES,
+    }),
   };
   return Object.freeze(config);
 }

@@ -4,6 +4,7 @@ import { FollowEvent, KeywordReply, OaFollower, OaMessage, ParcelBatch } from '.
 import { ReviewCampaign, ReviewClaim } from './review-rewards/review-rewards.entity';
 import { MpPrivacyConsent, MpSession } from './mp-session/mp-session.entity';
 import { CheckIn, CheckInCard, CheckInReminder, CheckInRules } from './check-ins/check-ins.entity';
+import { storeEntities } from './store/store.entity';
 
 /** Every entity of every module: the DataSource is built from this list. */
 export const entities = [
@@ -23,4 +24,5 @@ export const entities = [
   CheckInRules,
   CheckInCard,
   CheckInReminder,
+  ...storeEntities,
 ];

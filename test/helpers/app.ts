@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/app';
+import { buildApp, type AppPorts } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -18,7 +18,7 @@ export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
  * The real app on a clean database (PostgreSQL when DATABASE_URL is set, else embedded) and the real store
  * (Redis when REDIS_URL is set, under a prefix of its own, else in memory).
  */
-export async function buildTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function buildTestApp(env: Record<string, string | undefined> = {}, ports?: Partial<AppPorts>): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -38,6 +38,7 @@ export async function buildTestApp(env: Record<string, string | undefined> = {})
       databaseUrl: database.url,
       kvPrefix: `test:${randomBytes(4).toString('hex')}:`,
       queuePollingSeconds: 0.5,
+      ports,
     });
     await app.ready();
   } catch (err) {

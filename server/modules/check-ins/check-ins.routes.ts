@@ -1,16 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { bearerToken, currentMember } from '../../infra/auth';
+import { currentMember, perSession } from '../../infra/auth';
 import { shanghaiDay } from '../../infra/time';
 import type { CheckInService } from './check-ins.service';
-
-/** Game endpoints are limited per session (the member), not per address: a shop's Wi-Fi is one address. */
-export const perSession = (req: FastifyRequest) => {
-  const token = bearerToken(req);
-  return token ? `s:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
-};
 
 const result = z.object({
   date: z.string(),

@@ -1,0 +1,308 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Ctx, Db } from '../../infra/db';
+import { AppError, conflict, invalid, notFound, unavailable } from '../../infra/errors';
+import type { JobQueue } from '../../infra/queue';
+import { StoreOrder, StoreOrderItem } from './store.entity';
+import type { MemberTiers, PaymentParams, StorePayments, StorePoints } from './store.ports';
+import { AddressService, addressView, type AddressView } from './addresses.service';
+import type { CatalogService } from './catalog.service';
+import { memberPrice, rows } from './store-sql';
+
+export interface StoreRules {
+  /** Flat shipping fee of an order that ships at the member's cost. */
+  shippingFen: number;
+  /** Goods at or above this (after member prices) ship free. */
+  freeShippingOverFen: number;
+  /** What one point is worth at checkout. */
+  pointValueFen: number;
+  /** Points may pay at most this share of the goods (after member price and coupon). */
+  pointsMaxPercent: number;
+  /** Unpaid orders are cancelled after this many minutes (WeChat closes the prepay at the same moment). */
+  unpaidMinutes: number;
+}
+
+export interface CheckoutInput {
+  items: Array<{ skuId: string; quantity: number }>;
+  addressId?: string;
+  pointsToUse: number;
+  couponId?: string;
+}
+
+export interface OrderView {
+  id: string;
+  orderNo: string;
+  status: StoreOrder['status'];
+  items: Array<{ skuId: string; title: string; skuName: string; quantity: number; unitPriceFen: number }>;
+  goodsFen: number;
+  discountFen: number;
+  pointsUsed: number;
+  pointsDiscountFen: number;
+  shippingFen: number;
+  payableFen: number;
+  address: AddressView | null;
+  createdAt: string;
+  paidAt: string | null;
+  expiresAt: string;
+  shipping: { company: string; trackingNo: string } | null;
+}
+
+export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+/** The member's side of store orders: checkout, paying, cancelling, and the sweep of unpaid orders. */
+export class OrderService {
+  constructor(
+    private readonly db: Db,
+    queue: JobQueue,
+    private readonly points: StorePoints,
+    private readonly tiers: MemberTiers,
+    private readonly payments: StorePayments,
+    private readonly addresses: AddressService,
+    private readonly catalog: CatalogService,
+    private readonly rules: StoreRules,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    queue.define({ name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await this.expireUnpaid({})) });
+    queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
+  }
+
+  async checkout(ctx: Ctx, member: { memberId: string; mpOpenid: string }, input: CheckoutInput, idempotencyKey: string) {
+    const { memberId } = member;
+    const lines = mergeLines(input.items);
+    if (!input.addressId) throw invalid('address_required', 'Choose a delivery address');
+    const requestHash = createHash('sha256').update(JSON.stringify({ ...input, items: lines })).digest('hex');
+    const tier = await this.tiers.tierOf(ctx, memberId);
+    const { order, view } = await this.db.transaction(ctx, async (tx) => {
+      const address = addressView(await this.addresses.get(tx, memberId, input.addressId!), false);
+      const skus = await rows<{ id: string; name: string; price_fen: number; product_id: string; title: string }>(
+        this.db,
+        tx,
+        `SELECT s.id, s.name, s.price_fen, p.id AS product_id, p.title FROM product_sku s JOIN product p ON p.id = s.product_id
+         WHERE s.id = ANY($1::uuid[]) AND s.active AND p.active`,
+        [lines.map((l) => l.skuId)],
+      );
+      const byId = new Map(skus.map((s) => [s.id, s]));
+      const missing = lines.find((l) => !byId.has(l.skuId));
+      if (missing) throw notFound('sku_not_found', 'A product in the order is no longer on sale', );
+      let goodsFen = 0;
+      let memberGoodsFen = 0;
+      for (const l of lines) {
+        const s = byId.get(l.skuId)!;
+        goodsFen += s.price_fen * l.quantity;
+        memberGoodsFen += memberPrice(s.price_fen, tier.discountPercent) * l.quantity;
+      }
+      let couponFen = 0;
+      if (input.couponId) {
+        const [c] = await rows<{ value_fen: number; min_spend_fen: number }>(
+          this.db,
+          tx,
+          'SELECT value_fen, min_spend_fen FROM member_coupon WHERE id = $1 AND member_id = $2 AND used_order_id IS NULL AND expires_at > now()',
+          [input.couponId, memberId],
+        );
+        if (!c || memberGoodsFen < c.min_spend_fen) throw conflict('coupon_invalid', 'This coupon cannot be used for this order');
+        couponFen = Math.min(c.value_fen, memberGoodsFen - 1);
+      }
+      const [card] = await rows(this.db, tx, 'SELECT 1 FROM member_shipping_card WHERE member_id = $1 AND starts_at <= now() AND expires_at > now() LIMIT 1', [memberId]);
+      const freeShipping = tier.freeShipping || !!card || memberGoodsFen >= this.rules.freeShippingOverFen;
+      const shippingFen = freeShipping ? 0 : this.rules.shippingFen;
+      const afterCoupon = memberGoodsFen - couponFen;
+      const maxPoints = Math.floor(Math.min(Math.floor((afterCoupon * this.rules.pointsMaxPercent) / 100), afterCoupon - 1) / this.rules.pointValueFen);
+      if (input.pointsToUse > maxPoints) throw invalid('points_over_limit', `At most ${maxPoints} points can be used for this order`, { maxPoints });
+      const pointsDiscountFen = input.pointsToUse * this.rules.pointValueFen;
+      const discountFen = goodsFen - memberGoodsFen + couponFen;
+      const payableFen = goodsFen - discountFen - pointsDiscountFen + shippingFen;
+
+      const id = randomUUID();
+      const inserted = await rows(
+        this.db,
+        tx,
+        `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
+           coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
+         ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
+        [id, id.replace(/-/g, ''), memberId, member.mpOpenid, idempotencyKey, requestHash, goodsFen, discountFen, input.couponId ?? null,
+          couponFen, input.pointsToUse, pointsDiscountFen, shippingFen, payableFen, address, this.rules.unpaidMinutes],
+      );
+      if (!inserted.length) {
+        const first = await this.db.repo(tx, StoreOrder).findOneByOrFail({ memberId, idempotencyKey });
+        if (first.requestHash !== requestHash) throw conflict('idempotency_key_reused', 'This Idempotency-Key was used for another order');
+        return { order: first, view: await this.view(tx, first) };
+      }
+      // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
+      for (const l of [...lines].sort((a, b) => a.skuId.localeCompare(b.skuId))) {
+        const [left] = await rows(this.db, tx, 'UPDATE product_sku SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock', [l.skuId, l.quantity]);
+        if (!left) throw conflict('out_of_stock', `${byId.get(l.skuId)!.title} ${byId.get(l.skuId)!.name} is sold out`, { skuId: l.skuId });
+        const s = byId.get(l.skuId)!;
+        await this.db.repo(tx, StoreOrderItem).insert({
+          orderId: id,
+          skuId: l.skuId,
+          productId: s.product_id,
+          title: s.title,
+          skuName: s.name,
+          quantity: l.quantity,
+          listPriceFen: s.price_fen,
+          unitPriceFen: memberPrice(s.price_fen, tier.discountPercent),
+        });
+      }
+      if (input.couponId) {
+        const [used] = await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = $1 WHERE id = $2 AND used_order_id IS NULL RETURNING id', [id, input.couponId]);
+        if (!used) throw conflict('coupon_invalid', 'This coupon was just used');
+      }
+      if (input.pointsToUse > 0) await this.points.debit(tx, memberId, input.pointsToUse, `order:${id}:points`, '积分抵扣');
+      await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
+      const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
+      return { order: created, view: await this.view(tx, created) };
+    });
+    return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
+  }
+
+  /** Pays an unpaid order again (the member closed the payment sheet). */
+  async pay(ctx: Ctx, memberId: string, orderId: string): Promise<{ payment: PaymentParams }> {
+    const order = await this.own(ctx, memberId, orderId);
+    if (order.status !== 'pending_payment' || new Date(order.expiresAt).getTime() <= Date.now()) {
+      throw conflict('order_not_payable', 'This order can no longer be paid');
+    }
+    return { payment: await this.paymentFor(order, describe((await this.view(ctx, order)).items)) };
+  }
+
+  private async paymentFor(order: StoreOrder, description: string): Promise<PaymentParams> {
+    let prepayId = order.prepayId;
+    if (!prepayId) {
+      try {
+        ({ prepayId } = await this.payments.prepay({
+          outTradeNo: order.orderNo,
+          description,
+          amountFen: order.payableFen,
+          payerOpenid: order.payerOpenid,
+          expiresAt: new Date(order.expiresAt),
+        }));
+      } catch (err) {
+        this.log.warn({ err, orderNo: order.orderNo }, 'prepay failed');
+        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try paying again from the order');
+      }
+      // Two tabs paying at once keep the first prepay id.
+      const [stored] = await rows<{ prepay_id: string }>(this.db, {}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
+        order.id,
+        prepayId,
+      ]);
+      prepayId = stored!.prepay_id;
+    }
+    return this.payments.paymentParams(prepayId);
+  }
+
+  async cancel(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
+    const order = await this.own(ctx, memberId, orderId);
+    if (order.status !== 'cancelled') {
+      if (order.status !== 'pending_payment') throw conflict('order_not_cancellable', 'Only an unpaid order can be cancelled');
+      await this.closeAndCancel(ctx, order, 'member');
+    }
+    return this.view(ctx, await this.own(ctx, memberId, orderId));
+  }
+
+  /** Closes the WeChat transaction first: once closed it cannot be paid, so giving the stock back is safe. */
+  private async closeAndCancel(ctx: Ctx, order: Pick<StoreOrder, 'id' | 'orderNo' | 'prepayId'>, reason: string): Promise<boolean> {
+    if (order.prepayId) {
+      try {
+        await this.payments.close(order.orderNo);
+      } catch (err) {
+        // 'wxpay_orderpaid' is how the WeChat Pay client names WeChat's ORDERPAID.
+        if (err instanceof AppError && (err.code === 'order_paid' || err.code === 'wxpay_orderpaid')) throw conflict('order_paid', 'This order has just been paid');
+        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
+      }
+    }
+    return this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, reason));
+  }
+
+  private async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
+    const [o] = await rows<{ member_id: string; points_used: number }>(
+      this.db,
+      tx,
+      `UPDATE store_order SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2
+       WHERE id = $1 AND status = 'pending_payment' RETURNING member_id, points_used`,
+      [orderId, reason],
+    );
+    if (!o) return false;
+    await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [orderId]);
+    await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [orderId]);
+    if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${orderId}:points-return`, '取消订单退回积分');
+    return true;
+  }
+
+  /** The sweep: unpaid orders past their time are closed at WeChat and cancelled, stock and points back. */
+  async expireUnpaid(ctx: Ctx, now = new Date()): Promise<{ cancelled: number }> {
+    const due = await rows<{ id: string; order_no: string; prepay_id: string | null }>(
+      this.db,
+      ctx,
+      "SELECT id, order_no, prepay_id FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
+      [now],
+    );
+    let cancelled = 0;
+    for (const o of due) {
+      try {
+        if (await this.closeAndCancel(ctx, { id: o.id, orderNo: o.order_no, prepayId: o.prepay_id }, 'expired')) cancelled++;
+      } catch (err) {
+        this.log.warn({ err, orderNo: o.order_no }, 'unpaid order not cancelled'); // paid meanwhile, or WeChat down: next sweep
+      }
+    }
+    return { cancelled };
+  }
+
+  async list(ctx: Ctx, memberId: string, status: StoreOrder['status'] | undefined): Promise<OrderView[]> {
+    const orders = await this.db.repo(ctx, StoreOrder).find({ where: status ? { memberId, status } : { memberId }, order: { createdAt: 'DESC' }, take: 100 });
+    return this.views(ctx, orders);
+  }
+
+  async detail(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
+    return this.view(ctx, await this.own(ctx, memberId, orderId));
+  }
+
+  /** Another member's order is indistinguishable from a missing one. */
+  private async own(ctx: Ctx, memberId: string, orderId: string): Promise<StoreOrder> {
+    const order = /^[0-9a-f-]{36}$/i.test(orderId) ? await this.db.repo(ctx, StoreOrder).findOneBy({ id: orderId, memberId }) : null;
+    if (!order) throw notFound('order_not_found', 'No such order');
+    return order;
+  }
+
+  async view(ctx: Ctx, order: StoreOrder): Promise<OrderView> {
+    return (await this.views(ctx, [order]))[0]!;
+  }
+
+  async views(ctx: Ctx, orders: StoreOrder[], masked = true): Promise<OrderView[]> {
+    if (!orders.length) return [];
+    const items = await this.db.repo(ctx, StoreOrderItem).find({ where: orders.map((o) => ({ orderId: o.id })), order: { title: 'ASC' } });
+    return orders.map((o) => ({
+      id: o.id,
+      orderNo: o.orderNo,
+      status: o.status,
+      items: items.filter((i) => i.orderId === o.id).map((i) => ({ skuId: i.skuId, title: i.title, skuName: i.skuName, quantity: i.quantity, unitPriceFen: i.unitPriceFen })),
+      goodsFen: o.goodsFen,
+      discountFen: o.discountFen,
+      pointsUsed: o.pointsUsed,
+      pointsDiscountFen: o.pointsDiscountFen,
+      shippingFen: o.shippingFen,
+      payableFen: o.payableFen,
+      address: o.address ? addressView(o.address as unknown as AddressView, masked) : null,
+      createdAt: iso(o.createdAt)!,
+      paidAt: iso(o.paidAt),
+      expiresAt: iso(o.expiresAt)!,
+      shipping: o.shippingCompany && o.trackingNo ? { company: o.shippingCompany, trackingNo: o.trackingNo } : null,
+    }));
+  }
+}
+
+/** The goods line on the WeChat Pay bill: "龙井茶 等3件". */
+function describe(items: OrderView['items']): string {
+  const first = items[0]?.title ?? '商品';
+  return (items.length > 1 ? `${first} 等${items.length}件` : first).slice(0, 127);
+}
+
+function mergeLines(items: CheckoutInput['items']): Array<{ skuId: string; quantity: number }> {
+  const merged = new Map<string, number>();
+  for (const i of items) merged.set(i.skuId, (merged.get(i.skuId) ?? 0) + i.quantity);
+  const lines = [...merged].map(([skuId, quantity]) => ({ skuId, quantity }));
+  if (!lines.length) throw invalid('empty_order', 'The order has no items');
+  if (lines.some((l) => l.quantity > 99)) throw invalid('quantity_too_large', 'At most 99 of one item');
+  return lines;
+}

@@ -1,0 +1,70 @@
+import type { Ctx } from '../../infra/db';
+
+/**
+ * What the points mall and the store need from outside their module, in their own terms.
+ * app.ts plugs in the member ledger (points, tiers) and the WeChat Pay client here.
+ */
+export interface StorePoints {
+  /** Adds points; the same idempotencyKey twice credits once. Returns the new balance. */
+  credit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
+  /** Spends points; throws a conflict `insufficient_points` when short; idempotent by key. Returns the new balance. */
+  debit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
+  /** Takes back points credited earlier (a refund), at most what the balance holds; idempotent by key. Returns the points taken. */
+  clawback(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
+  balance(ctx: Ctx, memberId: string): Promise<number>;
+  /** The member's ledger, newest first; cursor is opaque. */
+  history(ctx: Ctx, memberId: string, cursor: string | undefined, limit: number): Promise<PointsHistoryPage>;
+}
+
+export interface PointsHistoryPage {
+  items: Array<{ id: string; delta: number; reason: string; createdAt: Date }>;
+  nextCursor: string | null;
+}
+
+export interface MemberTier {
+  code: string;
+  /** Percent off list prices (0–100): 5 means members of this tier pay 95%. */
+  discountPercent: number;
+  freeShipping: boolean;
+  /** Purchase points per yuan paid are multiplied by this (1 = base rate). */
+  pointsMultiplier: number;
+}
+
+export interface MemberTiers {
+  tierOf(ctx: Ctx, memberId: string): Promise<MemberTier>;
+}
+
+export interface PaymentParams {
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'RSA';
+  paySign: string;
+}
+
+export interface StorePayments {
+  /** JSAPI prepay (/v3/pay/transactions/jsapi). */
+  prepay(input: { outTradeNo: string; description: string; amountFen: number; payerOpenid: string; expiresAt: Date }): Promise<{ prepayId: string }>;
+  /** The signed parameters of wx.requestPayment for a prepay id. */
+  paymentParams(prepayId: string): PaymentParams;
+  /** /v3/refund/domestic/refunds; the outcome arrives later as a refund notification. */
+  refund(input: { outTradeNo: string; outRefundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<void>;
+  /** Closes an unpaid transaction; throws a conflict `order_paid` when WeChat has taken the money already. */
+  close(outTradeNo: string): Promise<void>;
+  /** /wxa/sec/order/upload_shipping_info: WeChat releases the money of physical goods once it knows they shipped. */
+  uploadShipping(input: {
+    transactionId?: string;
+    outTradeNo: string;
+    payerOpenid: string;
+    company: string;
+    trackingNo: string;
+    itemDesc: string;
+    receiverPhone: string;
+  }): Promise<void>;
+}
+
+/** What the payment-notification dispatcher calls after it has verified and decrypted a notification. */
+export interface StorePaymentEvents {
+  onPaymentSucceeded(ctx: Ctx, event: { outTradeNo: string; transactionId: string; amountFen: number; payerOpenid: string }): Promise<void>;
+  onRefundFinished(ctx: Ctx, event: { outRefundNo: string; status: 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }): Promise<void>;
+}

@@ -1,0 +1,192 @@
+import type { InjectOptions } from 'fastify';
+import { storeKit, type StoreKit } from './fakes';
+
+let k: StoreKit;
+beforeAll(async () => {
+  k = await storeKit();
+});
+afterAll(async () => k.t.close());
+
+const inject = (o: InjectOptions) => k.t.app.inject(o);
+const sql = (text: string, params: unknown[] = []) => k.t.app.infra.db.dataSource.query(text, params);
+type Member = Awaited<ReturnType<StoreKit['member']>>;
+
+async function product(skus: Array<{ name: string; priceFen: number; stock: number }>, title = '龙井茶') {
+  const res = await inject({ method: 'POST', url: '/api/admin/products', headers: k.admin, payload: { title, description: '明前', images: ['https://img.example.com/a.jpg'], skus } });
+  expect(res.statusCode).toBe(200);
+  return res.json() as { id: string; skus: Array<{ id: string; stock: number }> };
+}
+
+async function shopper(name: string, points = 0): Promise<Member & { addressId: string }> {
+  const m = await k.member(name);
+  if (points) await k.points.grant(m.memberId, points);
+  const a = await inject({
+    method: 'POST',
+    url: '/api/mp/addresses',
+    headers: m.headers,
+    payload: { name: '韩梅梅', phone: '13912345678', province: '上海市', city: '上海市', district: '徐汇区', detail: '漕溪北路 2 号' },
+  });
+  return { ...m, addressId: a.json().id };
+}
+
+async function checkout(m: Member & { addressId: string }, body: Record<string, unknown>, key?: string) {
+  return inject({ method: 'POST', url: '/api/mp/orders', headers: { ...m.headers, ...(key ? { 'idempotency-key': key } : {}) }, payload: { addressId: m.addressId, ...body } });
+}
+
+async function sequentially<T>(tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (const t of tasks) out.push(await t());
+  return out;
+}
+
+const stockOf = async (skuId: string) => (await sql('SELECT stock FROM product_sku WHERE id = $1', [skuId]))[0].stock as number;
+
+describe('catalog, cart and addresses', () => {
+  it('shows member prices by tier, keeps a cart, masks phones in the address list', async () => {
+    const p = await product([{ name: '250g', priceFen: 12800, stock: 7 }, { name: '100g', priceFen: 5900, stock: 3 }]);
+    const m = await shopper('tiered');
+    k.tiers.tiers.set(m.memberId, { code: 'gold', discountPercent: 5, freeShipping: true, pointsMultiplier: 2 });
+    const list = (await inject({ method: 'GET', url: '/api/mp/products', headers: m.headers })).json();
+    expect(list.find((x: { id: string }) => x.id === p.id)).toMatchObject({ priceFen: 5900, memberPriceFen: 5605, stock: 10, imageUrl: 'https://img.example.com/a.jpg' });
+    const detail = (await inject({ method: 'GET', url: `/api/mp/products/${p.id}`, headers: m.headers })).json();
+    expect(detail.skus.map((s: { memberPriceFen: number }) => s.memberPriceFen)).toEqual([5605, 12160]);
+
+    const sku = p.skus[0]!.id;
+    const put = await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId: sku, quantity: 2 } });
+    expect(put.json().items).toEqual([expect.objectContaining({ skuId: sku, quantity: 2, priceFen: 12800, memberPriceFen: 12160, stock: 7 })]);
+    const gone = await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId: '00000000-0000-4000-8000-000000000000', quantity: 1 } });
+    expect([gone.statusCode, gone.json().code]).toEqual([404, 'sku_not_found']);
+    const tooMany = await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId: sku, quantity: 100 } });
+    expect(tooMany.json().code).toBe('invalid_request');
+    expect((await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId: sku, quantity: 0 } })).json().items).toEqual([]);
+
+    const addresses = (await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json();
+    expect(addresses).toEqual([expect.objectContaining({ phone: '139****5678', isDefault: true })]);
+    const full = (await inject({ method: 'GET', url: `/api/mp/addresses/${m.addressId}`, headers: m.headers })).json();
+    expect(full.phone).toBe('13912345678');
+    const badPhone = await inject({ method: 'POST', url: '/api/mp/addresses', headers: m.headers, payload: { name: 'x', phone: '12345', province: 'a', city: 'b', district: 'c', detail: 'd' } });
+    expect(badPhone.json().code).toBe('invalid_request');
+    const other = await k.member('nosy');
+    expect((await inject({ method: 'DELETE', url: `/api/mp/addresses/${m.addressId}`, headers: other.headers })).json().code).toBe('address_not_found');
+  });
+});
+
+describe('address book', () => {
+  it('one default at a time, a double-tapped create saves once, deleting the default promotes another', async () => {
+    const m = await k.member('mover');
+    const body = { name: '张三', phone: '13600001234', province: '广东省', city: '深圳市', district: '南山区', detail: '科技园 1 栋' };
+    const h = { ...m.headers, 'idempotency-key': 'address-tap-0001' };
+    const first = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: h, payload: body })).json();
+    const again = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: h, payload: body })).json();
+    expect(again.id).toBe(first.id);
+    expect(first).toMatchObject({ isDefault: true, phone: '136****1234' });
+    const second = (await inject({ method: 'POST', url: '/api/mp/addresses', headers: m.headers, payload: { ...body, detail: '科技园 2 栋', isDefault: true } })).json();
+    let list = (await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json();
+    expect(list.map((a: { id: string; isDefault: boolean }) => [a.id, a.isDefault])).toEqual([[second.id, true], [first.id, false]]);
+    const edited = await inject({ method: 'PUT', url: `/api/mp/addresses/${first.id}`, headers: m.headers, payload: { ...body, detail: '科技园 3 栋', isDefault: true } });
+    expect(edited.json()).toMatchObject({ detail: '科技园 3 栋', isDefault: true });
+    expect((await inject({ method: 'DELETE', url: `/api/mp/addresses/${first.id}`, headers: m.headers })).statusCode).toBe(204);
+    list = (await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json();
+    expect(list).toEqual([expect.objectContaining({ id: second.id, isDefault: true })]);
+  });
+});
+
+describe('checkout', () => {
+  it('prices an order (member price, coupon, points, shipping) and returns signed payment parameters', async () => {
+    const p = await product([{ name: '礼盒', priceFen: 10000, stock: 10 }]);
+    const sku = p.skus[0]!.id;
+    const m = await shopper('buyer', 5000);
+    k.tiers.tiers.set(m.memberId, { code: 'silver', discountPercent: 10, freeShipping: false, pointsMultiplier: 1 });
+    const [coupon] = await sql(
+      "INSERT INTO member_coupon (member_id, name, value_fen, min_spend_fen, expires_at) VALUES ($1, '满100减20', 2000, 10000, now() + interval '1 day') RETURNING id",
+      [m.memberId],
+    );
+    await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId: sku, quantity: 2 } });
+    const res = await checkout(m, { items: [{ skuId: sku, quantity: 2 }], pointsToUse: 1000, couponId: coupon.id });
+    expect(res.statusCode).toBe(200);
+    const { order, payment } = res.json();
+    // 2 × 100.00 = 200.00; tier 10% off → 180.00; coupon −20.00; 1000 points −10.00; free shipping over 99.00.
+    expect(order).toMatchObject({ status: 'pending_payment', goodsFen: 20000, discountFen: 4000, pointsUsed: 1000, pointsDiscountFen: 1000, shippingFen: 0, payableFen: 15000 });
+    expect(order.items).toEqual([{ skuId: sku, title: '龙井茶', skuName: '礼盒', quantity: 2, unitPriceFen: 9000 }]);
+    expect(order.address.phone).toBe('139****5678');
+    expect(order.orderNo).toMatch(/^[0-9a-f]{32}$/);
+    expect(k.payments.verify(payment)).toBe(true);
+    expect(payment.package).toBe(`prepay_id=${k.payments.prepays.get(order.orderNo)!.prepayId}`);
+    expect(k.payments.prepays.get(order.orderNo)).toMatchObject({ amountFen: 15000, payerOpenid: 'o_buyer' });
+    expect(await stockOf(sku)).toBe(8);
+    expect(await k.points.balance({}, m.memberId)).toBe(4000);
+    expect((await inject({ method: 'GET', url: '/api/mp/cart', headers: m.headers })).json().items).toEqual([]);
+    const reused = await checkout(m, { items: [{ skuId: sku, quantity: 1 }], couponId: coupon.id });
+    expect([reused.statusCode, reused.json().code]).toEqual([409, 'coupon_invalid']);
+  });
+
+  it('charges shipping below the threshold unless a free-shipping card runs', async () => {
+    const p = await product([{ name: '小样', priceFen: 1990, stock: 10 }]);
+    const m = await shopper('small-buyer');
+    const first = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] })).json().order;
+    expect(first).toMatchObject({ shippingFen: 1000, payableFen: 2990 });
+    await sql("INSERT INTO member_shipping_card (member_id, period, starts_at, expires_at) VALUES ($1, 'monthly', now(), now() + interval '1 month')", [m.memberId]);
+    expect((await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] })).json().order).toMatchObject({ shippingFen: 0, payableFen: 1990 });
+  });
+
+  it('refuses bad orders with stable codes and leaves stock and points alone', async () => {
+    const p = await product([{ name: '单品', priceFen: 3000, stock: 2 }]);
+    const sku = p.skus[0]!.id;
+    const m = await shopper('careless', 100);
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ items: [], addressId: m.addressId }, 400, 'invalid_request'],
+      [{ items: [{ skuId: sku, quantity: 1 }], addressId: undefined }, 400, 'address_required'],
+      [{ items: [{ skuId: sku, quantity: 3 }] }, 409, 'out_of_stock'],
+      [{ items: [{ skuId: sku, quantity: 1 }], pointsToUse: 1501 }, 400, 'points_over_limit'],
+      [{ items: [{ skuId: sku, quantity: 1 }], couponId: '00000000-0000-4000-8000-000000000000' }, 409, 'coupon_invalid'],
+      [{ items: [{ skuId: sku, quantity: 1.5 }] }, 400, 'invalid_request'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await checkout(m, body);
+      expect([res.statusCode, res.json().code]).toEqual([status, code]);
+    }
+    const poor = await checkout(m, { items: [{ skuId: sku, quantity: 1 }], pointsToUse: 500 });
+    expect([poor.statusCode, poor.json().code]).toEqual([409, 'insufficient_points']);
+    expect(await stockOf(sku)).toBe(2);
+    expect(await k.points.balance({}, m.memberId)).toBe(100);
+    expect((await sql('SELECT count(*)::int AS n FROM store_order WHERE member_id = $1', [m.memberId]))[0].n).toBe(0);
+  });
+
+  it('the same Idempotency-Key returns the same order; a different body with it is refused', async () => {
+    const p = await product([{ name: '单品', priceFen: 3000, stock: 5 }]);
+    const sku = p.skus[0]!.id;
+    const m = await shopper('retrier');
+    const tap = () => checkout(m, { items: [{ skuId: sku, quantity: 1 }] }, 'checkout-key-0001');
+    const [a, b] = k.t.database.server ? await Promise.all([tap(), tap()]) : await sequentially([tap, tap]);
+    expect(a!.statusCode).toBe(200);
+    expect(b!.statusCode).toBe(200);
+    expect(a!.json().order.id).toBe(b!.json().order.id);
+    expect(await stockOf(sku)).toBe(4);
+    const other = await checkout(m, { items: [{ skuId: sku, quantity: 2 }] }, 'checkout-key-0001');
+    expect([other.statusCode, other.json().code]).toEqual([409, 'idempotency_key_reused']);
+  });
+
+  it('50 parallel checkouts of the last 5 units: exactly 5 orders', async () => {
+    const p = await product([{ name: '限量', priceFen: 9900, stock: 5 }]);
+    const sku = p.skus[0]!.id;
+    const buyers: Array<Member & { addressId: string }> = [];
+    for (let i = 0; i < 50; i++) buyers.push(await shopper(`rush-${i}`));
+    // Embedded PGlite's socket server interleaves concurrent statements of several connections (a known defect of
+    // pglite-socket 0.2): there the checkouts go one by one; against PostgreSQL all 50 race.
+    const results = k.t.database.server
+      ? await Promise.all(buyers.map((m) => checkout(m, { items: [{ skuId: sku, quantity: 1 }] })))
+      : await sequentially(buyers.map((m) => () => checkout(m, { items: [{ skuId: sku, quantity: 1 }] })));
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(5);
+    expect(results.filter((r) => r.statusCode !== 200).map((r) => r.json().code)).toEqual(Array(buyers.length - 5).fill('out_of_stock'));
+    expect(await stockOf(sku)).toBe(0);
+    expect((await sql('SELECT count(*)::int AS n FROM store_order_item WHERE sku_id = $1', [sku]))[0].n).toBe(5);
+  });
+
+  it('limits checkouts per member', async () => {
+    const m = await k.member('hammer');
+    const codes: number[] = [];
+    for (let i = 0; i < 11; i++) codes.push((await inject({ method: 'POST', url: '/api/mp/orders', headers: m.headers, payload: {} })).statusCode);
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill(400));
+    expect(codes[10]).toBe(429);
+  });
+});
