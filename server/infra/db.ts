@@ -54,6 +54,7 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 24
   if (target) fs.mkdirSync(target, { recursive: true });
   const db: PGlite = await PGlite.create(target);
   const server: PGLiteSocketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections });
+  keepExtendedQueriesTogether(server);
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   return {
@@ -62,6 +63,79 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 24
       await server.stop();
       await db.close();
     },
+  };
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  onData(data: Uint8Array): void;
+  resolve(bytes: number): void;
+  reject(err: unknown): void;
+}
+
+interface SocketQueryQueue {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: PGlite;
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+/** Extended-protocol and COPY messages that leave a statement open until the connection's Sync (or CopyDone). */
+const OPENS_SEQUENCE = new Set(['P', 'B', 'D', 'E', 'C', 'H', 'd'].map((c) => c.charCodeAt(0)));
+
+/**
+ * pglite-socket serves many connections on PGlite's one session, one protocol message at a time. Out of a
+ * transaction it interleaves messages of different connections, so one connection's Bind can meet another's
+ * unnamed Parse ("unnamed prepared statement does not exist"), and after such an error its queue stops for good.
+ * This keeps each connection's Parse…Sync sequence together (as it already does for a transaction) and keeps the
+ * queue running after an error. It replaces one method of the package's internal queue, checked by a test.
+ */
+function keepExtendedQueriesTogether(server: PGLiteSocketServer): void {
+  const q = (server as unknown as { queryQueue: SocketQueryQueue }).queryQueue;
+  if (!q || typeof q.processQueue !== 'function' || !Array.isArray(q.queue)) {
+    throw new Error('pglite-socket internals changed: review keepExtendedQueriesTogether');
+  }
+  let openSequence: number | null = null;
+  q.processQueue = async function processQueue(this: SocketQueryQueue) {
+    if (this.processing || this.queue.length === 0) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const owner = openSequence ?? (this.db.isInTransaction() ? this.lastHandlerId : null);
+        const index = owner === null ? 0 : this.queue.findIndex((m) => m.handlerId === owner);
+        if (index === -1) break; // the owner's next message has not arrived yet; its arrival restarts the loop
+        const item = this.queue.splice(index, 1)[0]!;
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+        } catch (err) {
+          openSequence = null;
+          item.reject(err);
+          continue;
+        }
+        openSequence = OPENS_SEQUENCE.has(item.message[0]!) ? item.handlerId : null;
+        this.lastHandlerId = item.handlerId;
+        item.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  const clear = q.clearQueueForHandler.bind(q);
+  q.clearQueueForHandler = (handlerId: number) => {
+    clear(handlerId);
+    if (openSequence === handlerId) openSequence = null;
+    void q.processQueue();
   };
 }
 

@@ -39,6 +39,44 @@ describe('embedded Postgres', () => {
   });
 });
 
+describe('embedded Postgres under concurrent connections', () => {
+  it('keeps each connection’s parameterised queries whole while others run transactions', async () => {
+    const { Pool } = await import('pg');
+    const pg = await startEmbeddedPostgres('memory://');
+    const pool = new Pool({ connectionString: pg.url, max: 8 });
+    try {
+      await pool.query('CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)');
+      await pool.query('INSERT INTO counter VALUES (1, 0)');
+      const work = Array.from({ length: 300 }, async (_, i) => {
+        if (i % 3 === 0) {
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            await c.query('SELECT n FROM counter WHERE id = $1 FOR UPDATE', [1]);
+            await c.query('UPDATE counter SET n = n + $1 WHERE id = $2', [1, 1]);
+            await c.query('COMMIT');
+          } finally {
+            c.release();
+          }
+          return 'tx';
+        }
+        const { rows } = await pool.query('SELECT $1::int * 2 AS doubled, $2::text AS label', [i, `q${i}`]);
+        expect(rows[0]).toEqual({ doubled: i * 2, label: `q${i}` });
+        return 'q';
+      });
+      const results = await Promise.allSettled(work);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect((await pool.query('SELECT n FROM counter')).rows[0].n).toBe(100);
+      // A failing statement does not stop the queue for everyone after it.
+      await expect(pool.query('SELECT * FROM missing_table WHERE id = $1', [1])).rejects.toThrow(/missing_table/);
+      expect((await pool.query('SELECT $1::int AS one', [1])).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+      await pg.stop();
+    }
+  });
+});
+
 describe('transactions and the durable queue', () => {
   let t: TestApp;
   const seen: string[] = [];
