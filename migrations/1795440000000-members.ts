@@ -101,9 +101,9 @@ export class Members1795440000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         erased_at timestamptz,
-        CONSTRAINT uq_sales_order_channel_no UNIQUE (channel_id, order_no)
+        CONSTRAINT uq_sales_order_channel_no UNIQUE (order_no, channel_id)
       )`);
-    await q.query('CREATE INDEX ix_sales_order_no ON sales_order (order_no)');
+    // The unique key leads with order_no so it also serves binding's lookup by order number alone.
     await q.query('CREATE INDEX ix_sales_order_buyer ON sales_order (buyer_key)');
     await q.query('CREATE INDEX ix_sales_order_member ON sales_order (member_id) WHERE member_id IS NOT NULL');
     await q.query('CREATE INDEX ix_sales_order_phone_hash ON sales_order (phone_hash) WHERE phone_hash IS NOT NULL');
