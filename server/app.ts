@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
 import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
 import { httpPlugin } from './infra/http';
-import { requireMember, requireStaff } from './infra/auth';
+import { currentMember, requireMember, requireStaff } from './infra/auth';
 import { unavailable } from './infra/errors';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
 import { systemCtx } from './infra/db';
@@ -36,6 +36,17 @@ import { OrderService } from './modules/store/orders.service';
 import { FulfilmentService } from './modules/store/fulfilment.service';
 import { storeMemberRoutes } from './modules/store/store-member.routes';
 import { storeAdminRoutes } from './modules/store/store-admin.routes';
+import { ParcelsService } from './modules/parcels/parcels.service';
+import { ConversationService } from './modules/parcels/conversation.service';
+import { parcelsRoutes } from './modules/parcels/parcels.routes';
+import { ReviewRewardsService } from './modules/review-rewards/review-rewards.service';
+import { reviewRewardsAdminRoutes, reviewRewardsMemberRoutes } from './modules/review-rewards/review-rewards.routes';
+import { LocalFileStore } from './modules/review-rewards/screenshot-store';
+import { CheckInService } from './modules/check-ins/check-ins.service';
+import { checkInAdminRoutes, checkInMemberRoutes } from './modules/check-ins/check-ins.routes';
+import { membersMpRoutes } from './modules/members/members-mp.routes';
+import { registerWechatHandlers } from './wechat-handlers';
+import { memberTiersPort, mpPorts, parcelPorts, pointsPorts, reminderSender, reviewRewardPorts, storePaymentsPort } from './adapters';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +74,10 @@ export interface Services extends MemberServices {
   fulfilment: FulfilmentService;
   /** What the WeChat Pay notification dispatcher calls for store orders. */
   storePaymentEvents: StorePaymentEvents;
+  parcels: ParcelsService;
+  conversation: ConversationService;
+  reviewRewards: ReviewRewardsService;
+  checkIns: CheckInService;
 }
 
 /** What the app needs from the WeChat boundary and the member ledger; each can be supplied to buildApp. */
@@ -80,8 +95,10 @@ export interface BuildOptions extends InfraOptions {
   config: Config;
   /** In sandbox mode: the simulated WeChat Pay the sandbox's people pay through. */
   sandboxPayments?: SandboxOptions['payments'];
-  /** Adapters to plug in; a port left out answers 503 `not_connected` when used. */
+  /** Adapters to plug in instead of the real ledger and WeChat boundary (tests). */
   ports?: Partial<AppPorts>;
+  /** false: the product registers no WeChat handlers (tests of the bare boundary register their own). */
+  productHandlers?: boolean;
 }
 
 /** A port nobody supplied: every call fails with a clear 503 instead of a crash at boot. */
@@ -124,34 +141,56 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   // Services.
   const wechatCredentials = resolveWechatCredentials(config.wechat, config.dataDir);
+  const wechat = createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) });
+  const memberServices = createMemberServices(infra.db, infra.kv, infra.queue, config);
+  const points = pointsPorts(memberServices);
+  const mp = mpPorts(memberServices, wechat);
+  // Tests may plug their own adapters; by default every port is the real ledger or the WeChat boundary.
   const ports = opts.ports ?? {};
-  const memberCard = ports.memberCard ?? (async (memberId: string) => ({ id: memberId }));
-  const storePoints = ports.storePoints ?? notConnected<StorePoints>('the points ledger');
-  const memberTiers = ports.memberTiers ?? notConnected<MemberTiers>('member tiers');
-  const storePayments = ports.storePayments ?? notConnected<StorePayments>('WeChat Pay');
+  const memberCard = ports.memberCard ?? mp.memberCard;
+  const storePoints = ports.storePoints ?? points;
+  const memberTiers = ports.memberTiers ?? memberTiersPort(memberServices);
+  const storePayments = ports.storePayments ?? storePaymentsPort(wechat, wxpay.client);
   const addresses = new AddressService(infra.db);
   const catalog = new CatalogService(infra.db, memberTiers);
   const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, storePayments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
   const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, orders, app.log.child({ module: 'store' }));
+  const parcelSide = parcelPorts(memberServices, wechat);
+  const parcels = new ParcelsService(infra.db, infra.queue, parcelSide.qr, parcelSide.users, parcelSide.members, {
+    showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,
+  });
+  const rewardSide = reviewRewardPorts(memberServices, wechat, wxpay.client, app.log.child({ module: 'review-rewards' }));
   const services: Services = {
     staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
     wxpay: wxpay.client,
     wxpayNotifications: wxpay.notifications,
-    wechat: createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) }),
-    ...createMemberServices(infra.db, infra.kv, infra.queue, config),
-    mpSessions: new MpSessionService(
-      infra.db,
-      ports.mpLogin ?? notConnected<MpLogin>('WeChat login'),
-      ports.mpMembers ?? notConnected<MpMembers>('the member directory'),
-      config.mpSessionDays,
-    ),
+    wechat,
+    ...memberServices,
+    mpSessions: new MpSessionService(infra.db, ports.mpLogin ?? mp.mpLogin, ports.mpMembers ?? mp.mpMembers, config.mpSessionDays),
     addresses,
     catalog,
     mall: new MallService(infra.db, storePoints, addresses),
     orders,
     fulfilment,
     storePaymentEvents: fulfilment,
+    parcels,
+    conversation: new ConversationService(infra.db, infra.kv, parcels, parcelSide.members, parcelSide.users, {
+      brand: config.brandName,
+      mpAppid: wechatCredentials.mp?.appid,
+      bindPagePath: 'packages/bind/index',
+      fallbackUrl: config.publicUrl,
+    }),
+    reviewRewards: new ReviewRewardsService(
+      infra.db,
+      infra.queue,
+      new LocalFileStore(`${config.uploadsDir}/review-screenshots`),
+      rewardSide.members,
+      rewardSide.transfers,
+      rewardSide.notifier,
+    ),
+    checkIns: new CheckInService(infra.db, infra.queue, points, reminderSender(wechat)),
   };
+  if (opts.productHandlers !== false) registerWechatHandlers(services);
   defineMemberJobs(infra.queue, services, app.log);
   app.decorate('services', services);
 
@@ -187,6 +226,14 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         jobName: TAOBAO_IMPORT_JOB,
       });
       await admin.register(storeAdminRoutes, services);
+      await admin.register(parcelsRoutes, {
+        parcels: services.parcels,
+        conversation: services.conversation,
+        countClaims: (ctx, memberIds) => services.reviewRewards.countClaimsByMembers(ctx, memberIds),
+        brand: config.brandName,
+      });
+      await admin.register(reviewRewardsAdminRoutes, { rewards: services.reviewRewards });
+      await admin.register(checkInAdminRoutes, { checkIns: services.checkIns });
     },
     { prefix: '/api/admin' },
   );
@@ -196,6 +243,14 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       mp.addHook('preValidation', requireMember(services.mpSessions));
       await mp.register(mpSessionRoutes, { sessions: services.mpSessions, memberCard });
       await mp.register(storeMemberRoutes, { ...services, points: storePoints });
+      await mp.register(membersMpRoutes, { services, memberCard });
+      await mp.register(checkInMemberRoutes, { checkIns: services.checkIns });
+      await mp.register(reviewRewardsMemberRoutes, {
+        rewards: services.reviewRewards,
+        memberOf: (req) => currentMember(req).memberId,
+        mchId: services.wxpay?.mchid ?? '',
+        mpAppId: wechatCredentials.mp?.appid ?? '',
+      });
     },
     { prefix: '/api/mp' },
   );

@@ -94,6 +94,8 @@ export class SandboxWorld {
   readonly tokenFetches = { oa: 0, mp: 0 };
   quotas = { ...DEFAULT_QUOTAS };
   menu: { button: unknown[] } | undefined;
+  /** upload_shipping_info calls received, newest last. */
+  readonly shippingUploads: Array<{ orderKey: Record<string, unknown>; logisticsType: number; shippingList: Array<Record<string, unknown>>; payerOpenid: string; at: string }> = [];
   private readonly tokens = new Map<string, { app: 'oa' | 'mp'; expiresAt: number }>();
   private readonly stableTokens = new Map<'oa' | 'mp', { token: string; lastForce: number }>();
   private readonly loginCodes = new Map<string, { personId: string; used: boolean; expiresAt: number }>();

@@ -232,6 +232,28 @@ export const sandboxWechatApiRoutes: FastifyPluginAsync<{ world: SandboxWorld; d
     const p = world.redeemLoginCode(query.js_code);
     return { openid: p.mpOpenid, session_key: Buffer.from(`${p.id}:${Date.now()}`).toString('base64').slice(0, 24), unionid: p.unionid };
   });
+  // Shipping information for mini-program payments of physical goods (WeChat holds the money until it has it).
+  app.post('/wxa/sec/order/upload_shipping_info', hide, async (req) => {
+    auth(req, 'mp');
+    const b = body(req);
+    const key = (b.order_key ?? {}) as Json;
+    const byTransaction = key.order_number_type === 2 && typeof key.transaction_id === 'string';
+    const byTradeNo = key.order_number_type === 1 && typeof key.mchid === 'string' && typeof key.out_trade_no === 'string';
+    if (!byTransaction && !byTradeNo) throw new WxError(47001, 'order_key: order_number_type 1 needs mchid + out_trade_no, 2 needs transaction_id');
+    const list = b.shipping_list;
+    if (![1, 2, 3, 4].includes(Number(b.logistics_type))) throw new WxError(47001, 'invalid logistics_type');
+    if (!Array.isArray(list) || list.length < 1 || list.length > 10) throw new WxError(47001, 'shipping_list must hold 1 to 10 parcels');
+    for (const item of list as Json[]) {
+      if (!str(item.item_desc) || String(item.item_desc).length > 120) throw new WxError(47001, 'item_desc is required (at most 120 characters)');
+      if (Number(b.logistics_type) === 1 && (!str(item.tracking_no) || !str(item.express_company))) {
+        throw new WxError(47001, 'express delivery needs tracking_no and express_company');
+      }
+    }
+    const payer = ((b.payer ?? {}) as Json).openid;
+    if (!str(payer) || !world.byMpOpenid(String(payer))) throw new WxError(40003, 'invalid payer openid');
+    world.shippingUploads.push({ orderKey: key, logisticsType: Number(b.logistics_type), shippingList: list as Json[], payerOpenid: String(payer), at: new Date().toISOString() });
+    return ok();
+  });
   app.post('/wxa/getwxacodeunlimit', hide, async (req, reply: FastifyReply) => {
     auth(req, 'mp');
     const b = body(req);

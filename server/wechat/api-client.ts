@@ -104,10 +104,11 @@ export class WechatApiClient {
     return normalize(result);
   }
 
-  /** A JSON POST to a path under /cgi-bin/ (for calls co-wechat-api does not cover). */
-  protected async post<T>(path: string, body: object): Promise<T> {
+  /** A JSON POST to a path under /cgi-bin/ (or /wxa/) for calls co-wechat-api does not cover. */
+  protected async post<T>(path: string, body: object, under: 'cgi-bin' | 'wxa' = 'cgi-bin'): Promise<T> {
     const accessToken = await this.token.get();
-    const url = `${this.api.prefix}${path}?access_token=${encodeURIComponent(accessToken)}`;
+    const prefix = under === 'wxa' ? this.api.wxaPrefix : this.api.prefix;
+    const url = `${prefix}${path}?access_token=${encodeURIComponent(accessToken)}`;
     return (await this.request(url, {
       method: 'POST',
       data: JSON.stringify(body),

@@ -18,7 +18,11 @@ export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
  * The real app on a clean database (PostgreSQL when DATABASE_URL is set, else embedded) and the real store
  * (Redis when REDIS_URL is set, under a prefix of its own, else in memory).
  */
-export async function buildTestApp(env: Record<string, string | undefined> = {}, ports?: Partial<AppPorts>): Promise<TestApp> {
+export async function buildTestApp(
+  env: Record<string, string | undefined> = {},
+  ports?: Partial<AppPorts>,
+  options: { productHandlers?: boolean } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -39,6 +43,7 @@ export async function buildTestApp(env: Record<string, string | undefined> = {},
       kvPrefix: `test:${randomBytes(4).toString('hex')}:`,
       queuePollingSeconds: 0.5,
       ports,
+      productHandlers: options.productHandlers,
     });
     await app.ready();
   } catch (err) {

@@ -19,10 +19,10 @@ export interface SandboxTestApp extends TestApp {
 }
 
 /** The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. */
-export async function buildSandboxApp(env: Record<string, string> = {}): Promise<SandboxTestApp> {
+export async function buildSandboxApp(env: Record<string, string> = {}, options: { productHandlers?: boolean } = {}): Promise<SandboxTestApp> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const t = await buildTestApp({ SANDBOX: 'true', PORT: String(port), PUBLIC_URL: baseUrl, ...env });
+  const t = await buildTestApp({ SANDBOX: 'true', PORT: String(port), PUBLIC_URL: baseUrl, ...env }, undefined, options);
   await t.app.listen({ port, host: '127.0.0.1' });
   return {
     ...t,

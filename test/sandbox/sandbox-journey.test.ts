@@ -8,7 +8,8 @@ describe('sandbox journeys through the real app', () => {
   const received: InboundMessage[] = [];
 
   beforeAll(async () => {
-    t = await buildSandboxApp();
+    // The bare boundary: these tests register their own handlers instead of the product's.
+    t = await buildSandboxApp({}, { productHandlers: false });
     const inbound = t.app.services.wechat.inbound;
     inbound.onEvent('subscribe', async (msg) => {
       received.push(msg);

@@ -11,7 +11,8 @@ describe('the sandbox page in a real browser', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    t = await buildSandboxApp();
+    // The bare boundary: these tests register their own handlers instead of the product's.
+    t = await buildSandboxApp({}, { productHandlers: false });
     t.app.services.wechat.inbound.onEvent('subscribe', async (msg) => ({ type: 'text', content: `欢迎加入会员！来源 ${msg.scene}` }));
     t.app.services.wechat.inbound.onMessage('text', async (msg) => ({ type: 'text', content: `已收到订单号 ${msg.content}` }));
     browser = await chromium.launch({

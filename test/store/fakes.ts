@@ -206,7 +206,14 @@ export async function storeKit(env: Record<string, string> = {}): Promise<StoreK
   const points = new FakePoints();
   const tiers = new FakeTiers();
   const payments = new FakePayments();
-  const t = await buildTestApp(env, { mpLogin: fakeMpLogin, mpMembers: fakeMpMembers, storePoints: points, memberTiers: tiers, storePayments: payments });
+  const t = await buildTestApp(env, {
+    mpLogin: fakeMpLogin,
+    mpMembers: fakeMpMembers,
+    memberCard: async (id) => ({ id }),
+    storePoints: points,
+    memberTiers: tiers,
+    storePayments: payments,
+  });
   await points.attach(t.app.infra.db);
   return {
     t,

@@ -11,7 +11,7 @@ describe('POST|GET /wechat/callback', () => {
   const seen: InboundMessage[] = [];
 
   beforeAll(async () => {
-    t = await buildTestApp({ ...env, WECHAT_AES_KEY_PREVIOUS: previousKey });
+    t = await buildTestApp({ ...env, WECHAT_AES_KEY_PREVIOUS: previousKey }, undefined, { productHandlers: false });
     const inbound = t.app.services.wechat.inbound;
     inbound.onMessage('text', async (msg) => {
       seen.push(msg);

@@ -191,6 +191,59 @@ export class MemberQueryService {
       points: { balance: await this.points.balance(ctx, id), expiringSoon: await this.points.expiringSoon(ctx, id) },
     };
   }
+
+  /** One identity of the member (its mini-program openid, say), or null. */
+  async identityOf(ctx: Ctx, memberId: string, kind: 'oa_openid' | 'mp_openid' | 'unionid'): Promise<string | null> {
+    const id = await this.members.resolve(ctx, memberId);
+    const [row] = (await this.db.em(ctx).query('SELECT value FROM member_identity WHERE member_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1', [
+      id,
+      kind,
+    ])) as Array<{ value: string }>;
+    return row?.value ?? null;
+  }
+
+  /** A Taobao order of this member (bound through its buyer), or null when it is not theirs. */
+  async boundOrder(ctx: Ctx, memberId: string, orderNo: string): Promise<{ channelId: string; orderNo: string; completed: boolean } | null> {
+    const id = await this.members.resolve(ctx, memberId);
+    const [row] = (await this.db.em(ctx).query(
+      "SELECT channel_id, order_no, state FROM sales_order WHERE order_no = $1 AND member_id = $2 AND erased_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+      [orderNo, id],
+    )) as Array<{ channel_id: string; order_no: string; state: string }>;
+    return row ? { channelId: row.channel_id, orderNo: row.order_no, completed: row.state === 'completed' } : null;
+  }
+
+  /** Which of these members are linked to a Taobao buyer. */
+  async boundMemberIds(ctx: Ctx, memberIds: readonly string[]): Promise<Set<string>> {
+    const rows = (await this.db.em(ctx).query(
+      "SELECT DISTINCT member_id FROM member_identity WHERE kind = 'taobao_buyer' AND member_id = ANY($1::uuid[])",
+      [memberIds],
+    )) as Array<{ member_id: string }>;
+    return new Set(rows.map((r) => r.member_id));
+  }
+
+  /** The member card as the mini-program shows it (miniprogram/API.md, MemberCard). */
+  async mpCard(ctx: Ctx, memberId: string) {
+    const card = await this.card(ctx, memberId);
+    const id = card.memberId;
+    const [m] = (await this.db.em(ctx).query('SELECT nickname FROM member WHERE id = $1', [id])) as Array<{ nickname: string | null }>;
+    const [buyer] = (await this.db.em(ctx).query(
+      `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
+         FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id
+        WHERE i.member_id = $1 AND i.kind = 'taobao_buyer' ORDER BY i.created_at LIMIT 1`,
+      [id],
+    )) as Array<{ display: string | null; channel_name: string | null; orders: number }>;
+    const expiring = card.points.expiringSoon[0];
+    return {
+      id,
+      nickname: m?.nickname ?? null,
+      avatarUrl: null,
+      tier: { code: card.tier.code, name: card.tier.name, perks: card.tier.perks },
+      pointsBalance: card.points.balance,
+      expiringPoints: expiring ? { points: expiring.amount, expiresAt: expiring.expiresAt } : null,
+      taobaoBuyer: buyer ? { nickMasked: buyer.display ?? '淘宝买家', channelName: buyer.channel_name ?? '淘宝', ordersCount: buyer.orders } : null,
+      memberCode: `SBM:${id}`,
+    };
+  }
 }
 
 function toSummary(r: SummaryRow): MemberSummary {

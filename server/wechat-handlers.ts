@@ -1,0 +1,53 @@
+import type { Services } from './app';
+import type { InboundMessage, PassiveReply } from './wechat/inbound';
+
+const text = (content: string | null): PassiveReply | undefined => (content ? { type: 'text', content } : undefined);
+
+/**
+ * What Snowball does with what WeChat sends: follows and scans go to the parcel flow, messages to the conversation,
+ * payment and transfer notifications to the store and the review reward.
+ */
+export function registerWechatHandlers(s: Services): void {
+  const follow = (event: 'subscribe' | 'SCAN') => async (msg: InboundMessage, ctx: object) =>
+    text(await s.conversation.onFollow(ctx, { openid: msg.openid, event, eventKey: msg.eventKey, createTime: msg.createTime }));
+  s.wechat.inbound
+    .onEvent('subscribe', follow('subscribe'))
+    .onEvent('SCAN', follow('SCAN'))
+    .onEvent('unsubscribe', async (msg, ctx) => s.conversation.onUnfollow(ctx, { openid: msg.openid, createTime: msg.createTime }));
+  for (const type of ['text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link']) {
+    s.wechat.inbound.onMessage(type, async (msg, ctx) =>
+      text(
+        await s.conversation.onMessage(ctx, {
+          openid: msg.openid,
+          msgId: msg.msgId ?? msg.dedupeKey,
+          msgType: msg.type,
+          content: msg.content,
+          createTime: msg.createTime,
+        }),
+      ),
+    );
+  }
+
+  // Store orders' out_trade_no is the order id in 32 hex digits; refunds are R + that.
+  s.wxpayNotifications.on(
+    'TRANSACTION.SUCCESS',
+    (ctx, r) =>
+      s.storePaymentEvents.onPaymentSucceeded(ctx, {
+        outTradeNo: r.out_trade_no,
+        transactionId: r.transaction_id ?? '',
+        amountFen: r.amount?.total ?? 0,
+        payerOpenid: r.payer?.openid ?? '',
+      }),
+    { name: 'store', match: (r) => /^[0-9a-f]{32}$/.test(r.out_trade_no) },
+  );
+  s.wxpayNotifications.on(
+    ['REFUND.SUCCESS', 'REFUND.CLOSED', 'REFUND.ABNORMAL'],
+    (ctx, r) => s.storePaymentEvents.onRefundFinished(ctx, { outRefundNo: r.out_refund_no, status: r.refund_status as 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }),
+    { name: 'store-refund', match: (r) => /^R[0-9a-f]{32}$/.test(r.out_refund_no) },
+  );
+  s.wxpayNotifications.on(
+    'MCHTRANSFER.BILL.FINISHED',
+    async (ctx, r) => void (await s.reviewRewards.settleTransfer(ctx, { outBillNo: r.out_bill_no, state: r.state, failReason: r.fail_reason })),
+    { name: 'review-reward', match: (r) => r.out_bill_no.startsWith('RR') },
+  );
+}
