@@ -200,6 +200,11 @@ export class CheckInService {
     return { sent, failed };
   }
 
+  /** Erasure (PIPL): the reminder subscription (an openid) goes; check-in days hold nothing personal. */
+  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
+    await this.db.em(ctx).query('DELETE FROM check_in_reminder WHERE member_id = $1', [memberId]);
+  }
+
   /** Checked-in rows of a member, for export. */
   history(ctx: Ctx, memberId: string): Promise<CheckIn[]> {
     return this.db.repo(ctx, CheckIn).find({ where: { memberId }, order: { day: 'DESC' } });
