@@ -2,6 +2,8 @@ import { callbackBench } from './callback.bench';
 import { healthzBench } from './healthz.bench';
 import { wxpayNotifyBench } from './wxpay-notify.bench';
 import { taobaoImportBench } from './taobao-import.bench';
+import { parcelScanBench } from './parcel-scan.bench';
+import { checkInBench } from './check-in.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
@@ -9,6 +11,8 @@ const benches: Record<string, () => Promise<void>> = {
   'wxpay-notify': wxpayNotifyBench,
   callback: callbackBench,
   import: taobaoImportBench,
+  'parcel-scan': parcelScanBench,
+  'check-in': checkInBench,
 };
 
 async function main() {

@@ -2,12 +2,16 @@ import { buildApp } from '../../../server/app';
 import { loadConfig } from '../../../server/config';
 import { startEmbeddedPostgres } from '../../../server/infra/db';
 
-/** The full app as it runs in production (DATABASE_URL / REDIS_URL when set), rate limits opened for the load. */
+/**
+ * The full app as it runs in production (DATABASE_URL / REDIS_URL when set), rate limits opened for the load.
+ * BENCH_PORT fixes the port, so that the app's own URL (the sandbox's WeChat API in sandbox mode) is reachable.
+ */
 async function main() {
-  const config = loadConfig({ ...process.env, PORT: '0', RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'silent' });
+  const port = process.env.BENCH_PORT ?? '0';
+  const config = loadConfig({ ...process.env, PORT: port, RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'silent' });
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres('memory://');
   const app = await buildApp({ config, databaseUrl: config.databaseUrl ?? embedded!.url });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await app.listen({ port: Number(port), host: '127.0.0.1' });
   process.stdout.write(`listening ${url}\n`);
   process.on('SIGTERM', () => void app.close().then(() => embedded?.stop()).then(() => process.exit(0)));
 }
