@@ -100,7 +100,7 @@ describe('the process', () => {
       second.child.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);
     } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }
   });
 });
