@@ -1,5 +1,5 @@
 import type { InjectOptions } from 'fastify';
-import { storeKit, type StoreKit } from './fakes';
+import { storeKit, type StoreKit } from './store-kit';
 
 let k: StoreKit;
 beforeAll(async () => {
@@ -9,9 +9,8 @@ afterAll(async () => k.t.close());
 
 const inject = (o: InjectOptions) => k.t.app.inject(o);
 const sql = (text: string, params: unknown[] = []) => k.t.app.infra.db.dataSource.query(text, params);
-const events = () => k.t.app.services.storePaymentEvents;
 const stockOf = async (skuId: string) => (await sql('SELECT stock FROM product_sku WHERE id = $1', [skuId]))[0].stock as number;
-const entries = async (key: string) => (await sql('SELECT count(*)::int AS n FROM fake_points_entry WHERE key = $1', [key]))[0].n as number;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let skuId: string;
 beforeAll(async () => {
@@ -22,7 +21,7 @@ beforeAll(async () => {
 /** A member with points and an address places an order of one 150.00 cake using 2000 points: pays 130.00. */
 async function placed(name: string) {
   const m = await k.member(name);
-  await k.points.grant(m.memberId, 5000);
+  await k.grant(m.memberId, 5000);
   const addr = await inject({
     method: 'POST',
     url: '/api/mp/addresses',
@@ -40,25 +39,42 @@ describe('payment notification', () => {
   it('delivered twice (and at once) → paid once, purchase points once', async () => {
     const { m, order } = await placed('payer');
     expect(order.payableFen).toBe(13000);
-    const paid = k.payments.pay(order.orderNo);
-    // At once where the database takes concurrent transactions (PostgreSQL), one after the other on embedded PGlite.
-    if (k.t.database.server) await Promise.all([events().onPaymentSucceeded({}, paid), events().onPaymentSucceeded({}, paid)]);
-    else await events().onPaymentSucceeded({}, paid);
-    await events().onPaymentSucceeded({}, paid);
+    // The member pays in the WeChat Pay sandbox; its signed notification reaches /wechatpay/notify and is answered.
+    const { transactionId, notification } = await k.pay(m, order.id);
+    // WeChat delivers the same notification again, twice at once; then the same payment under new notification ids.
+    const again = await Promise.all([k.redeliver(notification), k.redeliver(notification)]);
+    expect(again.map((r) => r.status)).toEqual([204, 204]);
+    const resource = k.sandboxOrder(order.orderNo);
+    expect(resource).toMatchObject({ trade_state: 'SUCCESS', transaction_id: transactionId });
+    const fresh = await Promise.all([k.notify('TRANSACTION.SUCCESS', 'transaction', resource), k.notify('TRANSACTION.SUCCESS', 'transaction', resource)]);
+    expect(fresh.map((r) => r.status)).toEqual([204, 204]);
     const res = (await detail(m, order.id)).json();
     expect(res.status).toBe('paid');
     expect(res.paidAt).not.toBeNull();
-    expect(await entries(`order:${order.id}:award`)).toBe(1);
-    expect(await k.points.balance({}, m.memberId)).toBe(5000 - 2000 + 130);
+    expect(await k.entries(`order:${order.id}:award`)).toBe(1);
+    expect(await k.balance(m.memberId)).toBe(5000 - 2000 + 130);
     const history = (await inject({ method: 'GET', url: '/api/mp/points/history', headers: m.headers })).json();
     expect(history.items[0]).toMatchObject({ delta: 130, reason: `购物奖励 ${order.orderNo}` });
   });
 
   it('refuses a notification whose amount differs, and an unknown order', async () => {
     const { m, order } = await placed('short-payer');
-    const paid = k.payments.pay(order.orderNo);
-    await expect(events().onPaymentSucceeded({}, { ...paid, amountFen: 1 })).rejects.toMatchObject({ code: 'amount_mismatch' });
-    await expect(events().onPaymentSucceeded({}, { ...paid, outTradeNo: 'nosuchorder000' })).rejects.toMatchObject({ code: 'order_not_found' });
+    // Signed with WeChat Pay's keys, but the amount is not the order's; then an order this shop never placed.
+    const view = k.sandboxOrder(order.orderNo);
+    const paid = { ...view, trade_state: 'SUCCESS', transaction_id: '4200000000000000000000000001', success_time: new Date().toISOString() };
+    const short = await k.notify('TRANSACTION.SUCCESS', 'transaction', { ...paid, amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } });
+    expect(short.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.parse(short.body).error).toBe('amount_mismatch');
+    const unknown = await k.notify('TRANSACTION.SUCCESS', 'transaction', { ...paid, out_trade_no: '0'.repeat(32) });
+    expect(unknown.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.parse(unknown.body).error).toBe('order_not_found');
+    // A forged signature is refused before anything is read.
+    const forged = await fetch(`${k.t.baseUrl}/wechatpay/notify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...k.wxpay.sign('{"other":"body"}') },
+      body: JSON.stringify({ id: 'EV-forged', event_type: 'TRANSACTION.SUCCESS', resource: {} }),
+    });
+    expect(forged.status).toBe(401);
     expect((await detail(m, order.id)).json().status).toBe('pending_payment');
   });
 
@@ -76,8 +92,9 @@ describe('payment notification', () => {
     const { m, order } = await placed('hesitant');
     const res = await inject({ method: 'POST', url: `/api/mp/orders/${order.id}/pay`, headers: m.headers });
     expect(res.statusCode).toBe(200);
-    expect(k.payments.verify(res.json().payment)).toBe(true);
-    expect(res.json().payment.package).toBe(`prepay_id=${k.payments.prepays.get(order.orderNo)!.prepayId}`);
+    expect(k.verifyPaymentSign(res.json().payment)).toBe(true);
+    expect(res.json().payment.package).toBe(`prepay_id=${await k.prepayIdOf(order.id)}`);
+    expect(k.sandboxOrder(order.orderNo)).toMatchObject({ trade_state: 'NOTPAY', amount: { total: 13000 } });
   });
 });
 
@@ -89,15 +106,15 @@ describe('cancel and expiry', () => {
     const res = await inject({ method: 'POST', url: `/api/mp/orders/${order.id}/cancel`, headers: m.headers });
     expect(res.json().status).toBe('cancelled');
     expect(await stockOf(skuId)).toBe(before);
-    expect(await k.points.balance({}, m.memberId)).toBe(5000);
-    expect(k.payments.closed.has(order.orderNo)).toBe(true);
+    expect(await k.balance(m.memberId)).toBe(5000);
+    expect(k.sandboxOrder(order.orderNo).trade_state).toBe('CLOSED');
     expect((await inject({ method: 'POST', url: `/api/mp/orders/${order.id}/cancel`, headers: m.headers })).json().status).toBe('cancelled');
     expect(await stockOf(skuId)).toBe(before);
     const pay = await inject({ method: 'POST', url: `/api/mp/orders/${order.id}/pay`, headers: m.headers });
     expect([pay.statusCode, pay.json().code]).toEqual([409, 'order_not_payable']);
 
     const second = await placed('paid-then-cancel');
-    await events().onPaymentSucceeded({}, k.payments.pay(second.order.orderNo));
+    await k.pay(second.m, second.order.id);
     const refused = await inject({ method: 'POST', url: `/api/mp/orders/${second.order.id}/cancel`, headers: second.m.headers });
     expect([refused.statusCode, refused.json().code]).toEqual([409, 'order_not_cancellable']);
   });
@@ -113,17 +130,18 @@ describe('cancel and expiry', () => {
     expect((await detail(old.m, old.order.id)).json().status).toBe('cancelled');
     expect((await detail(young.m, young.order.id)).json().status).toBe('pending_payment');
     expect(await stockOf(skuId)).toBe(before - 1);
-    expect(await k.points.balance({}, old.m.memberId)).toBe(5000);
+    expect(await k.balance(old.m.memberId)).toBe(5000);
   });
 
   it('a payment arriving after cancellation is refunded in full', async () => {
     const { m, order } = await placed('late-payer');
-    const paid = k.payments.pay(order.orderNo); // paid in WeChat before the close reached it
+    // Cancelled here while the member was already paying in WeChat: the close had not reached it.
     await sql("UPDATE store_order SET status = 'cancelled', cancelled_at = now() WHERE id = $1", [order.id]);
-    await events().onPaymentSucceeded({}, paid);
-    await events().onPaymentSucceeded({}, paid);
-    for (let i = 0; i < 100 && !k.payments.refunds.some((r) => r.outTradeNo === order.orderNo); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(k.payments.refunds.filter((r) => r.outTradeNo === order.orderNo)).toEqual([expect.objectContaining({ refundFen: 13000, totalFen: 13000 })]);
+    const { notification } = await k.pay(m, order.id);
+    expect((await k.redeliver(notification)).status).toBe(204);
+    for (let i = 0; i < 100 && k.refundsOf(order.orderNo).length === 0; i++) await sleep(100);
+    await sleep(200);
+    expect(k.refundsOf(order.orderNo)).toEqual([expect.objectContaining({ amount: expect.objectContaining({ refund: 13000, total: 13000 }) })]);
     expect((await detail(m, order.id)).json().status).toBe('cancelled');
   });
 });
@@ -131,18 +149,19 @@ describe('cancel and expiry', () => {
 describe('shipping and refunds', () => {
   it('ships: the shipping information reaches WeChat through the job', async () => {
     const { m, order } = await placed('shipped-to');
-    await events().onPaymentSucceeded({}, k.payments.pay(order.orderNo));
+    await k.pay(m, order.id);
     const early = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: {} });
     expect(early.json().code).toBe('invalid_request');
     const res = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/ship`, headers: k.admin, payload: { company: 'SF', trackingNo: 'SF100200300' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'shipped', shipping: { company: 'SF', trackingNo: 'SF100200300' }, address: { phone: '13700001111' } });
-    for (let i = 0; i < 100 && !k.payments.uploads.some((u) => u.outTradeNo === order.orderNo); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(k.payments.uploads.find((u) => u.outTradeNo === order.orderNo)).toMatchObject({ trackingNo: 'SF100200300', payerOpenid: 'o_shipped-to', itemDesc: '白茶 饼×1' });
-    for (let i = 0; i < 50; i++) {
-      if ((await inject({ method: 'GET', url: `/api/admin/orders/${order.id}`, headers: k.admin })).json().shippingState === 'uploaded') break;
-      await new Promise((r) => setTimeout(r, 100));
+    // The job uploads to the sandbox's /wxa/sec/order/upload_shipping_info, which checks the paid transaction and payer.
+    let shippingState = '';
+    for (let i = 0; i < 100 && shippingState !== 'uploaded'; i++) {
+      shippingState = (await inject({ method: 'GET', url: `/api/admin/orders/${order.id}`, headers: k.admin })).json().shippingState;
+      if (shippingState !== 'uploaded') await sleep(100);
     }
+    expect(shippingState).toBe('uploaded');
     const uploaded = (await inject({ method: 'GET', url: '/api/admin/orders?shipping=uploaded', headers: k.admin })).json();
     expect(uploaded.map((o: { id: string }) => o.id)).toContain(order.id);
     expect((await detail(m, order.id)).json()).toMatchObject({ status: 'shipped', shipping: { trackingNo: 'SF100200300' } });
@@ -160,31 +179,48 @@ describe('shipping and refunds', () => {
   it('refund: settled once by the notification; points used come back, purchase points are clawed back, stock back when unshipped', async () => {
     const before = await stockOf(skuId);
     const { m, order } = await placed('refunded');
-    await events().onPaymentSucceeded({}, k.payments.pay(order.orderNo));
-    expect(await k.points.balance({}, m.memberId)).toBe(3130);
+    await k.pay(m, order.id);
+    expect(await k.balance(m.memberId)).toBe(3130);
     const res = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: { reason: '买家不想要了' } });
     expect(res.statusCode).toBe(200);
     expect(res.json().refund).toMatchObject({ status: 'processing' });
     const twice = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: { reason: '再来一次' } });
     expect(twice.json().code).toBe('order_not_refundable');
-    const request = k.payments.refunds.find((r) => r.outTradeNo === order.orderNo)!;
-    expect(request).toMatchObject({ refundFen: 13000, totalFen: 13000, outRefundNo: `R${order.orderNo}` });
+    expect(k.refundsOf(order.orderNo)).toEqual([expect.objectContaining({ out_refund_no: `R${order.orderNo}`, amount: expect.objectContaining({ refund: 13000, total: 13000 }) })]);
 
-    await events().onRefundFinished({}, { outRefundNo: request.outRefundNo, status: 'SUCCESS' });
-    await events().onRefundFinished({}, { outRefundNo: request.outRefundNo, status: 'SUCCESS' });
-    expect((await detail(m, order.id)).json().status).toBe('refunded');
-    expect(await k.points.balance({}, m.memberId)).toBe(5000); // +2000 used back, −130 award clawed back
-    expect(await entries(`order:${order.id}:award-clawback`)).toBe(1);
+    // The sandbox finishes the refund a few seconds later and notifies REFUND.SUCCESS; WeChat then delivers it again.
+    let status = '';
+    for (let i = 0; i < 150 && status !== 'refunded'; i++) {
+      status = (await detail(m, order.id)).json().status;
+      if (status !== 'refunded') await sleep(100);
+    }
+    expect(status).toBe('refunded');
+    const refunded = k.wxpay.notifications().find((d) => d.eventType === 'REFUND.SUCCESS' && (d.resource as { out_trade_no: string }).out_trade_no === order.orderNo)!;
+    expect((await k.redeliver(refunded.id)).status).toBe(204);
+    expect((await k.notify('REFUND.SUCCESS', 'refund', refunded.resource as object)).status).toBe(204);
+    expect(await k.balance(m.memberId)).toBe(5000); // +2000 used back, −130 award clawed back
+    expect(await k.entries(`order:${order.id}:award-clawback`)).toBe(1);
     expect(await stockOf(skuId)).toBe(before);
     const admin = (await inject({ method: 'GET', url: `/api/admin/orders/${order.id}`, headers: k.admin })).json();
     expect(admin).toMatchObject({ status: 'refunded', pointsAwarded: 130, pointsClawedBack: 130, refund: { status: 'succeeded' } });
   });
 
   it('a refund WeChat closes can be started again; staff without the role cannot refund', async () => {
-    const { order } = await placed('retry-refund');
-    await events().onPaymentSucceeded({}, k.payments.pay(order.orderNo));
+    const { m, order } = await placed('retry-refund');
+    const { transactionId } = await k.pay(m, order.id);
     await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: { reason: '质量问题' } });
-    await events().onRefundFinished({}, { outRefundNo: `R${order.orderNo}`, status: 'CLOSED' });
+    // WeChat closes the refund (the sandbox itself only ever succeeds): a signed REFUND.CLOSED before its success.
+    const closed = await k.notify('REFUND.CLOSED', 'refund', {
+      mchid: k.wxpay.keys.mchid,
+      out_trade_no: order.orderNo,
+      transaction_id: transactionId,
+      out_refund_no: `R${order.orderNo}`,
+      refund_id: '50300000000000000000000000001',
+      refund_status: 'CLOSED',
+      user_received_account: '支付用户零钱',
+      amount: { total: 13000, refund: 13000, payer_total: 13000, payer_refund: 13000 },
+    });
+    expect(closed.status).toBe(204);
     const failed = (await inject({ method: 'GET', url: `/api/admin/orders/${order.id}`, headers: k.admin })).json();
     expect(failed).toMatchObject({ status: 'paid', refund: { status: 'failed' } });
     const retry = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: { reason: '质量问题' } });

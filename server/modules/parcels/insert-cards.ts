@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
@@ -8,7 +9,7 @@ const A4: [number, number] = [595.28, 841.89];
 const MM = 72 / 25.4;
 
 // Noto Sans Hans (SIL OFL) from an npm package: Chinese glyphs on any machine, embedded as a subset.
-const FONT_DIR = path.join(path.dirname(require.resolve('@embedpdf/fonts-sc')), '..', 'fonts');
+const FONT_DIR = path.join(path.dirname(createRequire(__filename).resolve('@embedpdf/fonts-sc')), '..', 'fonts');
 const FONT_PATH = path.join(FONT_DIR, 'NotoSansHans-Regular.otf');
 const FONT_BOLD_PATH = path.join(FONT_DIR, 'NotoSansHans-Bold.otf');
 
