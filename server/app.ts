@@ -205,6 +205,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     demo,
   };
   if (opts.productHandlers !== false) registerWechatHandlers(services);
+  // An erasure reaches every module that keeps something of the member, in one transaction.
+  services.memberPrivacy.onErase('followers', (ctx, id) => services.parcels.eraseMember(ctx, id));
+  services.memberPrivacy.onErase('addresses', (ctx, id) => services.addresses.eraseMember(ctx, id));
+  services.memberPrivacy.onErase('mini-program sessions', (ctx, id) => services.mpSessions.eraseMember(ctx, id));
+  services.memberPrivacy.onErase('review screenshots', (ctx, id) => services.reviewRewards.eraseMember(ctx, id));
+  services.memberPrivacy.onErase('check-in reminders', (ctx, id) => services.checkIns.eraseMember(ctx, id));
   defineMemberJobs(infra.queue, services, app.log);
   app.decorate('services', services);
 

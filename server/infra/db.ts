@@ -33,6 +33,13 @@ export class Db {
     return this.dataSource.transaction((em) => fn({ ...ctx, em }));
   }
 
+  /** Rows of any statement: the driver hands UPDATE/DELETE … RETURNING back as [rows, count], SELECT/INSERT as rows. */
+  async rows<T = Record<string, any>>(ctx: Ctx, text: string, params: unknown[] = []): Promise<T[]> {
+    const r = await this.em(ctx).query(text, params);
+    if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
+    return r as T[];
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

@@ -130,5 +130,8 @@ export class JobQueue {
     if (!this.started) return;
     this.started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    // pg-boss removes stopped workers from a loop that checks once a second, after stop() has returned; let it
+    // finish so nothing of the queue runs once the process (or a test) thinks it is closed.
+    if (this.options.workers) await new Promise((resolve) => setTimeout(resolve, 1_100));
   }
 }

@@ -207,4 +207,30 @@ describe('from parcel to member', () => {
     });
     expect(denied.statusCode).toBe(403);
   });
+
+  it('erases the member everywhere on request, and the batch figures still add up', async () => {
+    const alice = (await t.sandbox('GET', '/people')).body.people.find((p: { nickname: string }) => p.nickname === 'Alice');
+    const member = await mpLogin(alice.id);
+    const before = (await t.app.inject({ method: 'GET', url: `/api/admin/parcel-batches/${batchId}/figures`, headers: auth })).json();
+    const [shot] = await t.app.infra.db.dataSource.query("SELECT screenshot_path FROM review_claim WHERE status = 'paid'");
+    const shotFile = path.join(t.app.infra.config.uploadsDir, 'review-screenshots', shot.screenshot_path);
+    expect(fs.existsSync(shotFile)).toBe(true);
+
+    const erased = await t.app.inject({ method: 'POST', url: '/api/mp/me/erase', headers: member, payload: { confirm: true } });
+    expect(erased.statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: '/api/mp/me', headers: member })).statusCode).toBe(401);
+    expect(await followerRow(alice.oaOpenid)).toBeUndefined();
+    const msgs = (await t.app.inject({ method: 'GET', url: `/api/admin/messages?openid=${alice.oaOpenid}`, headers: auth })).json().messages;
+    expect(msgs).toEqual([]);
+    expect(fs.existsSync(shotFile)).toBe(false);
+    const [claimRow] = await t.app.infra.db.dataSource.query("SELECT status, amount_fen, screenshot_path FROM review_claim WHERE status = 'paid'");
+    expect(claimRow).toEqual({ status: 'paid', amount_fen: 500, screenshot_path: 'erased' });
+    const after = (await t.app.inject({ method: 'GET', url: `/api/admin/parcel-batches/${batchId}/figures`, headers: auth })).json();
+    // The funnel's counts stay; the erased member is no longer linked to a buyer, so the bound figures drop.
+    const { boundBuyers, reviewRewardClaims, costPerBoundBuyerFen, ...counts } = after;
+    const { boundBuyers: b0, reviewRewardClaims: c0, costPerBoundBuyerFen: k0, ...countsBefore } = before;
+    expect(counts).toEqual(countsBefore);
+    expect({ boundBuyers, reviewRewardClaims, costPerBoundBuyerFen }).toEqual({ boundBuyers: b0 - 1, reviewRewardClaims: c0 - 1, costPerBoundBuyerFen: null });
+    expect(k0).toBe(30000);
+  });
 });

@@ -1,15 +1,12 @@
 /**
  * @jest-environment jsdom
  */
-import path from 'path';
-import simulate from 'miniprogram-simulate';
+import { loadPage, mount } from './helpers/simulate';
 import { createFakeWx, installFakeWx, routes, type FakeWx } from './helpers/fake-wx';
 import type { Address } from '../../miniprogram/src/models/api-types';
 
-const root = path.resolve(__dirname, '../../miniprogram/src');
-const options = { compiler: 'simulate' as const, rootPath: root };
 // Its own file: pages that share the privacy popup cannot be loaded twice in one file.
-const addressEditId = simulate.load(path.join(root, 'packages/addresses/edit/index'), options);
+const addressEditId = loadPage('packages/addresses/edit/index');
 
 let fake: FakeWx;
 
@@ -18,15 +15,7 @@ beforeEach(() => {
   installFakeWx(fake);
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await simulate.sleep(0);
-}
 
-function mount(id: string) {
-  const comp = simulate.render(id);
-  comp.attach(document.createElement('parent-wrapper'));
-  return comp;
-}
 
 describe('address edit page', () => {
   const stored: Address = { id: 'a1', name: '林雪', phone: '138****6392', province: '上海市', city: '上海市', district: '徐汇区', detail: '漕溪北路 88 号', isDefault: true };

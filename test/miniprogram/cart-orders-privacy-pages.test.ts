@@ -1,17 +1,15 @@
 /**
  * @jest-environment jsdom
  */
-import path from 'path';
 import simulate from 'miniprogram-simulate';
+import { loadPage, mount, settle } from './helpers/simulate';
 import { createFakeWx, installFakeWx, routes, type FakeWx } from './helpers/fake-wx';
 import type { Cart, CartItem, Order } from '../../miniprogram/src/models/api-types';
 
 simulate.load({ id: 'button', tagName: 'wx-button', template: '<slot/>', properties: { disabled: { type: Boolean, value: false } } });
-const root = path.resolve(__dirname, '../../miniprogram/src');
-const options = { compiler: 'simulate' as const, rootPath: root };
-const cartId = simulate.load(path.join(root, 'packages/store/cart/index'), options);
-const ordersId = simulate.load(path.join(root, 'packages/orders/list/index'), options);
-const privacyId = simulate.load(path.join(root, 'packages/privacy/index'), options);
+const cartId = loadPage('packages/store/cart/index');
+const ordersId = loadPage('packages/orders/list/index');
+const privacyId = loadPage('packages/privacy/index');
 
 let fake: FakeWx;
 
@@ -20,15 +18,7 @@ beforeEach(() => {
   installFakeWx(fake);
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await simulate.sleep(0);
-}
 
-function mount(id: string) {
-  const comp = simulate.render(id);
-  comp.attach(document.createElement('parent-wrapper'));
-  return comp;
-}
 
 describe('cart page', () => {
   it('changes quantities within stock and holds checkout while a line exceeds it', async () => {

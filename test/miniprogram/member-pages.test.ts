@@ -1,14 +1,11 @@
 /**
  * @jest-environment jsdom
  */
-import path from 'path';
-import simulate from 'miniprogram-simulate';
+import { loadPage, mount, settle } from './helpers/simulate';
 import { createFakeWx, installFakeWx, routes, sampleMember, type FakeWx } from './helpers/fake-wx';
 
-const root = path.resolve(__dirname, '../../miniprogram/src');
-const options = { compiler: 'simulate' as const, rootPath: root };
-const homeId = simulate.load(path.join(root, 'pages/home/index'), options);
-const pointsId = simulate.load(path.join(root, 'packages/points/index'), options);
+const homeId = loadPage('pages/home/index');
+const pointsId = loadPage('packages/points/index');
 
 let fake: FakeWx;
 
@@ -17,15 +14,7 @@ beforeEach(() => {
   installFakeWx(fake);
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await simulate.sleep(0);
-}
 
-function mount(id: string) {
-  const comp = simulate.render(id);
-  comp.attach(document.createElement('parent-wrapper'));
-  return comp;
-}
 
 describe('home page', () => {
   it('shows the member card from GET /api/mp/me', async () => {

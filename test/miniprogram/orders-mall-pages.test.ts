@@ -1,16 +1,13 @@
 /**
  * @jest-environment jsdom
  */
-import path from 'path';
-import simulate from 'miniprogram-simulate';
+import { loadPage, mount, settle } from './helpers/simulate';
 import { createFakeWx, installFakeWx, routes, sampleMember, type FakeWx } from './helpers/fake-wx';
 import type { MallItem, Order } from '../../miniprogram/src/models/api-types';
 import { selectAddress } from '../../miniprogram/src/utils/address-selection';
 
-const root = path.resolve(__dirname, '../../miniprogram/src');
-const options = { compiler: 'simulate' as const, rootPath: root };
-const detailId = simulate.load(path.join(root, 'packages/orders/detail/index'), options);
-const mallId = simulate.load(path.join(root, 'packages/mall/index'), options);
+const detailId = loadPage('packages/orders/detail/index');
+const mallId = loadPage('packages/mall/index');
 
 const baseOrder: Order = {
   id: '9001', orderNo: 'SB2026112300001', status: 'pending_payment',
@@ -26,15 +23,7 @@ beforeEach(() => {
   installFakeWx(fake);
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await simulate.sleep(0);
-}
 
-function mount(id: string) {
-  const comp = simulate.render(id);
-  comp.attach(document.createElement('parent-wrapper'));
-  return comp;
-}
 
 describe('order detail page', () => {
   it('pays an unpaid order again and waits for the server to confirm it', async () => {

@@ -1,16 +1,13 @@
 /**
  * @jest-environment jsdom
  */
-import path from 'path';
-import simulate from 'miniprogram-simulate';
+import { loadPage, mount, settle } from './helpers/simulate';
 import { createFakeWx, installFakeWx, routes, type FakeWx } from './helpers/fake-wx';
 import type { ProductDetail } from '../../miniprogram/src/models/api-types';
 
-const root = path.resolve(__dirname, '../../miniprogram/src');
-const options = { compiler: 'simulate' as const, rootPath: root };
-const storeId = simulate.load(path.join(root, 'pages/store/index'), options);
-const productId = simulate.load(path.join(root, 'packages/store/product/index'), options);
-const bindId = simulate.load(path.join(root, 'packages/bind/index'), options);
+const storeId = loadPage('pages/store/index');
+const productId = loadPage('packages/store/product/index');
+const bindId = loadPage('packages/bind/index');
 
 const product: ProductDetail = {
   id: 'p-1', title: '羊毛围巾', description: '100% 美利奴羊毛', images: ['https://img.example.com/p1.jpg'],
@@ -45,15 +42,7 @@ beforeEach(() => {
   );
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await simulate.sleep(0);
-}
 
-function mount(id: string) {
-  const comp = simulate.render(id);
-  comp.attach(document.createElement('parent-wrapper'));
-  return comp;
-}
 
 describe('store tab', () => {
   it('lists member prices beside list prices and shares the store', async () => {

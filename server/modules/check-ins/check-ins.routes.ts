@@ -11,7 +11,7 @@ const result = z.object({
   pointsBalance: z.number(),
 });
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const day = z.iso.date();
 
 /** The member's check-in; mounted inside /api/mp behind the member session. */
 export const checkInMemberRoutes: FastifyPluginAsyncZod<{ checkIns: CheckInService }> = async (app, { checkIns }) => {

@@ -114,9 +114,7 @@ export class CheckInService {
   }
 
   private async spendMakeUp(tx: Ctx, memberId: string, day: string, costPoints: number): Promise<void> {
-    const used = await this.db
-      .em(tx)
-      .query('UPDATE check_in_card SET cards = cards - 1 WHERE member_id = $1 AND cards > 0 RETURNING cards', [memberId]);
+    const used = await this.db.rows(tx, 'UPDATE check_in_card SET cards = cards - 1 WHERE member_id = $1 AND cards > 0 RETURNING cards', [memberId]);
     if (used.length) return;
     if (costPoints === 0) throw conflict('no_make_up_card', 'No make-up card left');
     try {
@@ -180,7 +178,8 @@ export class CheckInService {
     const rules = await this.rules(ctx);
     if (!rules.reminderTemplateId) return { sent: 0, failed: 0 };
     const today = shanghaiDay(now);
-    const due: Array<{ member_id: string; mp_openid: string; streak: number | null }> = await this.db.em(ctx).query(
+    const due = await this.db.rows<{ member_id: string; mp_openid: string; streak: number | null }>(
+      ctx,
       `UPDATE check_in_reminder r SET remaining = remaining - 1, last_sent_day = $1
        WHERE remaining > 0 AND (last_sent_day IS NULL OR last_sent_day < $1)
          AND NOT EXISTS (SELECT 1 FROM check_in c WHERE c.member_id = r.member_id AND c.day = $1)
@@ -199,6 +198,11 @@ export class CheckInService {
       }
     }
     return { sent, failed };
+  }
+
+  /** Erasure (PIPL): the reminder subscription (an openid) goes; check-in days hold nothing personal. */
+  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
+    await this.db.em(ctx).query('DELETE FROM check_in_reminder WHERE member_id = $1', [memberId]);
   }
 
   /** Checked-in rows of a member, for export. */

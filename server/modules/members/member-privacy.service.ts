@@ -51,6 +51,16 @@ export class MemberPrivacyService {
     };
   }
 
+  private readonly erasers: Array<{ name: string; erase: (ctx: Ctx, memberId: string) => Promise<void> }> = [];
+
+  /**
+   * Other modules' part of an erasure (followers and their messages, addresses, sessions, screenshots): each runs in
+   * the erasure's transaction, so a member is erased everywhere or nowhere.
+   */
+  onErase(name: string, erase: (ctx: Ctx, memberId: string) => Promise<void>): void {
+    this.erasers.push({ name, erase });
+  }
+
   async erase(ctx: Ctx, memberId: string, opts: { actor: string; reason: string }): Promise<{ memberId: string; ordersAnonymised: number; pointsForfeited: number }> {
     const id = await this.members.resolve(ctx, memberId);
     // Remaining points are forfeited first (a ledger transaction of its own), so the anonymous member holds none.
@@ -75,7 +85,13 @@ export class MemberPrivacyService {
           WHERE member_id = $1 RETURNING 1) SELECT count(*) AS n FROM o`,
         [id],
       )) as Array<{ n: string }>;
-      await this.members.audit(tx, id, 'erase', opts.actor, { reason: opts.reason, ordersAnonymised: Number(orders!.n), pointsForfeited: balance });
+      for (const e of this.erasers) await e.erase(tx, id);
+      await this.members.audit(tx, id, 'erase', opts.actor, {
+        reason: opts.reason,
+        ordersAnonymised: Number(orders!.n),
+        pointsForfeited: balance,
+        alsoErased: this.erasers.map((e) => e.name),
+      });
       // Members merged into this one are the same person: their rows are anonymised too.
       await em.query(
         `UPDATE member SET nickname = NULL, gender = NULL, birthday = NULL, region = NULL, tags = '{}', notes = NULL, erased_at = now()

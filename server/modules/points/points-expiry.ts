@@ -29,6 +29,3 @@ export function nextShanghaiRun(now = new Date()): Date {
   return new Date(next);
 }
 
-export function shanghaiDay(d = new Date()): string {
-  return new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-}

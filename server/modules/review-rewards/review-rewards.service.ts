@@ -327,6 +327,15 @@ export class ReviewRewardsService {
     return n;
   }
 
+  /** Erasure (PIPL): screenshots are deleted; claims keep their amounts for the books. */
+  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
+    const claims = await this.db.repo(ctx, ReviewClaim).find({ where: { memberId } });
+    for (const c of claims) {
+      if (c.screenshotPath !== 'erased') await this.files.remove(c.screenshotPath).catch(() => undefined);
+    }
+    await this.db.repo(ctx, ReviewClaim).update({ memberId }, { screenshotPath: 'erased', packageInfo: null });
+  }
+
   private async claim(ctx: Ctx, id: string, lock = false): Promise<ReviewClaim> {
     const claim = await this.db.repo(ctx, ReviewClaim).findOne({ where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!claim) throw notFound('claim_not_found', 'No claim with that id');
