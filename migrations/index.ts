@@ -8,6 +8,7 @@ import { ReviewRewards1795470100000 } from './1795470100000-review-rewards';
 import { MpSessions1795470200000 } from './1795470200000-mp-sessions';
 import { CheckIns1795470300000 } from './1795470300000-check-ins';
 import { Store1795480000001 } from './1795480000001-store';
+import { DemoSeed1795490000000 } from './1795490000000-demo-seed';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   MpSessions1795470200000,
   CheckIns1795470300000,
   Store1795480000001,
+  DemoSeed1795490000000,
 ];

@@ -23,6 +23,8 @@ import { resolveWechatCredentials } from './wechat/credentials';
 import { createWechat, type Wechat } from './wechat/wechat';
 import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
+import { SandboxWorld } from './sandbox/sandbox-world';
+import { DemoSeedService } from './modules/demo/demo-seed.service';
 import { createMemberServices, defineMemberJobs, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
 import { membersRoutes } from './modules/members/members.routes';
 import { taobaoRoutes } from './modules/taobao/taobao.routes';
@@ -78,6 +80,8 @@ export interface Services extends MemberServices {
   conversation: ConversationService;
   reviewRewards: ReviewRewardsService;
   checkIns: CheckInService;
+  /** The sandbox's demo shop, seeded once on the first start (DEMO_SEED). */
+  demo: DemoSeedService;
 }
 
 /** What the app needs from the WeChat boundary and the member ledger; each can be supplied to buildApp. */
@@ -160,8 +164,24 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,
   });
   const rewardSide = reviewRewardPorts(memberServices, wechat, wxpay.client, app.log.child({ module: 'review-rewards' }));
+  const staff = new StaffService(infra.db, infra.kv, config.adminSessionHours);
+  const mall = new MallService(infra.db, storePoints, addresses);
+  const reviewRewards = new ReviewRewardsService(
+    infra.db,
+    infra.queue,
+    new LocalFileStore(`${config.uploadsDir}/review-screenshots`),
+    rewardSide.members,
+    rewardSide.transfers,
+    rewardSide.notifier,
+  );
+  const demo = new DemoSeedService(
+    infra.db,
+    { staff, taobaoImport: memberServices.taobaoImport, parcels, reviewRewards, catalog, mall },
+    { enabled: config.demoSeed, hasConfiguredOwner: config.admin !== undefined, brand: config.brandName, publicUrl: config.publicUrl },
+    app.log.child({ module: 'demo' }),
+  );
   const services: Services = {
-    staff: new StaffService(infra.db, infra.kv, config.adminSessionHours),
+    staff,
     wxpay: wxpay.client,
     wxpayNotifications: wxpay.notifications,
     wechat,
@@ -169,7 +189,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     mpSessions: new MpSessionService(infra.db, ports.mpLogin ?? mp.mpLogin, ports.mpMembers ?? mp.mpMembers, config.mpSessionDays),
     addresses,
     catalog,
-    mall: new MallService(infra.db, storePoints, addresses),
+    mall,
     orders,
     fulfilment,
     storePaymentEvents: fulfilment,
@@ -180,15 +200,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       bindPagePath: 'packages/bind/index',
       fallbackUrl: config.publicUrl,
     }),
-    reviewRewards: new ReviewRewardsService(
-      infra.db,
-      infra.queue,
-      new LocalFileStore(`${config.uploadsDir}/review-screenshots`),
-      rewardSide.members,
-      rewardSide.transfers,
-      rewardSide.notifier,
-    ),
+    reviewRewards,
     checkIns: new CheckInService(infra.db, infra.queue, points, reminderSender(wechat)),
+    demo,
   };
   if (opts.productHandlers !== false) registerWechatHandlers(services);
   // An erasure reaches every module that keeps something of the member, in one transaction.
@@ -208,10 +222,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
   }
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
+  let sandboxWorld: SandboxWorld | undefined;
   if (config.wechat.sandbox) {
     // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
+    const c = wechatCredentials;
+    if (c.mp) sandboxWorld = new SandboxWorld({ appid: c.appid, secret: c.secret }, { appid: c.mp.appid, secret: c.mp.secret });
     await app.register(sandboxPlugin, {
       prefix: '/sandbox',
+      world: sandboxWorld,
+      demo: config.demoSeed ? () => services.demo.view(systemCtx) : undefined,
       credentials: wechatCredentials,
       callbackUrl: `${config.publicUrl}/wechat/callback`,
       payments: opts.sandboxPayments ?? paySandbox,
@@ -266,9 +285,28 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
     if (config.queueEnabled) await scheduleDaily(infra.queue);
+    if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
   });
+  // After listening: the demo's QR code is asked of the sandbox over HTTP, like every call to WeChat.
+  app.addHook('onListen', async () => services.demo.start(systemCtx));
 
   return app;
+}
+
+/** The simulated WeChat lives in memory: the parcel codes the server made before a restart are told to it again. */
+async function restoreParcelCodes(parcels: ParcelsService, world: SandboxWorld): Promise<void> {
+  for (const b of await parcels.listBatches(systemCtx)) {
+    if (!b.qrTicket || !b.qrUrl) continue;
+    world.restoreQrCode({
+      ticket: b.qrTicket,
+      actionName: b.qrKind === 'permanent' ? 'QR_LIMIT_STR_SCENE' : 'QR_STR_SCENE',
+      scene: b.scene,
+      permanent: b.qrKind === 'permanent',
+      url: b.qrUrl,
+      createdAt: Date.parse(b.createdAt),
+      expiresAt: b.qrExpiresAt ? Date.parse(b.qrExpiresAt) : undefined,
+    });
+  }
 }
 
 /** Real WeChat Pay credentials, or sandbox keys shared by the app and the simulated WeChat Pay it mounts. */

@@ -120,6 +120,8 @@ export const envSchema = z.object({
   MP_SECRET: optionalString,
   WECHAT_API_BASE: z.url().optional().or(z.literal('').transform(() => undefined)),
   SANDBOX: booleanFlag,
+  /** Seed a demo shop on the first start in sandbox mode; default on, off under NODE_ENV=test. */
+  DEMO_SEED: booleanFlag,
   WECHAT_CALLBACK_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(300),
   MEMBER_DATA_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
   POINTS_PER_YUAN: z.coerce.number().int().min(0).max(1000).default(1),
@@ -163,6 +165,8 @@ export interface Config {
   /** Review screenshots and other uploads; default DATA_DIR/uploads. */
   readonly uploadsDir: string;
   readonly wechat: WechatConfig;
+  /** Sandbox mode only: seed the demo shop on the first start (DEMO_SEED). */
+  readonly demoSeed: boolean;
   /** Key of the keyed hash under which phone numbers are stored and matched. */
   readonly memberDataKey: string;
   readonly pointsPerYuan: number;
@@ -274,6 +278,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiBase: (e.WECHAT_API_BASE ?? (sandbox ? `${publicUrl}/sandbox` : 'https://api.weixin.qq.com')).replace(/\/$/, ''),
       callbackMaxAgeSeconds: e.WECHAT_CALLBACK_MAX_AGE_S,
     }),
+    demoSeed: sandbox && (e.DEMO_SEED ?? e.NODE_ENV !== 'test'),
     memberDataKey: e.MEMBER_DATA_KEY ?? DEV_MEMBER_DATA_KEY,
     pointsPerYuan: e.POINTS_PER_YUAN,
     pointsExpiry: e.POINTS_EXPIRY,

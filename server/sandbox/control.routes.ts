@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError, conflict, notFound } from '../infra/errors';
 import type { XmlOut, XmlRecord } from '../wechat/xml';
 import type { CallbackDeliverer, DeliveryResult } from './callback-deliverer';
+import { sandboxDemoOut, type SandboxDemoSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
 import { DEFAULT_QUOTAS, WxError, type Person, type SandboxWorld } from './sandbox-world';
 
@@ -48,9 +49,9 @@ const show = (p: Person) => ({
  * The control API: what tests, the page, scripts and later features use to play WeChat's users.
  * Route names are a contract (see the issue): keep them.
  */
-export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; deliverer: CallbackDeliverer; payments?: SandboxPayments }> = async (
+export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; deliverer: CallbackDeliverer; payments?: SandboxPayments; demo?: SandboxDemoSource }> = async (
   app,
-  { world, deliverer, payments },
+  { world, deliverer, payments, demo },
 ) => {
   const open = { rateLimit: false };
   const person = (id: string) => {
@@ -232,6 +233,12 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
     expiresAt: qr.expiresAt ? new Date(qr.expiresAt).toISOString() : null,
     imageUrl: `cgi-bin/showqrcode?ticket=${encodeURIComponent(qr.ticket)}`,
   });
+
+  app.get(
+    '/demo',
+    { config: open, schema: { tags, summary: 'The seeded demo shop: the parcel batch to scan and orders to bind (null when none)', response: { 200: z.object({ demo: sandboxDemoOut.nullable() }) } } },
+    async () => ({ demo: demo ? await demo() : null }),
+  );
 
   app.get('/qrcodes', { config: open, schema: { tags, summary: 'QR tickets created (by the server or here), with their scene', response: { 200: z.object({ qrcodes: z.array(qrOut) }) } } }, async () => ({
     qrcodes: [...world.qrcodes.values()].reverse().map(showQr),

@@ -32,6 +32,11 @@ export const sandboxPage = `<!doctype html>
   .bubble .ch { font-size: 11px; color: #07c160; display: block; }
   .out { font-size: 12px; color: #374151; background: #f9fafb; border-radius: 6px; padding: 4px 8px; white-space: pre-wrap; }
   #log li { font-size: 12px; }
+  #demo ol { margin: 4px 0 8px; padding-left: 20px; }
+  #demo table { border-collapse: collapse; width: 100%; font-size: 12px; }
+  #demo td, #demo th { text-align: left; padding: 2px 4px; border-top: 1px solid #f0f0f0; }
+  #demo .no { font-family: ui-monospace, monospace; }
+  #demo tr.bound { color: #9ca3af; }
 </style>
 </head>
 <body>
@@ -41,6 +46,16 @@ export const sandboxPage = `<!doctype html>
 </header>
 <main>
   <div>
+    <section id="demo" hidden>
+      <h2>Demo shop: try the journey</h2>
+      <ol>
+        <li>New person (below).</li>
+        <li>In their card pick <b id="demo-batch"></b> and press Scan: they follow and get the welcome.</li>
+        <li>Send one of these order numbers, then its four digits: the order is bound and its points appear.</li>
+        <li>Claim the <span id="demo-reward"></span> review reward in the mini-program (<code>POST /api/mp/review-claims</code>); the merchant approves it in <a href="../docs">/docs</a><span id="demo-owner"></span>.</li>
+      </ol>
+      <table><thead><tr><th>order number</th><th>then send</th><th>buyer</th><th></th></tr></thead><tbody id="demo-orders"></tbody></table>
+    </section>
     <section>
       <h2>People</h2>
       <div class="row"><input id="nickname" placeholder="nickname (optional)"><button id="create-person">New person</button></div>
@@ -73,6 +88,7 @@ export const sandboxPage = `<!doctype html>
     return e;
   };
   let qrcodes = [];
+  let demo = null;
   const cards = new Map();
 
   const describe = (r) => {
@@ -112,8 +128,10 @@ export const sandboxPage = `<!doctype html>
 
   function fillTickets(c) {
     const keep = c.ticket.value;
-    c.ticket.replaceChildren(...qrcodes.map((q) => el('option', { value: q.ticket, textContent: 'QR ' + q.scene })));
+    const demoTicket = demo ? demo.batch.ticket : null;
+    c.ticket.replaceChildren(...qrcodes.map((q) => el('option', { value: q.ticket, textContent: 'QR ' + q.scene + (q.ticket === demoTicket ? ' · ' + demo.batch.name : '') })));
     if (keep) c.ticket.value = keep;
+    else if (demoTicket && qrcodes.some((q) => q.ticket === demoTicket)) c.ticket.value = demoTicket;
   }
 
   async function refreshPerson(id) {
@@ -129,9 +147,25 @@ export const sandboxPage = `<!doctype html>
     }
   }
 
+  function showDemo() {
+    const box = document.getElementById('demo');
+    box.hidden = !demo;
+    if (!demo) return;
+    document.getElementById('demo-batch').textContent = 'QR ' + demo.batch.scene + ' · ' + demo.batch.name;
+    document.getElementById('demo-reward').textContent = '¥' + (demo.rewardFen / 100).toFixed(2);
+    document.getElementById('demo-owner').textContent = demo.ownerUsername ? ' (log in as ' + demo.ownerUsername + ', password in the server log)' : '';
+    document.getElementById('demo-orders').replaceChildren(...demo.orders.map((o) => el('tr', { className: o.bound ? 'bound' : 'hint' },
+      el('td', { className: 'no', textContent: o.orderNo }),
+      el('td', { className: 'no', textContent: o.phoneLast4 }),
+      el('td', { textContent: o.buyerNick + ' · ¥' + (o.totalFen / 100).toFixed(2) }),
+      el('td', { textContent: o.bound ? 'bound' : '' }))));
+  }
+
   async function refresh() {
-    const [{ people }, qr, stats] = await Promise.all([api('GET', '/people'), api('GET', '/qrcodes'), api('GET', '/stats')]);
+    const [{ people }, qr, stats, shop] = await Promise.all([api('GET', '/people'), api('GET', '/qrcodes'), api('GET', '/stats'), api('GET', '/demo').catch(() => ({ demo: null }))]);
     qrcodes = qr.qrcodes;
+    demo = shop.demo;
+    showDemo();
     document.getElementById('account').textContent = 'Official Account ' + stats.originalId + ' · token fetches OA ' + stats.tokenFetches.oa + ', mini-program ' + stats.tokenFetches.mp;
     document.getElementById('qrcodes').replaceChildren(...qrcodes.map((q) => el('div', { className: 'qr' },
       el('img', { src: base + '/' + q.imageUrl, alt: 'QR ' + q.scene }),

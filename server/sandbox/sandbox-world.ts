@@ -337,6 +337,11 @@ export class SandboxWorld {
     return qr;
   }
 
+  /** A code the server made before a restart: WeChat keeps codes, this in-memory world must be told them again. */
+  restoreQrCode(qr: Omit<QrTicket, 'scans'>): void {
+    if (!this.qrcodes.has(qr.ticket)) this.qrcodes.set(qr.ticket, { ...qr, scans: 0 });
+  }
+
   liveQrCode(ticket: string): QrTicket | undefined {
     const qr = this.qrcodes.get(ticket);
     if (!qr || (qr.expiresAt !== undefined && qr.expiresAt <= this.now())) return undefined;

@@ -5,6 +5,7 @@ import { CallbackCrypto } from '../wechat/callback-crypto';
 import type { WechatCredentials } from '../wechat/credentials';
 import { CallbackDeliverer } from './callback-deliverer';
 import { sandboxControlRoutes } from './control.routes';
+import type { SandboxDemoSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
 import { sandboxPage } from './sandbox-page';
 import { SandboxWorld } from './sandbox-world';
@@ -19,6 +20,8 @@ export interface SandboxOptions {
   payments?: SandboxPayments;
   /** A world to share (tests); a new one by default. */
   world?: SandboxWorld;
+  /** The demo shop to show newcomers (the app's seeded batch and orders to try); absent when there is none. */
+  demo?: SandboxDemoSource;
   /** How long the server has to answer a delivery (WeChat: 5 s). */
   deliveryTimeoutMs?: number;
 }
@@ -48,7 +51,7 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opt
         if (status >= 500) req.log.error({ err }, 'sandbox control failed');
         return reply.code(status).send({ code: status >= 500 ? 'internal_error' : (err.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase(), message: status >= 500 ? 'Internal server error' : err.message });
       });
-      await control.register(sandboxControlRoutes, { world, deliverer, payments: opts.payments });
+      await control.register(sandboxControlRoutes, { world, deliverer, payments: opts.payments, demo: opts.demo });
     },
     { prefix: '/api' },
   );

@@ -12,6 +12,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  productHandlers?: boolean;
+  /** Start on this database instead of a clean one (it is left for the caller to drop). */
+  database?: TestDatabase;
+}
+
 export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
 
 /**
@@ -21,9 +27,11 @@ export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
 export async function buildTestApp(
   env: Record<string, string | undefined> = {},
   ports?: Partial<AppPorts>,
-  options: { productHandlers?: boolean } = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  // A database handed in belongs to the caller (a second start on the same data): not dropped here.
+  const database = options.database ?? (await createTestDatabase());
+  const ownDatabase = !options.database;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -47,7 +55,7 @@ export async function buildTestApp(
     });
     await app.ready();
   } catch (err) {
-    await database.drop();
+    if (ownDatabase) await database.drop();
     throw err;
   }
   return {
@@ -60,7 +68,7 @@ export async function buildTestApp(
     },
     async close() {
       await app.close();
-      await database.drop();
+      if (ownDatabase) await database.drop();
     },
   };
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { buildTestApp, type TestApp } from './app';
+import { buildTestApp, type TestApp, type TestAppOptions } from './app';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -19,7 +19,7 @@ export interface SandboxTestApp extends TestApp {
 }
 
 /** The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. */
-export async function buildSandboxApp(env: Record<string, string> = {}, options: { productHandlers?: boolean } = {}): Promise<SandboxTestApp> {
+export async function buildSandboxApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<SandboxTestApp> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const t = await buildTestApp({ SANDBOX: 'true', PORT: String(port), PUBLIC_URL: baseUrl, ...env }, undefined, options);
