@@ -83,11 +83,9 @@ export function parcelPorts(m: MemberServices, wechat: Wechat): { qr: OaQrCodes;
     members: {
       memberForOaOpenid: async (ctx, openid, unionid) => (await m.members.findOrCreateByOpenid(ctx, { app: 'oa', openid, unionid })).memberId,
       async bindTaobaoOrder(ctx, memberId, orderNo, phoneLast4) {
-        const before = await m.points.balance(ctx, memberId);
         try {
           const r = await m.memberBinding.bindTaobaoOrder(ctx, memberId, orderNo, phoneLast4);
-          const after = await m.points.balance(ctx, r.memberId);
-          return { ok: true, buyerNick: r.buyerNick ?? '淘宝买家', ordersLinked: r.ordersBound, pointsAwarded: Math.max(after - before, 0) };
+          return { ok: true, buyerNick: r.buyerNick ?? '淘宝买家', ordersLinked: r.ordersBound, pointsAwarded: r.pointsAwarded };
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code === 'order_not_found' || code === 'phone_mismatch' || code === 'already_bound_to_other' || code === 'too_many_attempts') {

@@ -5,7 +5,6 @@ import type { Config } from './config';
 import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
 import { httpPlugin } from './infra/http';
 import { currentMember, requireMember, requireStaff } from './infra/auth';
-import { unavailable } from './infra/errors';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
 import { systemCtx } from './infra/db';
 import { healthRoutes } from './modules/health/health.routes';
@@ -105,14 +104,6 @@ export interface BuildOptions extends InfraOptions {
   productHandlers?: boolean;
 }
 
-/** A port nobody supplied: every call fails with a clear 503 instead of a crash at boot. */
-function notConnected<T extends object>(name: string): T {
-  return new Proxy({} as T, {
-    get: (_t, prop) => (prop === 'then' ? undefined : () => {
-      throw unavailable('not_connected', `${name} is not connected`);
-    }),
-  });
-}
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashToken } from './password';
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { forbidden, unauthorized } from './errors';
 import type { StaffIdentity, StaffService } from '../modules/staff/staff.service';
@@ -62,5 +62,5 @@ export function currentMember(req: FastifyRequest): MemberSession {
 /** Member endpoints are limited per session (the member), not per address: a shop's Wi-Fi is one address. */
 export const perSession = (req: FastifyRequest) => {
   const token = bearerToken(req);
-  return token ? `s:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
+  return token ? `s:${hashToken(token).slice(0, 32)}` : `ip:${req.ip}`;
 };

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
@@ -28,3 +28,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** A hash of a password nobody has: login of an unknown user still spends the same time. */
 export const decoyHash = hashPassword(randomBytes(16).toString('hex'));
+
+/** A new opaque bearer token (256 random bits). */
+export const newToken = () => randomBytes(32).toString('base64url');
+
+/** What is stored of a bearer token: its SHA-256, so a leaked table grants nothing. */
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');

@@ -85,6 +85,7 @@ describe('from parcel to member', () => {
     const bound = await say(alice.id, '6392');
     expect(bound).toContain('绑定成功');
     expect(bound).toContain('a**e');
+    expect(bound).toMatch(/获得 129 积分/); // the completed ¥129.90 order, at 1 point per yuan
 
     // The follower's unionid arrives by a queued user-info fetch: it joins the mini-program login to the same member.
     const deadline = Date.now() + 15_000;

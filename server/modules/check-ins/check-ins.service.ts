@@ -2,7 +2,7 @@ import type { Ctx, Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, invalid } from '../../infra/errors';
 import { addDays, daysBetween, shanghaiDay } from '../../infra/time';
-import { CheckIn, CheckInRules } from './check-ins.entity';
+import { CheckInRules } from './check-ins.entity';
 
 /** The points ledger, as check-ins use it. */
 export interface CheckInPoints {
@@ -42,7 +42,7 @@ export type RulesInput = Partial<Pick<CheckInRules, 'basePoints' | 'day7Bonus' |
 export class CheckInService {
   constructor(
     private readonly db: Db,
-    private readonly queue: JobQueue,
+    queue: JobQueue,
     private readonly points: CheckInPoints,
     private readonly reminders: ReminderSender,
   ) {
@@ -205,8 +205,4 @@ export class CheckInService {
     await this.db.em(ctx).query('DELETE FROM check_in_reminder WHERE member_id = $1', [memberId]);
   }
 
-  /** Checked-in rows of a member, for export. */
-  history(ctx: Ctx, memberId: string): Promise<CheckIn[]> {
-    return this.db.repo(ctx, CheckIn).find({ where: { memberId }, order: { day: 'DESC' } });
-  }
 }

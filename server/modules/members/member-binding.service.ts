@@ -1,6 +1,7 @@
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, notFound, rateLimited } from '../../infra/errors';
 import type { KvStore } from '../../infra/kv';
+import type { PointsService } from '../points/points.service';
 import type { MembersService } from './members.service';
 import { normalizePhone, phoneHash } from './member-identity';
 
@@ -14,6 +15,8 @@ export interface BindResult {
   ordersBound: number;
   /** True when this member had already bound this buyer: binding again changes nothing. */
   alreadyBound: boolean;
+  /** Points the newly linked orders brought (0 when already bound). */
+  pointsAwarded: number;
 }
 
 export const BIND_FAILURE_LIMIT = 5;
@@ -28,6 +31,7 @@ export class MemberBindingService {
     private readonly db: Db,
     private readonly kv: KvStore,
     private readonly members: MembersService,
+    private readonly points: PointsService,
     private readonly phoneKey: string,
   ) {}
 
@@ -83,7 +87,9 @@ export class MemberBindingService {
       if (!alreadyBound) await this.members.audit(tx, id, 'bind_taobao', 'member', { orderNo: no, channel: order.name });
       return { alreadyBound, ordersBound: Number(count!.n) };
     });
+    const before = await this.points.balance(ctx, id);
     if (!result.alreadyBound) await this.members.refresh(ctx, [id], 'taobao order bound');
+    const pointsAwarded = result.alreadyBound ? 0 : Math.max((await this.points.balance(ctx, id)) - before, 0);
     return {
       memberId: id,
       orderNo: no,
@@ -91,6 +97,7 @@ export class MemberBindingService {
       buyerNick: order.buyer_nick,
       ordersBound: result.ordersBound,
       alreadyBound: result.alreadyBound,
+      pointsAwarded,
     };
   }
 

@@ -37,7 +37,7 @@ export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, confi
     points,
     tiers,
     members,
-    memberBinding: new MemberBindingService(db, kv, members, config.memberDataKey),
+    memberBinding: new MemberBindingService(db, kv, members, points, config.memberDataKey),
     memberPrivacy: new MemberPrivacyService(db, members, points, tiers),
     memberQuery: new MemberQueryService(db, members, points, tiers),
     taobaoImport: new TaobaoImportService(db, members, {

@@ -32,14 +32,10 @@ export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; member
       },
     },
     async (req) => {
-      const ctx = { requestId: req.id };
-      const { memberId } = currentMember(req);
-      const before = await s.points.balance(ctx, memberId);
-      const r = await s.memberBinding.bindTaobaoOrder(ctx, memberId, req.body.orderNo, req.body.phoneLast4);
-      const after = await s.points.balance(ctx, r.memberId);
+      const r = await s.memberBinding.bindTaobaoOrder({ requestId: req.id }, currentMember(req).memberId, req.body.orderNo, req.body.phoneLast4);
       return {
         taobaoBuyer: { nickMasked: r.buyerNick ?? '淘宝买家', channelName: r.channel.name, ordersCount: r.ordersBound },
-        pointsAwarded: Math.max(after - before, 0),
+        pointsAwarded: r.pointsAwarded,
       };
     },
   );

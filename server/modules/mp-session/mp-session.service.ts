@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, newToken } from '../../infra/password';
 import { IsNull } from 'typeorm';
 import type { Ctx, Db } from '../../infra/db';
 import { unauthorized } from '../../infra/errors';
@@ -22,7 +22,6 @@ export interface MemberSession {
 /** Bump when the privacy notice's text changes: members see and accept it again. */
 export const PRIVACY_NOTICE_VERSION = '2026-11';
 
-const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class MpSessionService {
   constructor(
@@ -39,12 +38,12 @@ export class MpSessionService {
     } catch (err) {
       throw unauthorized('invalid_code', `WeChat refused the login code: ${(err as Error).message}`);
     }
-    const token = randomBytes(32).toString('base64url');
+    const token = newToken();
     const expiresAt = new Date(Date.now() + this.sessionDays * 86_400_000);
     const memberId = await this.db.transaction(ctx, async (tx) => {
       const id = await this.members.memberForMpOpenid(tx, identity.openid, identity.unionid);
       await this.db.repo(tx, MpSession).insert({
-        tokenHash: hash(token),
+        tokenHash: hashToken(token),
         memberId: id,
         mpOpenid: identity.openid,
         sessionKey: identity.sessionKey,
@@ -58,7 +57,7 @@ export class MpSessionService {
   }
 
   async authenticate(ctx: Ctx, token: string): Promise<MemberSession> {
-    const s = await this.db.repo(ctx, MpSession).findOneBy({ tokenHash: hash(token) });
+    const s = await this.db.repo(ctx, MpSession).findOneBy({ tokenHash: hashToken(token) });
     if (!s || s.revokedAt) throw unauthorized('invalid_session', 'Session is not valid; log in again');
     if (new Date(s.expiresAt).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
     return { memberId: s.memberId, mpOpenid: s.mpOpenid, sessionId: s.id };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Ctx, Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, notFound, unavailable } from '../../infra/errors';
-import { FollowEvent, OaFollower, ParcelBatch, type FollowEventKind, type WechatFollowEvent } from './parcels.entity';
+import { OaFollower, ParcelBatch, type FollowEventKind, type WechatFollowEvent } from './parcels.entity';
 import type { MemberDirectory, OaQrCodes, OaUsers } from './parcels.ports';
 
 /** WeChat allows at most 100,000 permanent QR codes per account, for its whole life. */
@@ -307,7 +307,4 @@ export class ParcelsService {
     return this.db.repo(ctx, OaFollower).findOneBy({ openid });
   }
 
-  followEvents(ctx: Ctx, batchId: string): Promise<FollowEvent[]> {
-    return this.db.repo(ctx, FollowEvent).find({ where: { batchId }, order: { eventTime: 'ASC' } });
-  }
 }

@@ -1,6 +1,6 @@
 import type { Ctx, Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
-import { conflict, forbidden, invalid, isUniqueViolation, notFound } from '../../infra/errors';
+import { conflict, invalid, isUniqueViolation, notFound } from '../../infra/errors';
 import { ReviewCampaign, ReviewClaim, type ClaimState } from './review-rewards.entity';
 import type { MemberNotifier, MerchantTransfers, RewardMembers, TransferState } from './review-rewards.ports';
 import { checkScreenshot, type FileStore } from './screenshot-store';
@@ -342,8 +342,4 @@ export class ReviewRewardsService {
     return claim;
   }
 
-  /** The member may see their own claims only. */
-  assertOwner(claim: ClaimView, memberId: string): void {
-    if (claim.memberId !== memberId) throw forbidden('not_your_claim', 'This claim is not yours');
-  }
 }

@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import type { Ctx, Db } from '../../infra/db';
 import type { KvStore } from '../../infra/kv';
 import { conflict, isUniqueViolation, rateLimited, unauthorized, notFound } from '../../infra/errors';
-import { decoyHash, hashPassword, verifyPassword } from '../../infra/password';
+import { decoyHash, hashPassword, hashToken, newToken, verifyPassword } from '../../infra/password';
 import { StaffAccount, StaffSession, type StaffRole } from './staff.entity';
 
 export interface StaffIdentity {
@@ -25,7 +24,6 @@ export interface StaffView {
 const FAILED_LOGIN_LIMIT = 10;
 const FAILED_LOGIN_WINDOW_MS = 15 * 60_000;
 
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class StaffService {
   constructor(
@@ -83,9 +81,9 @@ export class StaffService {
       throw unauthorized('invalid_credentials', 'Wrong username or password');
     }
     await this.kv.del(failKey);
-    const token = randomBytes(32).toString('base64url');
+    const token = newToken();
     const expiresAt = new Date(Date.now() + this.sessionHours * 3_600_000);
-    await this.db.repo(ctx, StaffSession).insert({ tokenHash: tokenHash(token), staffId: account.id, expiresAt, revokedAt: null });
+    await this.db.repo(ctx, StaffSession).insert({ tokenHash: hashToken(token), staffId: account.id, expiresAt, revokedAt: null });
     return { token, expiresAt, staff: toView(account) };
   }
 
@@ -97,7 +95,7 @@ export class StaffService {
       .innerJoin(StaffAccount, 'a', 'a.id = s.staff_id')
       .select(['s.id AS session_id', 's.expires_at AS expires_at', 's.revoked_at AS revoked_at'])
       .addSelect(['a.id AS id', 'a.username AS username', 'a.role AS role', 'a.disabled_at AS disabled_at'])
-      .where('s.token_hash = :h', { h: tokenHash(token) })
+      .where('s.token_hash = :h', { h: hashToken(token) })
       .getRawOne<{ session_id: string; expires_at: Date; revoked_at: Date | null; id: string; username: string; role: StaffRole; disabled_at: Date | null }>();
     if (!row || row.revoked_at || row.disabled_at) throw unauthorized('invalid_session', 'Session is not valid; log in again');
     if (new Date(row.expires_at).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
