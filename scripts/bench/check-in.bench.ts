@@ -13,33 +13,25 @@ import { entities } from '../../server/modules';
 import { migrations } from '../../migrations';
 import { createMemberServices } from '../../server/modules/members/member-services';
 import { MpSessionService } from '../../server/modules/mp-session/mp-session.service';
-import { benchDatabase, load, ratio, report, sequence } from './harness';
+import { benchDatabase, cpuMeter, load, ratio, report, sequence } from './harness';
 import { startSandboxApp } from './parcel-scan.bench';
 
 const run = promisify(execFile);
 
 /**
  * One check-in as the app runs it against PostgreSQL, statement for statement: the session lookup (its own
- * round trip), then one transaction with the rules, the previous day's streak, the check-in row and the points
- * ledger's earn (member, account upsert, account lock, transaction, two entries, balance, expiry lot).
+ * round trip), then one transaction with the check-in row (rules, yesterday's streak, the insert) and the points
+ * ledger's one-statement credit (account lock, transaction, balance, two entries, expiry lot).
  * Each pgbench transaction is a distinct (member, day), so every insert really inserts.
  */
 const PGBENCH_SCRIPT = `
 SELECT nextval('pgb_seq') AS k \\gset
 \\set m 1 + :k % :members
 \\set d :k / :members
-SELECT s.member_id AS mid, s.expires_at, s.revoked_at FROM mp_session s WHERE s.token_hash = (SELECT token_hash FROM pgb_member WHERE n = :m) LIMIT 1 \\gset
+SELECT id, member_id AS mid, mp_openid, expires_at, revoked_at FROM mp_session WHERE token_hash = (SELECT token_hash FROM pgb_member WHERE n = :m) \\gset
 START TRANSACTION;
-SELECT * FROM check_in_rules WHERE id = 1 LIMIT 1;
-SELECT streak FROM check_in WHERE member_id = :mid AND day = DATE '2000-01-01' + :d::int - 1;
-INSERT INTO check_in (member_id, day, streak, made_up, reward_points) VALUES (:mid, DATE '2000-01-01' + :d::int, 1, false, 5) ON CONFLICT DO NOTHING RETURNING day;
-SELECT status FROM member WHERE id = :mid;
-INSERT INTO points_account (kind, member_id, balance) SELECT 'member', m, 0 FROM unnest(ARRAY[:mid::uuid]) AS m ON CONFLICT (member_id) DO NOTHING;
-SELECT id AS aid, balance FROM points_account WHERE member_id = :mid FOR UPDATE \\gset
-INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor) VALUES ('pgb:' || :k::text, 'h', 'earn', :mid, 5, '每日签到', NULL, :balance::bigint + 5, '{}', NULL) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id AS tid, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at \\gset
-INSERT INTO points_entry (transaction_id, account_id, amount) VALUES (:tid, :aid, 5), (:tid, (SELECT id FROM points_account WHERE code = 'issued'), -5::bigint);
-UPDATE points_account SET balance = :balance::bigint + 5 WHERE id = :aid;
-INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at) VALUES (:aid, :tid, 5, 5, now() + interval '1 year');
+WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1), s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = :mid AND day = (DATE '2000-01-01' + :d::int) - 1), 0) + 1 AS streak) INSERT INTO check_in (member_id, day, streak, made_up, reward_points) SELECT :mid, DATE '2000-01-01' + :d::int, s.streak, false, r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END FROM r, s ON CONFLICT DO NOTHING RETURNING streak, reward_points;
+WITH a AS (SELECT pa.id, pa.balance FROM points_account pa JOIN member m ON m.id = pa.member_id WHERE pa.member_id = :mid::uuid AND m.status = 'active' FOR UPDATE OF pa), t AS (INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor) SELECT 'pgb:' || :k::text, 'h', 'earn', :mid::uuid, 5::bigint, '每日签到', NULL::bigint, a.balance + 5::bigint, '{}'::jsonb, NULL::text FROM a ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at), u AS (UPDATE points_account pa SET balance = t.balance_after FROM t, a WHERE pa.id = a.id), e AS (INSERT INTO points_entry (transaction_id, account_id, amount) SELECT t.id, a.id, t.amount FROM t, a UNION ALL SELECT t.id, s.id, -t.amount FROM t, points_account s WHERE s.code = 'issued'), l AS (INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at) SELECT a.id, t.id, t.amount, t.amount, now() + interval '1 year' FROM t, a) SELECT * FROM t;
 COMMIT;
 `;
 
@@ -93,6 +85,7 @@ export async function checkInBench(): Promise<void> {
   try {
     const { app } = await startSandboxApp(db.url, dataDir);
     let http;
+    let cpuPerCheckIn;
     let t0 = Date.now();
     const tokens = await logIn(db.url, members);
     const loginSeconds = (Date.now() - t0) / 1000;
@@ -108,7 +101,9 @@ export async function checkInBench(): Promise<void> {
           requests: sequence(list, (token) => ({ method: 'POST', path: '/api/mp/check-ins', headers: { authorization: `Bearer ${token}` } })),
         });
       await post(tokens.slice(0, 500), 'warm-up');
+      const cpu = cpuMeter({ appPid: app.pid, database: new URL(db.url).pathname.slice(1) });
       http = await post(tokens.slice(500), 'POST /api/mp/check-ins, distinct members');
+      cpuPerCheckIn = cpu.stop(members - 500);
     } finally {
       await app.stop();
     }
@@ -128,10 +123,13 @@ export async function checkInBench(): Promise<void> {
     const script = path.join(dataDir, 'check-in.pgbench.sql');
     fs.writeFileSync(script, PGBENCH_SCRIPT);
     t0 = Date.now();
+    const pgbenchCpu = cpuMeter({ loadCommand: 'pgbench', database: new URL(db.url).pathname.slice(1) });
     const { stdout } = await run('pgbench', ['-n', '-M', 'prepared', '-c', String(pgbenchClients), '-j', '2', '-T', String(pgbenchSeconds), '-D', `members=${members}`, '-f', script, db.url]);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? NaN);
     const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
     const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);
+    const pgbenchTransactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
+    const cpuPerPgbenchTransaction = pgbenchCpu.stop(pgbenchTransactions);
     const [{ pgbenchCheckIns }] = (await sql.query(`SELECT count(*)::int AS "pgbenchCheckIns" FROM check_in WHERE day < DATE '2001-01-01'`)).rows;
 
     report('check-in', {
@@ -141,7 +139,8 @@ export async function checkInBench(): Promise<void> {
       members,
       loginSeconds,
       http: { ...http, connections, rowsWritten: checkIns, pointsEarned: earned, expected: members },
-      pgbench: { tps: Math.round(tps), latencyAvgMs: latencyMs, clients: pgbenchClients, seconds: pgbenchSeconds, mode: 'prepared', failed, rowsWritten: pgbenchCheckIns },
+      pgbench: { tps: Math.round(tps), latencyAvgMs: latencyMs, clients: pgbenchClients, seconds: pgbenchSeconds, mode: 'prepared', failed, rowsWritten: pgbenchCheckIns, cpuMsPerTransaction: cpuPerPgbenchTransaction },
+      cpuMsPerCheckIn: cpuPerCheckIn,
       httpToPgbench: ratio(http.requestsPerSec, tps),
       goal: 'HTTP >= 1/3 of pgbench, p99 < 50 ms',
     });

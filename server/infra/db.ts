@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type EntityManager, type EntitySchema, type MixedList, type ObjectLiteral, type EntityTarget, type Repository } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource, QueryFailedError, type QueryRunner, type EntityManager, type EntitySchema, type MixedList, type ObjectLiteral, type EntityTarget, type Repository } from 'typeorm';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -15,8 +16,40 @@ export interface Ctx {
 
 export const systemCtx: Ctx = Object.freeze({});
 
+/**
+ * A statement of a hot path, parsed and planned by the database once per connection and then only executed.
+ * Declare it once at module level: `const FIND = prepared('SELECT …')`.
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): Prepared {
+  return Object.freeze({ name: `sb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text });
+}
+
+interface PgQueryable {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+export interface DbOptions {
+  /**
+   * Keep prepared statements on the server's connections. Off for the embedded database: its socket server serves
+   * every connection on one session, where one connection's statement names would meet another's.
+   */
+  preparedStatements?: boolean;
+}
+
 export class Db {
-  constructor(readonly dataSource: DataSource) {}
+  private readonly namedStatements: boolean;
+
+  constructor(
+    readonly dataSource: DataSource,
+    opts: DbOptions = {},
+  ) {
+    this.namedStatements = opts.preparedStatements ?? false;
+  }
 
   /** The manager to use: the context's transaction if one is open, else the pool. */
   em(ctx: Ctx): EntityManager {
@@ -38,6 +71,25 @@ export class Db {
     const r = await this.em(ctx).query(text, params);
     if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
     return r as T[];
+  }
+
+  /** Rows of a prepared statement, on the context's transaction or a pooled connection. */
+  async query<T = Record<string, any>>(ctx: Ctx, stmt: Prepared, params: unknown[]): Promise<T[]> {
+    const config = this.namedStatements ? { name: stmt.name, text: stmt.text, values: params } : { text: stmt.text, values: params };
+    const runner = ctx.em?.queryRunner as (QueryRunner & { databaseConnection?: PgQueryable }) | undefined;
+    let target: PgQueryable;
+    if (runner?.isTransactionActive && runner.databaseConnection) {
+      target = runner.databaseConnection;
+    } else if (ctx.em) {
+      return this.rows<T>(ctx, stmt.text, params); // a manager without an open transaction: let it pick its connection
+    } else {
+      target = (this.dataSource.driver as unknown as { master: PgQueryable }).master; // the pool
+    }
+    try {
+      return (await target.query(config)).rows as T[];
+    } catch (err) {
+      throw asQueryFailed(err, stmt.text, params);
+    }
   }
 
   async ping(): Promise<void> {
@@ -193,4 +245,9 @@ export async function connectAndMigrate(ds: DataSource, url: string): Promise<vo
 
 export function maskUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}
+
+/** Errors of prepared statements look like TypeORM's own (isUniqueViolation and the error handler read those). */
+function asQueryFailed(err: unknown, text: string, params: unknown[]): unknown {
+  return err instanceof Error && 'code' in err ? new QueryFailedError(text, params, err) : err;
 }

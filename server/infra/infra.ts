@@ -42,7 +42,7 @@ export async function openInfra(config: Config, log: FastifyBaseLogger, opts: In
     workers: config.queueEnabled,
     pollingIntervalSeconds: opts.queuePollingSeconds,
   });
-  return { config, db: new Db(dataSource), kv, queue };
+  return { config, db: new Db(dataSource, { preparedStatements: config.databaseUrl !== undefined }), kv, queue };
 }
 
 export async function closeInfra(infra: Infra): Promise<void> {

@@ -122,9 +122,7 @@ describe('points ledger under contention', () => {
     (await t.app.services.members.findOrCreateByOpenid({}, { app: 'mp', openid: `o${randomBytes(10).toString('hex')}` })).memberId;
 
   beforeAll(async () => {
-    // Embedded only: the socket server interleaves the queue's polling statements with these 100 transactions and
-    // can stall them (a limitation of the embedded server, reported); on PostgreSQL the queue keeps running.
-    t = await buildTestApp(process.env.DATABASE_URL ? {} : { QUEUE_ENABLED: 'false' });
+    t = await buildTestApp();
   });
   afterAll(async () => t.close());
 
@@ -136,6 +134,36 @@ describe('points ledger under contention', () => {
     expect(new Set(burst.map((b) => b.transactionId)).size).toBe(1);
     expect(burst.filter((b) => !b.replayed)).toHaveLength(1);
     expect(await points.balance({}, m)).toBe(32);
+  });
+
+  it('credits race safely: identical ones post once, distinct ones all add up, entries match the balance', async () => {
+    const { points } = t.app.services;
+    const m = await newMember();
+    const same = await Promise.all(Array.from({ length: 10 }, () => points.earn({}, { memberId: m, amount: 7, idempotencyKey: `order:${m}:1`, reason: 'order' })));
+    expect(new Set(same.map((r) => r.transactionId)).size).toBe(1);
+    expect(same.filter((r) => !r.replayed)).toHaveLength(1);
+    const distinct = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => points.earn({}, { memberId: m, amount: i + 1, idempotencyKey: `game:${m}:${i}`, reason: 'game' })),
+    );
+    expect(distinct.every((r) => !r.replayed)).toBe(true);
+    expect(await points.balance({}, m)).toBe(7 + (40 * 41) / 2);
+    // Each credit saw the balance the one before it left: the balances after are all different and the highest is the total.
+    expect(new Set(distinct.map((r) => r.balanceAfter)).size).toBe(40);
+    expect(Math.max(...distinct.map((r) => r.balanceAfter))).toBe(7 + (40 * 41) / 2);
+    const [sums] = await q(
+      `SELECT (SELECT sum(e.amount)::int FROM points_entry e JOIN points_account a ON a.id = e.account_id WHERE a.member_id = $1) AS entries,
+              (SELECT sum(l.remaining)::int FROM points_lot l JOIN points_account a ON a.id = l.account_id WHERE a.member_id = $1) AS lots`,
+      [m],
+    );
+    expect(sums).toEqual({ entries: 7 + (40 * 41) / 2, lots: 7 + (40 * 41) / 2 });
+  });
+
+  it('credits a member who has no points account yet (members from before accounts came with them)', async () => {
+    const { points } = t.app.services;
+    const [{ id }] = await q("INSERT INTO member (nickname) VALUES ('legacy') RETURNING id");
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => points.earn({}, { memberId: id, amount: 2, idempotencyKey: `legacy:${id}:${i}`, reason: 'game' })));
+    expect(results.map((r) => r.balanceAfter).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10]);
+    expect(await points.balance({}, id)).toBe(10);
   });
 
   it('100 parallel debits of 1 against a balance of 50: exactly 50 succeed and the balance is 0', async () => {

@@ -1,4 +1,4 @@
-import type { Ctx, Db } from '../../infra/db';
+import { prepared, type Ctx, type Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, invalid } from '../../infra/errors';
 import { addDays, daysBetween, shanghaiDay } from '../../infra/time';
@@ -18,6 +18,16 @@ export interface ReminderSender {
 }
 
 export const SEND_REMINDERS = 'check-ins.send-reminders';
+
+/** Today's row: streak from yesterday's, reward from the rules; the primary key (member, day) refuses a second. */
+const CHECK_IN = prepared(`
+  WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1),
+       s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = $1 AND day = $2::date - 1), 0) + 1 AS streak)
+  INSERT INTO check_in (member_id, day, streak, made_up, reward_points)
+  SELECT $1, $2, s.streak, false,
+         r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END
+    FROM r, s
+  ON CONFLICT DO NOTHING RETURNING streak, reward_points`);
 
 export interface CheckInResult {
   date: string;
@@ -60,8 +70,17 @@ export class CheckInService {
     return this.rules(ctx);
   }
 
+  /**
+   * Today's check-in: the row (streak and reward from the rules and yesterday's row, in one statement; the primary
+   * key refuses a second one) and its points, in one transaction.
+   */
   async checkIn(ctx: Ctx, memberId: string, now = new Date()): Promise<CheckInResult> {
-    return this.record(ctx, memberId, shanghaiDay(now), false);
+    const day = shanghaiDay(now);
+    return this.db.transaction(ctx, async (tx) => {
+      const [row] = await this.db.query<{ streak: number; reward_points: number }>(tx, CHECK_IN, [memberId, day]);
+      if (!row) throw conflict('already_checked_in', 'Already checked in today');
+      return this.reward(tx, memberId, day, row.streak, row.reward_points);
+    });
   }
 
   /** Makes up a missed day with a make-up card, or with points when the member has none. */
@@ -71,46 +90,48 @@ export class CheckInService {
     const age = daysBetween(day, today);
     if (age <= 0) throw invalid('not_missed', 'Only a past day can be made up');
     if (age > rules.makeUpWindowDays) throw invalid('too_old', `Only the last ${rules.makeUpWindowDays} days can be made up`);
-    return this.record(ctx, memberId, day, true);
+    return this.recordMadeUp(ctx, memberId, day, rules.makeUpCostPoints);
   }
 
-  private async record(ctx: Ctx, memberId: string, day: string, madeUp: boolean): Promise<CheckInResult> {
+  /** The missed day's row (no points), paid with a card or points; the days after it now continue its streak. */
+  private async recordMadeUp(ctx: Ctx, memberId: string, day: string, costPoints: number): Promise<CheckInResult> {
     return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      const rules = await this.rules(tx);
-      const [prev] = await em.query('SELECT streak FROM check_in WHERE member_id = $1 AND day = $2', [memberId, addDays(day, -1)]);
-      const streak = (prev?.streak ?? 0) + 1;
-      const points = madeUp ? 0 : rules.basePoints + (streak % 7 === 0 ? rules.day7Bonus : 0) + (streak % 30 === 0 ? rules.day30Bonus : 0);
-      const inserted = await em.query(
-        'INSERT INTO check_in (member_id, day, streak, made_up, reward_points) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING day',
-        [memberId, day, streak, madeUp, points],
+      const [inserted] = await this.db.rows<{ streak: number }>(
+        tx,
+        `INSERT INTO check_in (member_id, day, streak, made_up, reward_points)
+         SELECT $1, $2, coalesce((SELECT streak FROM check_in WHERE member_id = $1 AND day = $2::date - 1), 0) + 1, true, 0
+         ON CONFLICT DO NOTHING RETURNING streak`,
+        [memberId, day],
       );
-      if (inserted.length === 0) {
-        throw madeUp ? invalid('not_missed', 'That day is checked in already') : conflict('already_checked_in', 'Already checked in today');
-      }
-      if (madeUp) {
-        await this.spendMakeUp(tx, memberId, day, rules.makeUpCostPoints);
-        // Days after the filled gap now continue this streak.
-        await em.query(
-          `WITH RECURSIVE chain AS (
-             SELECT day, streak FROM check_in WHERE member_id = $1 AND day = $2
-             UNION ALL
-             SELECT c.day, chain.streak + 1 FROM check_in c JOIN chain ON c.member_id = $1 AND c.day = chain.day + 1
-           )
-           UPDATE check_in c SET streak = chain.streak FROM chain WHERE c.member_id = $1 AND c.day = chain.day AND c.streak <> chain.streak`,
-          [memberId, day],
-        );
-      } else if (streak % 7 === 0) {
-        await em.query(
-          'INSERT INTO check_in_card (member_id, cards) VALUES ($1, 1) ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1',
-          [memberId],
-        );
-      }
-      const balance = points > 0
-        ? await this.points.credit(tx, memberId, points, `check-in:${memberId}:${day}`, streak % 7 === 0 ? `连续签到 ${streak} 天` : '每日签到')
-        : await this.points.balance(tx, memberId);
-      return { date: day, streak, reward: { points, couponName: null }, pointsBalance: balance };
+      if (!inserted) throw invalid('not_missed', 'That day is checked in already');
+      await this.spendMakeUp(tx, memberId, day, costPoints);
+      await this.db.rows(
+        tx,
+        `WITH RECURSIVE chain AS (
+           SELECT day, streak FROM check_in WHERE member_id = $1 AND day = $2
+           UNION ALL
+           SELECT c.day, chain.streak + 1 FROM check_in c JOIN chain ON c.member_id = $1 AND c.day = chain.day + 1
+         )
+         UPDATE check_in c SET streak = chain.streak FROM chain WHERE c.member_id = $1 AND c.day = chain.day AND c.streak <> chain.streak`,
+        [memberId, day],
+      );
+      return { date: day, streak: inserted.streak, reward: { points: 0, couponName: null }, pointsBalance: await this.points.balance(tx, memberId) };
     });
+  }
+
+  /** A week's streak earns a make-up card; the day's points go through the ledger. */
+  private async reward(tx: Ctx, memberId: string, day: string, streak: number, points: number): Promise<CheckInResult> {
+    if (streak % 7 === 0) {
+      await this.db.rows(
+        tx,
+        'INSERT INTO check_in_card (member_id, cards) VALUES ($1, 1) ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1',
+        [memberId],
+      );
+    }
+    const balance = points > 0
+      ? await this.points.credit(tx, memberId, points, `check-in:${memberId}:${day}`, streak % 7 === 0 ? `连续签到 ${streak} 天` : '每日签到')
+      : await this.points.balance(tx, memberId);
+    return { date: day, streak, reward: { points, couponName: null }, pointsBalance: balance };
   }
 
   private async spendMakeUp(tx: Ctx, memberId: string, day: string, costPoints: number): Promise<void> {

@@ -78,7 +78,13 @@ export class MembersService {
         }
         let created = false;
         if (!memberId) {
-          const [row] = (await em.query('INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
+          // The points account comes with the member, so that crediting points is one statement from the start.
+          const [row] = (await em.query(
+            `WITH m AS (INSERT INTO member (nickname) VALUES ($1) RETURNING id),
+                  a AS (INSERT INTO points_account (kind, member_id, balance) SELECT 'member', id, 0 FROM m)
+             SELECT id FROM m`,
+            [input.nickname ?? null],
+          )) as Array<{ id: string }>;
           memberId = row!.id;
           created = true;
         }
@@ -96,6 +102,7 @@ export class MembersService {
               // Another request claimed it first: drop what this one created and resolve again.
               if (created) {
                 await em.query('DELETE FROM member_identity WHERE member_id = $1', [memberId]);
+                await em.query('DELETE FROM points_account WHERE member_id = $1', [memberId]);
                 await em.query('DELETE FROM member WHERE id = $1', [memberId]);
               }
               return null;

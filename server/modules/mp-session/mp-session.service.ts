@@ -1,8 +1,10 @@
 import { hashToken, newToken } from '../../infra/password';
 import { IsNull } from 'typeorm';
-import type { Ctx, Db } from '../../infra/db';
+import { prepared, type Ctx, type Db } from '../../infra/db';
 import { unauthorized } from '../../infra/errors';
 import { MpPrivacyConsent, MpSession } from './mp-session.entity';
+
+const FIND_SESSION = prepared('SELECT id, member_id, mp_openid, expires_at, revoked_at FROM mp_session WHERE token_hash = $1');
 
 export interface MpLogin {
   /** jscode2session: a code works once; invalid or reused codes throw. */
@@ -57,10 +59,13 @@ export class MpSessionService {
   }
 
   async authenticate(ctx: Ctx, token: string): Promise<MemberSession> {
-    const s = await this.db.repo(ctx, MpSession).findOneBy({ tokenHash: hashToken(token) });
-    if (!s || s.revokedAt) throw unauthorized('invalid_session', 'Session is not valid; log in again');
-    if (new Date(s.expiresAt).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
-    return { memberId: s.memberId, mpOpenid: s.mpOpenid, sessionId: s.id };
+    // Every member request passes here: one indexed row, no entity mapping.
+    const [s] = await this.db.query<{ id: string; member_id: string; mp_openid: string; expires_at: Date; revoked_at: Date | null }>(ctx, FIND_SESSION, [
+      hashToken(token),
+    ]);
+    if (!s || s.revoked_at) throw unauthorized('invalid_session', 'Session is not valid; log in again');
+    if (new Date(s.expires_at).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
+    return { memberId: s.member_id, mpOpenid: s.mp_openid, sessionId: s.id };
   }
 
   async acceptPrivacy(ctx: Ctx, memberId: string, version: string): Promise<void> {

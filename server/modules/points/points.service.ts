@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Ctx, Db } from '../../infra/db';
+import { prepared, type Ctx, type Db } from '../../infra/db';
 import { conflict, invalid, isUniqueViolation, notFound } from '../../infra/errors';
 import { defaultExpiry, type ExpiryRule } from './points-expiry';
 
@@ -90,6 +90,33 @@ interface TxRow {
 }
 
 const MAX_POINTS = 1_000_000_000;
+
+/**
+ * A credit in one statement: lock the member's account (active members only), insert the transaction unless its
+ * key exists, then the balance, the two entries and the expiry lot, each only if the transaction was inserted.
+ */
+const CREDIT = prepared(
+  `WITH a AS (
+     SELECT pa.id, pa.balance FROM points_account pa JOIN member m ON m.id = pa.member_id
+      WHERE pa.member_id = $4::uuid AND m.status = 'active' FOR UPDATE OF pa
+   ), t AS (
+     INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor)
+     SELECT $1::text, $2::text, $3::text, $4::uuid, $5::bigint, $6::text, $7::bigint, a.balance + $5::bigint, $8::jsonb, $9::text FROM a
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at
+   ), u AS (
+     UPDATE points_account pa SET balance = t.balance_after FROM t, a WHERE pa.id = a.id
+   ), e AS (
+     INSERT INTO points_entry (transaction_id, account_id, amount)
+     SELECT t.id, a.id, t.amount FROM t, a
+     UNION ALL
+     SELECT t.id, s.id, -t.amount FROM t, points_account s WHERE s.code = $10::text
+   ), l AS (
+     INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at)
+     SELECT a.id, t.id, t.amount, t.amount, $11::timestamptz FROM t, a
+   )
+   SELECT * FROM t`,
+);
 
 /**
  * The append-only points ledger. Every movement is a transaction with an idempotency key and a hash of the request,
@@ -302,6 +329,11 @@ export class PointsService {
   }
 
   private async post(ctx: Ctx, p: Posting): Promise<PointsResult> {
+    if (p.amount > 0 && !p.lotId) {
+      const credited = await this.credit(ctx, p);
+      if (credited) return credited;
+      // A replayed key, an unknown or inactive member, or a member without an account yet: the general path decides.
+    }
     try {
       return await this.db.transaction(ctx, (tx) => this.postIn(tx, p));
     } catch (err) {
@@ -312,6 +344,28 @@ export class PointsService {
       }
       throw err;
     }
+  }
+
+  /** CREDIT (atomic on its own, or part of the caller's transaction); null when it posted nothing. */
+  private async credit(ctx: Ctx, p: Posting): Promise<PointsResult | null> {
+    const [row] = await this.db.query<TxRow>(
+      ctx,
+      CREDIT,
+      [
+        p.idempotencyKey,
+        p.requestHash,
+        p.kind,
+        p.memberId,
+        p.amount,
+        p.reason,
+        p.reversesId ?? null,
+        p.metadata ?? {},
+        p.actor ?? null,
+        p.systemAccount,
+        p.expiresAt ?? this.expiry(new Date()),
+      ],
+    );
+    return row ? toResult(row, false) : null;
   }
 
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
