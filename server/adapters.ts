@@ -78,10 +78,15 @@ export function parcelPorts(m: MemberServices, wechat: Wechat): { qr: OaQrCodes;
         const f = await wechat.oa.getFollower(openid);
         return { subscribed: f.subscribe === 1, unionid: f.unionid, subscribedAt: f.subscribe_time ? new Date(f.subscribe_time * 1000) : undefined };
       },
+      async getUsersInfo(openids) {
+        const infos = await wechat.oa.getFollowersInfo(openids);
+        return new Map([...infos].map(([openid, f]) => [openid, f && { subscribed: f.subscribe === 1, unionid: f.unionid }]));
+      },
       sendText: (openid, text) => wechat.oa.sendCustomText(openid, text),
     },
     members: {
       memberForOaOpenid: async (ctx, openid, unionid) => (await m.members.findOrCreateByOpenid(ctx, { app: 'oa', openid, unionid })).memberId,
+      membersForOaFollowers: (ctx, followers) => m.members.findOrCreateOaFollowers(ctx, followers),
       async bindTaobaoOrder(ctx, memberId, orderNo, phoneLast4) {
         try {
           const r = await m.memberBinding.bindTaobaoOrder(ctx, memberId, orderNo, phoneLast4);

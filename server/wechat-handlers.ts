@@ -10,10 +10,13 @@ const text = (content: string | null): PassiveReply | undefined => (content ? { 
 export function registerWechatHandlers(s: Services): void {
   const follow = (event: 'subscribe' | 'SCAN') => async (msg: InboundMessage, ctx: object) =>
     text(await s.conversation.onFollow(ctx, { openid: msg.openid, event, eventKey: msg.eventKey, createTime: msg.createTime }));
+  // Follow events are keyed by openid + event + CreateTime in the database and answer a redelivery the same:
+  // they need no mark in the shared store (the parcel-scan spike's path).
+  const own = { selfDeduping: true };
   s.wechat.inbound
-    .onEvent('subscribe', follow('subscribe'))
-    .onEvent('SCAN', follow('SCAN'))
-    .onEvent('unsubscribe', async (msg, ctx) => s.conversation.onUnfollow(ctx, { openid: msg.openid, createTime: msg.createTime }));
+    .onEvent('subscribe', follow('subscribe'), own)
+    .onEvent('SCAN', follow('SCAN'), own)
+    .onEvent('unsubscribe', async (msg, ctx) => s.conversation.onUnfollow(ctx, { openid: msg.openid, createTime: msg.createTime }), own);
   for (const type of ['text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link']) {
     s.wechat.inbound.onMessage(type, async (msg, ctx) =>
       text(

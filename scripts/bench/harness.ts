@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 
@@ -87,6 +88,143 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     non2xx: result.non2xx,
     errors: result.errors,
   };
+}
+
+export interface OpenLoopOptions {
+  name: string;
+  url: string;
+  /** Requests per second, sent evenly spaced whatever the answers do (an open loop, as real arrivals are). */
+  rate: number;
+  requests: Array<{ method: string; path: string; headers?: Record<string, string>; body?: string }>;
+  /** Sockets the client may use at once; a request waits for a free one, and that wait counts in its latency. */
+  maxSockets?: number;
+}
+
+/**
+ * Sends `requests` at a fixed rate, evenly spaced (autocannon's rate sends each second's share in a burst at
+ * the start of the second, which measures the burst, not the rate). Latency runs from when a request was due,
+ * not from when a socket took it, so a server that falls behind shows it (no coordinated omission).
+ * Requests are written as prepared bytes on keep-alive sockets, one request at a time per socket, so that the
+ * load generator takes little of the CPU it shares with the server.
+ */
+export async function openLoop(opts: OpenLoopOptions): Promise<LoadResult> {
+  const target = new URL(opts.url);
+  const maxSockets = opts.maxSockets ?? 256;
+  const wire = opts.requests.map((r) => {
+    const body = Buffer.from(r.body ?? '');
+    const headers = { host: target.host, 'content-length': String(body.length), ...r.headers };
+    const head = `${r.method} ${r.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    return Buffer.concat([Buffer.from(head), body]);
+  });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const waiting: Array<{ bytes: Buffer; due: number }> = [];
+  const idle: RawConnection[] = [];
+  let open = 0;
+  let sent = 0;
+  let settled = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const settle = (latency: number | null, status: number) => {
+    if (latency === null) errors++;
+    else {
+      latencies.push(latency);
+      if (status < 200 || status >= 300) non2xx++;
+    }
+    if (++settled === wire.length) done();
+  };
+  const dispatch = () => {
+    while (waiting.length > 0) {
+      let conn = idle.pop();
+      if (!conn) {
+        if (open >= maxSockets) return;
+        open++;
+        conn = new RawConnection(target, (c, latency, status) => {
+          settle(latency, status);
+          if (latency === null) open--;
+          else idle.push(c);
+          dispatch();
+        });
+      } else if (conn.closed) {
+        open--; // the server closed it while idle
+        continue;
+      }
+      const next = waiting.shift()!;
+      conn.send(next.bytes, next.due);
+    }
+  };
+  const start = performance.now();
+  const intervalMs = 1000 / opts.rate;
+  const tick = () => {
+    const now = performance.now();
+    while (sent < wire.length && start + sent * intervalMs <= now) {
+      waiting.push({ bytes: wire[sent]!, due: start + sent * intervalMs });
+      sent++;
+    }
+    dispatch();
+    if (sent < wire.length) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+  };
+  tick();
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  for (const c of idle) c.close();
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10;
+  return { name: opts.name, requestsPerSec: Math.round(latencies.length / seconds), p50Ms: at(0.5), p99Ms: at(0.99), non2xx, errors };
+}
+
+/** One keep-alive HTTP/1.1 connection that sends prepared requests and reads answers with a Content-Length. */
+class RawConnection {
+  private readonly socket: net.Socket;
+  private buffer: Buffer = Buffer.alloc(0);
+  private due = 0;
+  private busy = false;
+  closed = false;
+
+  constructor(
+    target: URL,
+    /** latencyMs null: the request in flight failed (the connection is gone). */
+    private readonly onAnswer: (conn: RawConnection, latencyMs: number | null, status: number) => void,
+  ) {
+    this.socket = net.connect({ host: target.hostname, port: Number(target.port), noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', () => this.lost());
+    this.socket.on('close', () => this.lost());
+  }
+
+  send(bytes: Buffer, due: number): void {
+    this.due = due;
+    this.busy = true;
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    const headEnd = this.buffer.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const head = this.buffer.subarray(0, headEnd).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffer.length < headEnd + 4 + length) return;
+    this.buffer = this.buffer.subarray(headEnd + 4 + length);
+    this.busy = false;
+    this.onAnswer(this, performance.now() - this.due, Number(head.slice(9, 12)));
+  }
+
+  private lost(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    if (this.busy) {
+      this.busy = false;
+      this.onAnswer(this, null, 0);
+    }
+  }
 }
 
 export const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

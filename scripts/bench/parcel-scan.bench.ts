@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { CallbackCrypto, wechatSignature } from '../../server/wechat/callback-crypto';
 import type { WechatCredentials } from '../../server/wechat/credentials';
 import { buildXml } from '../../server/wechat/xml';
-import { benchDatabase, freePort, load, report, sequence, startTarget, type LoadResult } from './harness';
+import { benchDatabase, cpuMeter, freePort, openLoop, report, startTarget, type CpuSplit, type LoadResult } from './harness';
 
 export const BENCH_ADMIN = { username: 'bench-owner', password: `bench-${randomBytes(8).toString('hex')}` };
 
@@ -16,11 +16,10 @@ interface Payload {
 }
 
 /** Safe-mode `subscribe` events from the batch's parameterised code, one per new follower (distinct openids). */
-function subscribes(creds: WechatCredentials, scene: string, prefix: string, n: number): Payload[] {
+function subscribes(creds: WechatCredentials, scene: string, openids: string[]): Payload[] {
   const crypto = new CallbackCrypto({ token: creds.token, appid: creds.appid, aesKey: creds.aesKey });
   const now = Math.floor(Date.now() / 1000);
-  return Array.from({ length: n }, (_, i) => {
-    const openid = `${prefix}${String(i).padStart(7, '0')}${randomBytes(6).toString('base64url')}`;
+  return openids.map((openid) => {
     const encrypted = crypto.encrypt(
       buildXml({ ToUserName: 'gh_bench', FromUserName: openid, CreateTime: now, MsgType: 'event', Event: 'subscribe', EventKey: `qrscene_${scene}`, Ticket: 'gQbench' }),
     );
@@ -36,6 +35,21 @@ function subscribes(creds: WechatCredentials, scene: string, prefix: string, n: 
     });
     return { path: `/wechat/callback?${query}`, body: buildXml({ ToUserName: 'gh_bench', Encrypt: encrypted }) };
   });
+}
+
+/** People the sandbox's WeChat knows (so that user info is answered as for real followers), their OA openids. */
+async function crowd(url: string, n: number): Promise<string[]> {
+  const openids: string[] = [];
+  while (openids.length < n) {
+    const res = await fetch(`${url}/sandbox/api/people/crowd`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: Math.min(10_000, n - openids.length) }),
+    });
+    if (!res.ok) throw new Error(`sandbox crowd: ${res.status} ${await res.text()}`);
+    openids.push(...((await res.json()) as { people: Array<{ oaOpenid: string }> }).people.map((p) => p.oaOpenid));
+  }
+  return openids;
 }
 
 /** Starts the full app in sandbox mode on a fresh database; returns it with its WeChat credentials and an owner token. */
@@ -87,30 +101,43 @@ export async function parcelScanBench(): Promise<void> {
       const batch = (await created.json()) as { id: string; scene: string };
 
       const send = (name: string, list: Payload[], rate: number) =>
-        load({
+        openLoop({
           name,
           url: app.url,
           rate,
-          amount: list.length,
-          connections: Math.min(200, Math.max(20, Math.ceil(rate / 10))),
-          requests: sequence(list, (p) => ({ method: 'POST', path: p.path, body: p.body, headers: { 'content-type': 'text/xml' } })),
+          requests: list.map((p) => ({ method: 'POST', path: p.path, body: p.body, headers: { 'content-type': 'text/xml' } })),
         });
-      await send('warm-up', subscribes(creds, batch.scene, 'oWarm', 1000), 200);
+      await send('warm-up', subscribes(creds, batch.scene, await crowd(app.url, 1000)), 200);
+      const database = new URL(db.url).pathname.slice(1);
 
-      const results: Array<LoadResult & { rate: number; sent: number; followEvents: number; followers: number; lost: number }> = [];
+      const results: Array<LoadResult & { rate: number; sent: number; followEvents: number; followers: number; lost: number; cpuMsPerEvent: CpuSplit }> = [];
       for (const rate of rates) {
-        const prefix = `oR${rate}x`;
-        const list = subscribes(creds, batch.scene, prefix, rate * seconds);
+        const openids = await crowd(app.url, rate * seconds);
+        const list = subscribes(creds, batch.scene, openids);
+        const cpu = cpuMeter({ appPid: app.pid, database });
         const r = await send(`subscribe at ${rate}/s`, list, rate);
+        const cpuMsPerEvent = cpu.stop(list.length);
         const [{ events, followers }] = (
           await sql.query(
-            `SELECT (SELECT count(*)::int FROM follow_event WHERE batch_id = $1 AND openid LIKE $2 AND kind = 'new_follow') AS events,
-                    (SELECT count(*)::int FROM oa_follower WHERE first_batch_id = $1 AND openid LIKE $2 AND subscribed) AS followers`,
-            [batch.id, `${prefix}%`],
+            `SELECT (SELECT count(*)::int FROM follow_event WHERE batch_id = $1 AND openid = ANY($2) AND kind = 'new_follow') AS events,
+                    (SELECT count(*)::int FROM oa_follower WHERE first_batch_id = $1 AND openid = ANY($2) AND subscribed) AS followers`,
+            [batch.id, openids],
           )
         ).rows;
-        results.push({ ...r, rate, sent: list.length, followEvents: events, followers, lost: list.length - Math.min(events, followers) });
+        results.push({ ...r, rate, sent: list.length, followEvents: events, followers, lost: list.length - Math.min(events, followers), cpuMsPerEvent });
       }
+      // The queued sweep fetches every new follower's info (100 per WeChat call) and links a member: time to catch up.
+      const spikeEnd = Date.now();
+      let due = Infinity;
+      while (due > 0 && Date.now() - spikeEnd < 120_000) {
+        due = (await sql.query('SELECT count(*)::int AS n FROM oa_follower WHERE info_fetched_at IS NULL')).rows[0].n;
+        if (due > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const followerInfo = {
+        stillDue: due,
+        caughtUpSecondsAfterSpike: due === 0 ? (Date.now() - spikeEnd) / 1000 : null,
+        linkedToMembers: (await sql.query('SELECT count(*)::int AS n FROM oa_follower WHERE member_id IS NOT NULL')).rows[0].n,
+      };
       const sustained = results.filter((r) => r.p99Ms < 50 && r.lost === 0 && r.non2xx === 0 && r.errors === 0).map((r) => r.rate);
       const figures = await fetch(`${app.url}/api/admin/parcel-batches/${batch.id}/figures`, { headers: { authorization: owner } });
       report('parcel-scan', {
@@ -118,10 +145,12 @@ export async function parcelScanBench(): Promise<void> {
         kv: process.env.REDIS_URL ? 'redis' : 'memory',
         cpus: os.cpus().length,
         payloads: 'safe mode (AES) subscribe events from the batch code (qrscene_<scene>), each a new follower, each delivered once',
+        arrivals: 'open loop, evenly spaced; latency counted from when each request was due',
         secondsPerRate: seconds,
-        results: results.map(({ name, rate, requestsPerSec, p50Ms, p99Ms, non2xx, errors, sent, followEvents, followers, lost }) => ({
-          name, rate, achievedPerSec: requestsPerSec, p50Ms, p99Ms, non2xx, errors, sent, followEvents, followers, lost,
+        results: results.map(({ name, rate, requestsPerSec, p50Ms, p99Ms, non2xx, errors, sent, followEvents, followers, lost, cpuMsPerEvent }) => ({
+          name, rate, achievedPerSec: requestsPerSec, p50Ms, p99Ms, non2xx, errors, sent, followEvents, followers, lost, cpuMsPerEvent,
         })),
+        followerInfo,
         sustainedPerSec: sustained.length ? Math.max(...sustained) : 0,
         goal: '1,000/s with p99 < 50 ms, nothing lost',
         batchFigures: figures.ok ? await figures.json() : `figures: ${figures.status}`,

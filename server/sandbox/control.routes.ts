@@ -76,6 +76,24 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
     { config: open, schema: { tags, summary: 'Create a simulated person (an openid per app, a unionid)', body: z.object({ nickname: z.string().max(32).optional() }).default({}), response: { 200: personOut } } },
     async (req) => show(world.createPerson(req.body.nickname)),
   );
+  app.post(
+    '/people/crowd',
+    {
+      config: open,
+      schema: {
+        tags,
+        summary: 'Create many simulated people at once (load tests, demos); none follows yet',
+        body: z.object({ count: z.number().int().min(1).max(10_000) }),
+        response: { 200: z.object({ people: z.array(z.object({ id: z.string(), oaOpenid: z.string(), mpOpenid: z.string() })) }) },
+      },
+    },
+    async (req) => ({
+      people: Array.from({ length: req.body.count }, () => {
+        const p = world.createPerson();
+        return { id: p.id, oaOpenid: p.oaOpenid, mpOpenid: p.mpOpenid };
+      }),
+    }),
+  );
   app.get('/people', { config: open, schema: { tags, response: { 200: z.object({ people: z.array(personOut) }) } } }, async () => ({
     people: [...world.people.values()].map(show),
   }));
@@ -295,11 +313,11 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
       config: open,
       schema: {
         tags,
-        summary: 'Token fetches, the menu, and the latest callback deliveries',
-        response: { 200: z.object({ originalId: z.string(), tokenFetches: z.object({ oa: z.number(), mp: z.number() }), menu: z.unknown(), deliveries: z.array(z.object({ at: z.string(), type: z.string(), openid: z.string(), attempt: z.number(), status: z.number(), error: z.string().optional() })) }) },
+        summary: 'Token fetches, quota use today, the menu, and the latest callback deliveries',
+        response: { 200: z.object({ originalId: z.string(), tokenFetches: z.object({ oa: z.number(), mp: z.number() }), quotaUsedToday: z.record(z.string(), z.number()), menu: z.unknown(), deliveries: z.array(z.object({ at: z.string(), type: z.string(), openid: z.string(), attempt: z.number(), status: z.number(), error: z.string().optional() })) }) },
       },
     },
-    async () => ({ originalId: world.originalId, tokenFetches: { ...world.tokenFetches }, menu: world.menu ?? null, deliveries: deliverer.log.slice(-50).reverse() }),
+    async () => ({ originalId: world.originalId, tokenFetches: { ...world.tokenFetches }, quotaUsedToday: world.usedToday(), menu: world.menu ?? null, deliveries: deliverer.log.slice(-50).reverse() }),
   );
 };
 

@@ -66,6 +66,7 @@ export const DEFAULT_QUOTAS = {
   template_send: 100_000,
   mass_send: 100,
   custom_send: 500_000,
+  user_info: 5_000_000, // user/info and user/info/batchget calls a day
   stable_token_force: 20,
   mass_per_user_month: 4,
 };
@@ -100,6 +101,7 @@ export class SandboxWorld {
   private readonly stableTokens = new Map<'oa' | 'mp', { token: string; lastForce: number }>();
   private readonly loginCodes = new Map<string, { personId: string; used: boolean; expiresAt: number }>();
   private readonly counters = new Map<string, number>();
+  private readonly peopleByOaOpenid = new Map<string, Person>();
   private readonly clientMsgIds = new Map<string, number>();
   private nextTagId = 100;
   private nextInboxId = 1;
@@ -128,6 +130,7 @@ export class SandboxWorld {
       inbox: [],
     };
     this.people.set(person.id, person);
+    this.peopleByOaOpenid.set(person.oaOpenid, person);
     return person;
   }
 
@@ -136,8 +139,7 @@ export class SandboxWorld {
   }
 
   byOaOpenid(openid: string): Person | undefined {
-    for (const p of this.people.values()) if (p.oaOpenid === openid) return p;
-    return undefined;
+    return this.peopleByOaOpenid.get(openid);
   }
 
   byMpOpenid(openid: string): Person | undefined {
@@ -252,6 +254,17 @@ export class SandboxWorld {
   // Quotas ----------------------------------------------------------------------------------------------------
 
   /** Counts one use of a daily quota; 45009 when it is spent. */
+  /** Calls counted against each quota today (Beijing day), every scope together. */
+  usedToday(): Record<string, number> {
+    const day = beijingDay(this.now());
+    const used: Record<string, number> = {};
+    for (const [key, n] of this.counters) {
+      const name = key.slice(0, key.indexOf(':'));
+      if (key.endsWith(`:${day}`) && name in DEFAULT_QUOTAS) used[name] = (used[name] ?? 0) + n;
+    }
+    return used;
+  }
+
   consume(name: QuotaName, scope = ''): void {
     const key = `${name}:${scope}:${beijingDay(this.now())}`;
     const used = this.counters.get(key) ?? 0;

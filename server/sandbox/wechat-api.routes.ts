@@ -53,9 +53,7 @@ export const sandboxWechatApiRoutes: FastifyPluginAsync<{ world: SandboxWorld; d
   });
 
   // Followers and tags.
-  app.get('/cgi-bin/user/info', hide, async (req) => {
-    auth(req, 'oa');
-    const p = follower(q(req).openid);
+  const followerInfo = (p: Person) => {
     if (!p.following) return { subscribe: 0, openid: p.oaOpenid };
     return {
       subscribe: 1,
@@ -70,6 +68,18 @@ export const sandboxWechatApiRoutes: FastifyPluginAsync<{ world: SandboxWorld; d
       qr_scene: p.qrScene && /^\d+$/.test(p.qrScene) ? Number(p.qrScene) : 0,
       qr_scene_str: p.qrScene && !/^\d+$/.test(p.qrScene) ? p.qrScene : '',
     };
+  };
+  app.get('/cgi-bin/user/info', hide, async (req) => {
+    auth(req, 'oa');
+    world.consume('user_info');
+    return followerInfo(follower(q(req).openid));
+  });
+  app.post('/cgi-bin/user/info/batchget', hide, async (req) => {
+    auth(req, 'oa');
+    const list = body(req).user_list;
+    if (!Array.isArray(list) || list.length === 0 || list.length > 100) throw new WxError(40032, 'invalid openid list size');
+    world.consume('user_info');
+    return { user_info_list: list.map((u) => followerInfo(follower((u as Json | null)?.openid))) };
   });
   app.get('/cgi-bin/user/get', hide, async (req) => {
     auth(req, 'oa');

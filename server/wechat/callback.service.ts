@@ -119,9 +119,12 @@ export class WechatCallbackService {
   /**
    * The dedupe mark is taken atomically in the shared store (SET NX): one delivery of a message runs the
    * handlers, every other delivery (another instance, a WeChat retry) answers with the same reply.
-   * An empty reply is answered `success`.
+   * Messages whose handlers all dedupe themselves skip the mark. An empty reply is answered `success`.
    */
   private async processOnce(msg: InboundMessage, requestId: string): Promise<{ xml: string; outcome: CallbackAnswer['outcome'] }> {
+    if (this.opts.dispatcher.dedupesItself(msg)) {
+      return this.withinBudget(msg, this.opts.dispatcher.dispatch(msg, { requestId }).then((reply) => (reply ? passiveReplyXml(msg, reply) : '')));
+    }
     const key = `wechat:inbound:${this.opts.crypto.options.appid}:${msg.dedupeKey}`;
     // Nothing handles it: the mark is final at once (one store round trip).
     const unhandled = this.opts.dispatcher.handlersFor(msg).length === 0;
@@ -141,6 +144,11 @@ export class WechatCallbackService {
         throw err;
       },
     );
+    return this.withinBudget(msg, work);
+  }
+
+  /** The reply if the handlers finish within the budget; else `success` now, and the work goes on (and is logged). */
+  private async withinBudget(msg: InboundMessage, work: Promise<string>): Promise<{ xml: string; outcome: CallbackAnswer['outcome'] }> {
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.replyBudgetMs)));
     try {

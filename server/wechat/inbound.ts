@@ -51,7 +51,8 @@ export type PassiveReply =
 /**
  * Handles one kind of inbound message. It runs before WeChat's 5 s are up: do the quick part (a row, a reply)
  * and send slow work to the queue. It may return a passive reply; it runs once per message (redeliveries are
- * absorbed before it), but must still be idempotent in what it writes, since a crash can cause a reprocess.
+ * absorbed before it, unless it is registered as self-deduping), but must still be idempotent in what it writes,
+ * since a crash can cause a reprocess.
  */
 export type InboundHandler = (msg: InboundMessage, ctx: Ctx) => Promise<PassiveReply | undefined | void>;
 
@@ -136,22 +137,40 @@ export function passiveReplyXml(msg: InboundMessage, reply: PassiveReply, now = 
  *   dispatcher.onEvent('subscribe', (msg, ctx) => parcels.recordScan(ctx, msg));
  *   dispatcher.onMessage('text', (msg, ctx) => binding.tryOrderNumber(ctx, msg));
  */
+export interface HandlerOptions {
+  /**
+   * The handler dedupes deliveries itself (its writes are keyed by the message, e.g. a unique constraint) and answers
+   * a redelivery with the same reply as the first. When every handler of a message says so, the boundary does not
+   * mark the message in the shared store: two store round trips fewer on that message's path.
+   */
+  readonly selfDeduping?: boolean;
+}
+
 export class InboundDispatcher {
   private readonly events = new Map<string, InboundHandler[]>();
   private readonly messages = new Map<string, InboundHandler[]>();
+  private readonly selfDeduping = new Set<InboundHandler>();
 
-  onEvent(event: WechatEventName, handler: InboundHandler): this {
+  onEvent(event: WechatEventName, handler: InboundHandler, opts: HandlerOptions = {}): this {
     push(this.events, event, handler);
+    if (opts.selfDeduping) this.selfDeduping.add(handler);
     return this;
   }
 
-  onMessage(type: WechatMessageType, handler: InboundHandler): this {
+  onMessage(type: WechatMessageType, handler: InboundHandler, opts: HandlerOptions = {}): this {
     push(this.messages, type, handler);
+    if (opts.selfDeduping) this.selfDeduping.add(handler);
     return this;
   }
 
   handlersFor(msg: InboundMessage): readonly InboundHandler[] {
     return (msg.kind === 'event' ? this.events : this.messages).get(msg.type) ?? [];
+  }
+
+  /** True when the message has handlers and every one of them dedupes deliveries itself. */
+  dedupesItself(msg: InboundMessage): boolean {
+    const handlers = this.handlersFor(msg);
+    return handlers.length > 0 && handlers.every((h) => this.selfDeduping.has(h));
   }
 
   /** Runs every handler for the message; answers the first reply given. */

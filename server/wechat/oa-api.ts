@@ -1,5 +1,6 @@
 import { invalid } from '../infra/errors';
 import { WechatApiClient } from './api-client';
+import { isWechatError } from './api-errors';
 
 export interface QrCodeRequest {
   /** A string scene (1–64 characters) or a numeric one (permanent: 1–100000). */
@@ -43,6 +44,8 @@ export interface TemplateMessage {
 export type MassTarget = { tagId: number } | { toAll: true } | { openids: string[] };
 
 const MAX_TAGGING = 50;
+export const MAX_BATCH_INFO = 100;
+const INVALID_OPENID = 40003;
 
 /** The Official Account API Snowball uses. */
 export class OfficialAccountApi extends WechatApiClient {
@@ -61,6 +64,34 @@ export class OfficialAccountApi extends WechatApiClient {
 
   async getFollower(openid: string): Promise<FollowerInfo> {
     return (await this.api.getUser({ openid: encodeURIComponent(openid), lang: 'zh_CN' })) as FollowerInfo;
+  }
+
+  /**
+   * user/info/batchget: up to 100 followers in one call; an openid WeChat does not know maps to null. One unknown
+   * openid fails the whole call (40003), so then each is asked on its own to tell which.
+   */
+  async getFollowersInfo(openids: readonly string[]): Promise<Map<string, FollowerInfo | null>> {
+    if (openids.length > MAX_BATCH_INFO) throw invalid('too_many_openids', `user/info/batchget takes at most ${MAX_BATCH_INFO} openids`);
+    const infos = new Map<string, FollowerInfo | null>();
+    if (openids.length === 0) return infos;
+    try {
+      const r = await this.post<{ user_info_list?: FollowerInfo[] }>('user/info/batchget', {
+        user_list: openids.map((openid) => ({ openid, lang: 'zh_CN' })),
+      });
+      for (const f of r.user_info_list ?? []) infos.set(f.openid, f);
+      return infos;
+    } catch (err) {
+      if (!isWechatError(err) || err.errcode !== INVALID_OPENID) throw err;
+    }
+    for (const openid of openids) {
+      try {
+        infos.set(openid, await this.getFollower(openid));
+      } catch (err) {
+        if (!isWechatError(err) || err.errcode !== INVALID_OPENID) throw err;
+        infos.set(openid, null);
+      }
+    }
+    return infos;
   }
 
   /** One page of follower openids (10,000 at most); pass next_openid to continue. */

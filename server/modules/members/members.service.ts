@@ -16,6 +16,11 @@ export interface FindOrCreateInput {
   nickname?: string | null;
 }
 
+export interface OaFollowerIdentity {
+  openid: string;
+  unionid?: string | null;
+}
+
 export interface FindOrCreateResult {
   memberId: string;
   created: boolean;
@@ -35,6 +40,9 @@ export interface ProfilePatch {
 export const MEMBER_REFRESH_JOB = 'members.refresh';
 
 const OPAQUE_ID = /^[A-Za-z0-9_-]{6,64}$/;
+
+/** Thrown inside a batch transaction to roll it back when a concurrent request claimed one of its identities. */
+const IDENTITY_RACE = new Error('identity claimed concurrently');
 
 /**
  * One member per person, whatever door they came through. Other modules (the WeChat callback, mini-program login,
@@ -120,6 +128,89 @@ export class MembersService {
       }
     }
     throw conflict('identity_race', 'Could not resolve the member; try again');
+  }
+
+  /**
+   * The members behind many Official Account followers at once (the queued user-info sweep): found by openid or
+   * unionid, attached, or created, in one transaction of a few set-based statements. Followers whose openid and
+   * unionid belong to two members (a merge), and every follower of a batch that lost a race for an identity, go
+   * through findOrCreateByOpenid one by one. Followers with a malformed openid are left out of the answer.
+   */
+  async findOrCreateOaFollowers(ctx: Ctx, followers: ReadonlyArray<OaFollowerIdentity>): Promise<Map<string, string>> {
+    const people = [...new Map(followers.filter((f) => OPAQUE_ID.test(f.openid)).map((f) => [f.openid, f])).values()];
+    const found = new Map<string, string>();
+    let oneByOne: OaFollowerIdentity[] = people;
+    if (people.length > 0 && !ctx.em) {
+      try {
+        oneByOne = await this.db.transaction(ctx, (tx) => this.linkFollowers(tx, people, found));
+      } catch (err) {
+        if (err !== IDENTITY_RACE) throw err;
+        found.clear();
+        oneByOne = people;
+      }
+    }
+    for (const p of oneByOne) {
+      found.set(p.openid, (await this.findOrCreateByOpenid(ctx, { app: 'oa', openid: p.openid, unionid: p.unionid })).memberId);
+    }
+    return found;
+  }
+
+  /** The set-based part of findOrCreateOaFollowers; returns the followers left for the one-by-one path. */
+  private async linkFollowers(tx: Ctx, people: OaFollowerIdentity[], found: Map<string, string>): Promise<OaFollowerIdentity[]> {
+    const known = await this.db.rows<{ kind: string; value: string; member_id: string }>(
+      tx,
+      `SELECT kind, value, member_id FROM member_identity
+        WHERE (kind = 'oa_openid' AND value = ANY($1::text[])) OR (kind = 'unionid' AND value = ANY($2::text[]))`,
+      [people.map((p) => p.openid), people.map((p) => p.unionid).filter((u): u is string => !!u)],
+    );
+    const byOpenid = new Map(known.filter((k) => k.kind === 'oa_openid').map((k) => [k.value, k.member_id]));
+    const byUnionid = new Map(known.filter((k) => k.kind === 'unionid').map((k) => [k.value, k.member_id]));
+    const merges: OaFollowerIdentity[] = [];
+    const fresh: OaFollowerIdentity[] = [];
+    const attach: Array<[memberId: string, kind: string, value: string]> = [];
+    for (const p of people) {
+      const a = byOpenid.get(p.openid);
+      const b = p.unionid ? byUnionid.get(p.unionid) : undefined;
+      if (a && b && a !== b) {
+        merges.push(p);
+        continue;
+      }
+      const member = a ?? b;
+      if (!member) {
+        fresh.push(p);
+        continue;
+      }
+      found.set(p.openid, member);
+      if (!a) attach.push([member, 'oa_openid', p.openid]);
+      if (p.unionid && !b) attach.push([member, 'unionid', p.unionid]);
+    }
+    if (fresh.length > 0) {
+      const created = await this.db.rows<{ id: string }>(
+        tx,
+        `WITH m AS (INSERT INTO member (nickname) SELECT NULL FROM generate_series(1, $1::int) RETURNING id),
+              a AS (INSERT INTO points_account (kind, member_id, balance) SELECT 'member', id, 0 FROM m)
+         SELECT id FROM m`,
+        [fresh.length],
+      );
+      fresh.forEach((p, i) => {
+        const id = created[i]!.id;
+        found.set(p.openid, id);
+        attach.push([id, 'oa_openid', p.openid]);
+        if (p.unionid) attach.push([id, 'unionid', p.unionid]);
+      });
+    }
+    if (attach.length > 0) {
+      const claimed = await this.db.rows(
+        tx,
+        `INSERT INTO member_identity (member_id, kind, value)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+         ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
+        [attach.map((a) => a[0]), attach.map((a) => a[1]), attach.map((a) => a[2])],
+      );
+      // Someone else claimed one of these identities meanwhile: undo the batch, resolve each follower on its own.
+      if (claimed.length !== attach.length) throw IDENTITY_RACE;
+    }
+    return merges;
   }
 
   /** The member an identity belongs to, or null (e.g. `oa_openid` from a callback). */

@@ -60,7 +60,10 @@ export class ConversationService {
     return batchWelcome ? `${body}\n${link}` : body;
   }
 
-  /** subscribe / SCAN → recorded against its batch; the reply is the welcome (a SCAN by a follower gets one too). */
+  /**
+   * subscribe / SCAN → recorded against its batch; the reply is the welcome (a SCAN by a follower gets one too).
+   * A redelivery records nothing and answers the same welcome: WeChat redelivers only when the first answer was lost.
+   */
   async onFollow(ctx: Ctx, e: { openid: string; event: 'subscribe' | 'SCAN'; eventKey?: string; createTime: number }): Promise<string | null> {
     const outcome = await this.parcels.recordFollow(ctx, {
       openid: e.openid,
@@ -68,7 +71,6 @@ export class ConversationService {
       scene: sceneFromEventKey(e.eventKey, e.event),
       eventTime: new Date(e.createTime * 1000),
     });
-    if (outcome.duplicate) return null;
     return this.welcomeText(outcome.batch?.welcomeText ?? null);
   }
 

@@ -12,6 +12,11 @@ export interface OaQrCodes {
 export interface OaUsers {
   /** user/info: unionid appears only when the account is bound to an Open Platform account. */
   getUserInfo(openid: string): Promise<{ subscribed: boolean; unionid?: string; subscribedAt?: Date }>;
+  /**
+   * The same for up to 100 followers in one call; an openid WeChat does not know maps to null. Throws when WeChat
+   * cannot answer (the followers are asked again later).
+   */
+  getUsersInfo(openids: readonly string[]): Promise<Map<string, { subscribed: boolean; unionid?: string } | null>>;
   /** A customer-service text message (inside WeChat's 48-hour window). */
   sendText(openid: string, text: string): Promise<void>;
 }
@@ -23,6 +28,8 @@ export type BindOutcome =
 export interface MemberDirectory {
   /** The member behind an Official Account follower (created on first sight). */
   memberForOaOpenid(ctx: Ctx, openid: string, unionid?: string): Promise<string>;
+  /** The same for many followers at once (openid → member id). */
+  membersForOaFollowers(ctx: Ctx, followers: ReadonlyArray<{ openid: string; unionid?: string }>): Promise<Map<string, string>>;
   bindTaobaoOrder(ctx: Ctx, memberId: string, orderNo: string, phoneLast4: string): Promise<BindOutcome>;
   /** Which of these members are linked to a Taobao buyer. */
   boundMemberIds(ctx: Ctx, memberIds: readonly string[]): Promise<Set<string>>;

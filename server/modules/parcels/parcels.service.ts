@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Ctx, Db } from '../../infra/db';
+import { prepared, systemCtx, type Ctx, type Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, notFound, unavailable } from '../../infra/errors';
 import { OaFollower, ParcelBatch, type FollowEventKind, type WechatFollowEvent } from './parcels.entity';
@@ -8,6 +8,53 @@ import type { MemberDirectory, OaQrCodes, OaUsers } from './parcels.ports';
 /** WeChat allows at most 100,000 permanent QR codes per account, for its whole life. */
 export const PERMANENT_QR_LIMIT = 100_000;
 export const FETCH_FOLLOWER_INFO = 'parcels.fetch-follower-info';
+const INFO_BATCH = 100; // user/info/batchget's limit
+
+/**
+ * The follow event and the follower, in one statement: the batch by its scene, the kind from the follower row
+ * as it was (locked), the event unless WeChat delivered it before, then the follower upserted from the event.
+ * One row always: kind is null for a delivery recorded before, the batch is there for its welcome either way.
+ */
+const RECORD_FOLLOW = prepared(`
+  WITH b AS (SELECT id, welcome_text FROM parcel_batch WHERE scene = $3::text),
+       prev AS (SELECT subscribed FROM oa_follower WHERE openid = $1::text FOR UPDATE),
+       ev AS (
+         INSERT INTO follow_event (batch_id, openid, event, kind, event_time)
+         SELECT (SELECT id FROM b), $1::text, $2::text,
+                CASE WHEN $2::text = 'scan' AND coalesce((SELECT subscribed FROM prev), false) THEN 'scan'
+                     WHEN EXISTS (SELECT 1 FROM prev) THEN 'refollow'
+                     ELSE 'new_follow' END,
+                $4::timestamptz
+         ON CONFLICT (openid, event, event_time) DO NOTHING
+         RETURNING kind, batch_id),
+       f AS (
+         INSERT INTO oa_follower (openid, subscribed, subscribed_at, first_batch_id, last_batch_id, first_seen_at, last_event_at)
+         SELECT $1::text, true, $4::timestamptz, ev.batch_id, ev.batch_id, $4::timestamptz, $4::timestamptz FROM ev
+         ON CONFLICT (openid) DO UPDATE SET
+           subscribed = true,
+           subscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.subscribed_at ELSE EXCLUDED.subscribed_at END,
+           unsubscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.unsubscribed_at ELSE NULL END,
+           first_batch_id = COALESCE(oa_follower.first_batch_id, EXCLUDED.first_batch_id),
+           last_batch_id = COALESCE(EXCLUDED.last_batch_id, oa_follower.last_batch_id),
+           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at))
+  SELECT ev.kind, (SELECT id FROM b) AS batch_id, (SELECT welcome_text FROM b) AS welcome_text FROM (SELECT 1) one LEFT JOIN ev ON true`);
+
+/** Followers due for user info, oldest first; a claim older than five minutes (a crashed sweep) is taken over. */
+const CLAIM_INFO_DUE = prepared(`
+  UPDATE oa_follower SET info_claimed_at = now()
+   WHERE openid IN (
+     SELECT openid FROM oa_follower
+      WHERE info_fetched_at IS NULL AND (info_claimed_at IS NULL OR info_claimed_at < now() - interval '5 minutes')
+      ORDER BY first_seen_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+  RETURNING openid`);
+
+const SAVE_INFO = prepared(`
+  UPDATE oa_follower f SET unionid = COALESCE(v.unionid, f.unionid), member_id = COALESCE(f.member_id, v.member_id),
+         info_fetched_at = now(), info_claimed_at = NULL
+    FROM unnest($1::text[], $2::text[], $3::uuid[]) AS v(openid, unionid, member_id)
+   WHERE f.openid = v.openid`);
+
+const RELEASE_INFO_CLAIM = prepared('UPDATE oa_follower SET info_claimed_at = NULL WHERE openid = ANY($1::text[])');
 
 export interface CreateBatchInput {
   name: string;
@@ -64,8 +111,7 @@ export type ClaimsCounter = (ctx: Ctx, memberIds: readonly string[]) => Promise<
 export interface FollowOutcome {
   duplicate: boolean;
   kind: FollowEventKind | null;
-  batch: ParcelBatch | null;
-  memberId: string | null;
+  batch: { id: string; welcomeText: string | null } | null;
 }
 
 /** `qrscene_pb_x` (subscribe through a code) or `pb_x` (SCAN by a follower) → `pb_x`; anything else → null. */
@@ -76,6 +122,8 @@ export function sceneFromEventKey(eventKey: string | undefined, event: 'subscrib
 }
 
 export class ParcelsService {
+  private sweepRequestedAt = 0;
+
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
@@ -84,11 +132,8 @@ export class ParcelsService {
     private readonly members: MemberDirectory,
     private readonly opts: { permanentLimit?: number; showQrUrl: (ticket: string) => string },
   ) {
-    queue.define<{ openid: string }>({
-      name: FETCH_FOLLOWER_INFO,
-      retryLimit: 8,
-      handler: async ({ openid }) => this.fetchFollowerInfo({}, openid),
-    });
+    queue.define({ name: FETCH_FOLLOWER_INFO, retryLimit: 8, handler: async () => void (await this.fetchFollowersInfo({})) });
+    queue.schedule(FETCH_FOLLOWER_INFO, '* * * * *', 'Asia/Shanghai');
   }
 
   /**
@@ -172,34 +217,32 @@ export class ParcelsService {
 
   /**
    * A `subscribe` (new follower or returning one) or a `SCAN` by a follower, recorded once per WeChat event
-   * even when WeChat delivers it again. The follower's user info is fetched by a queued job, off the callback path.
+   * even when WeChat delivers it again (or two instances get it at once): one statement on the callback path. The follower's user info and member
+   * come later, from the queued sweep.
    */
   async recordFollow(ctx: Ctx, e: { openid: string; eventTime: Date; scene: string | null; event: 'subscribe' | 'scan' }): Promise<FollowOutcome> {
-    return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      const batch = e.scene ? await this.db.repo(tx, ParcelBatch).findOneBy({ scene: e.scene }) : null;
-      const [existing] = await em.query('SELECT subscribed, member_id FROM oa_follower WHERE openid = $1 FOR UPDATE', [e.openid]);
-      const kind: FollowEventKind = e.event === 'scan' && existing?.subscribed ? 'scan' : existing ? 'refollow' : 'new_follow';
-      const inserted = await this.insertEvent(tx, { openid: e.openid, event: e.event, kind, eventTime: e.eventTime, batchId: batch?.id ?? null });
-      if (!inserted) return { duplicate: true, kind: null, batch, memberId: existing?.member_id ?? null };
+    const [row] = await this.db.query<{ kind: FollowEventKind | null; batch_id: string | null; welcome_text: string | null }>(ctx, RECORD_FOLLOW, [
+      e.openid,
+      e.event,
+      e.scene,
+      e.eventTime,
+    ]);
+    const batch = row!.batch_id ? { id: row!.batch_id, welcomeText: row!.welcome_text } : null;
+    if (!row!.kind) return { duplicate: true, kind: null, batch };
+    if (row!.kind !== 'scan') await this.requestInfoSweep();
+    return { duplicate: false, kind: row!.kind, batch };
+  }
 
-      const memberId = existing?.member_id ?? (await this.members.memberForOaOpenid(tx, e.openid));
-      await em.query(
-        `INSERT INTO oa_follower (openid, subscribed, subscribed_at, first_batch_id, last_batch_id, first_seen_at, last_event_at, member_id)
-         VALUES ($1, true, $2, $3, $3, $2, $2, $4)
-         ON CONFLICT (openid) DO UPDATE SET
-           subscribed = true,
-           subscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.subscribed_at ELSE EXCLUDED.subscribed_at END,
-           unsubscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.unsubscribed_at ELSE NULL END,
-           first_batch_id = COALESCE(oa_follower.first_batch_id, EXCLUDED.first_batch_id),
-           last_batch_id = COALESCE(EXCLUDED.last_batch_id, oa_follower.last_batch_id),
-           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at),
-           member_id = COALESCE(oa_follower.member_id, EXCLUDED.member_id)`,
-        [e.openid, e.eventTime, batch?.id ?? null, memberId],
-      );
-      if (kind !== 'scan') await this.queue.send(tx, FETCH_FOLLOWER_INFO, { openid: e.openid }, { singletonKey: e.openid });
-      return { duplicate: false, kind, batch, memberId };
-    });
+  /** At most one sweep request a second from this instance; the minute schedule catches anything missed. */
+  private async requestInfoSweep(): Promise<void> {
+    const now = Date.now();
+    if (now - this.sweepRequestedAt < 1_000) return;
+    this.sweepRequestedAt = now;
+    try {
+      await this.queue.send(systemCtx, FETCH_FOLLOWER_INFO, {});
+    } catch {
+      this.sweepRequestedAt = 0; // the follow is recorded; the next one asks again, the schedule meanwhile
+    }
   }
 
   async recordUnfollow(ctx: Ctx, e: { openid: string; eventTime: Date }): Promise<{ duplicate: boolean }> {
@@ -238,16 +281,33 @@ export class ParcelsService {
     return rows.length === 1;
   }
 
-  /** Queued: user/info gives the unionid that joins this follower to their mini-program identity. */
-  async fetchFollowerInfo(ctx: Ctx, openid: string): Promise<void> {
-    const info = await this.users.getUserInfo(openid);
-    await this.db.transaction(ctx, async (tx) => {
-      const memberId = info.unionid ? await this.members.memberForOaOpenid(tx, openid, info.unionid) : null;
-      await this.db.em(tx).query(
-        'UPDATE oa_follower SET unionid = COALESCE($2, unionid), member_id = COALESCE($3, member_id), info_fetched_at = now() WHERE openid = $1',
-        [openid, info.unionid ?? null, memberId],
-      );
-    });
+  /**
+   * Queued sweep: followers still without user info are claimed 100 at a time (shared between instances), asked of
+   * WeChat in one call, and linked to their member (the unionid joins the mini-program's). Until nothing is due.
+   */
+  async fetchFollowersInfo(ctx: Ctx): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const claimed = (await this.db.query<{ openid: string }>(ctx, CLAIM_INFO_DUE, [INFO_BATCH])).map((r) => r.openid);
+      if (claimed.length === 0) return done;
+      try {
+        const infos = await this.users.getUsersInfo(claimed);
+        const known = claimed.filter((openid) => infos.get(openid));
+        const members = await this.members.membersForOaFollowers(
+          ctx,
+          known.map((openid) => ({ openid, unionid: infos.get(openid)?.unionid })),
+        );
+        await this.db.query(ctx, SAVE_INFO, [
+          claimed,
+          claimed.map((openid) => infos.get(openid)?.unionid ?? null),
+          claimed.map((openid) => members.get(openid) ?? null),
+        ]);
+      } catch (err) {
+        await this.db.query(ctx, RELEASE_INFO_CLAIM, [claimed]); // asked again by the job's retry or the schedule
+        throw err;
+      }
+      done += claimed.length;
+    }
   }
 
   /** Per-batch figures: the funnel from scan to follow to bound buyer to review claim, and what each cost. */
@@ -299,7 +359,10 @@ export class ParcelsService {
       const token = `erased:${randomBytes(9).toString('base64url')}`;
       await em.query('DELETE FROM oa_message WHERE openid = $1', [openid]);
       await em.query('UPDATE follow_event SET openid = $2 WHERE openid = $1', [openid, token]);
-      await em.query('UPDATE oa_follower SET openid = $2, unionid = NULL, member_id = NULL WHERE openid = $1', [openid, token]);
+      await em.query(
+        'UPDATE oa_follower SET openid = $2, unionid = NULL, member_id = NULL, info_fetched_at = COALESCE(info_fetched_at, now()) WHERE openid = $1',
+        [openid, token],
+      );
     }
   }
 
