@@ -1,14 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Follower info is fetched by a sweep over the followers still missing it (100 per WeChat call) instead of one job
- * per follower: a claim column so that instances share the work, and an index on what is due.
- */
+/** Follower info is fetched by a sweep over the followers still missing it (100 per WeChat call): what is due. */
 export class FollowerInfoSweep1795500000000 implements MigrationInterface {
   name = 'FollowerInfoSweep1795500000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query('ALTER TABLE oa_follower ADD COLUMN info_claimed_at timestamptz');
     await q.query('CREATE INDEX ix_oa_follower_info_due ON oa_follower (first_seen_at) WHERE info_fetched_at IS NULL');
     // Erased followers have nothing left to fetch.
     await q.query("UPDATE oa_follower SET info_fetched_at = now() WHERE info_fetched_at IS NULL AND openid LIKE 'erased:%'");
@@ -16,6 +12,5 @@ export class FollowerInfoSweep1795500000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP INDEX ix_oa_follower_info_due');
-    await q.query('ALTER TABLE oa_follower DROP COLUMN info_claimed_at');
   }
 }

@@ -92,6 +92,25 @@ export class Db {
     }
   }
 
+  /**
+   * Runs fn while this process holds a cluster-wide lock named `name` (a session advisory lock on a connection kept
+   * aside for it); null at once when another holds it. A crashed holder's session ends and frees the lock.
+   */
+  async exclusively<T>(name: string, fn: () => Promise<T>): Promise<T | null> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
+      if (!locked) return null;
+      try {
+        return await fn();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

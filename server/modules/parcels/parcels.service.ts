@@ -39,22 +39,14 @@ const RECORD_FOLLOW = prepared(`
            last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at))
   SELECT ev.kind, (SELECT id FROM b) AS batch_id, (SELECT welcome_text FROM b) AS welcome_text FROM (SELECT 1) one LEFT JOIN ev ON true`);
 
-/** Followers due for user info, oldest first; a claim older than five minutes (a crashed sweep) is taken over. */
-const CLAIM_INFO_DUE = prepared(`
-  UPDATE oa_follower SET info_claimed_at = now()
-   WHERE openid IN (
-     SELECT openid FROM oa_follower
-      WHERE info_fetched_at IS NULL AND (info_claimed_at IS NULL OR info_claimed_at < now() - interval '5 minutes')
-      ORDER BY first_seen_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING openid`);
+const INFO_DUE = prepared('SELECT openid FROM oa_follower WHERE info_fetched_at IS NULL ORDER BY first_seen_at LIMIT $1');
 
 const SAVE_INFO = prepared(`
   UPDATE oa_follower f SET unionid = COALESCE(v.unionid, f.unionid), member_id = COALESCE(f.member_id, v.member_id),
-         info_fetched_at = now(), info_claimed_at = NULL
+         info_fetched_at = now()
     FROM unnest($1::text[], $2::text[], $3::uuid[]) AS v(openid, unionid, member_id)
    WHERE f.openid = v.openid`);
 
-const RELEASE_INFO_CLAIM = prepared('UPDATE oa_follower SET info_claimed_at = NULL WHERE openid = ANY($1::text[])');
 
 export interface CreateBatchInput {
   name: string;
@@ -282,32 +274,31 @@ export class ParcelsService {
   }
 
   /**
-   * Queued sweep: followers still without user info are claimed 100 at a time (shared between instances), asked of
-   * WeChat in one call, and linked to their member (the unionid joins the mini-program's). Until nothing is due.
+   * Queued sweep: followers still without user info, 100 at a time, oldest first, asked of WeChat in one call and
+   * linked to their member (the unionid joins the mini-program's). One sweeper at a time across instances (the
+   * others return at once); until nothing is due. When WeChat refuses, nothing is saved and the job retries.
    */
   async fetchFollowersInfo(ctx: Ctx): Promise<number> {
-    let done = 0;
-    for (;;) {
-      const claimed = (await this.db.query<{ openid: string }>(ctx, CLAIM_INFO_DUE, [INFO_BATCH])).map((r) => r.openid);
-      if (claimed.length === 0) return done;
-      try {
-        const infos = await this.users.getUsersInfo(claimed);
-        const known = claimed.filter((openid) => infos.get(openid));
+    const swept = await this.db.exclusively('parcels:follower-info', async () => {
+      let done = 0;
+      for (;;) {
+        const due = (await this.db.query<{ openid: string }>(ctx, INFO_DUE, [INFO_BATCH])).map((r) => r.openid);
+        if (due.length === 0) return done;
+        const infos = await this.users.getUsersInfo(due);
+        const known = due.filter((openid) => infos.get(openid));
         const members = await this.members.membersForOaFollowers(
           ctx,
           known.map((openid) => ({ openid, unionid: infos.get(openid)?.unionid })),
         );
         await this.db.query(ctx, SAVE_INFO, [
-          claimed,
-          claimed.map((openid) => infos.get(openid)?.unionid ?? null),
-          claimed.map((openid) => members.get(openid) ?? null),
+          due,
+          due.map((openid) => infos.get(openid)?.unionid ?? null),
+          due.map((openid) => members.get(openid) ?? null),
         ]);
-      } catch (err) {
-        await this.db.query(ctx, RELEASE_INFO_CLAIM, [claimed]); // asked again by the job's retry or the schedule
-        throw err;
+        done += due.length;
       }
-      done += claimed.length;
-    }
+    });
+    return swept ?? 0;
   }
 
   /** Per-batch figures: the funnel from scan to follow to bound buyer to review claim, and what each cost. */
