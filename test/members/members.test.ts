@@ -20,9 +20,7 @@ describe('members, identities and binding', () => {
   };
 
   beforeAll(async () => {
-    // Embedded only: queue polling interleaved with concurrent transactions can stall the embedded socket server
-    // (reported); jobs are still queued and counted, just not run. On PostgreSQL the workers run.
-    t = await buildTestApp(process.env.DATABASE_URL ? {} : { QUEUE_ENABLED: 'false' });
+    t = await buildTestApp();
     auth = await t.ownerAuth();
     await t.app.inject({ method: 'POST', url: '/api/admin/staff', headers: auth, payload: { username: 'cs1', password: 'cs-password-123', role: 'customer_service' } });
     const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs1', password: 'cs-password-123' } });
