@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addDays, shanghaiDay } from '../../server/infra/time';
+import { outBillNoOf } from '../../server/modules/review-rewards/review-rewards.service';
+import { multipart } from '../helpers/multipart';
+import { buildSandboxApp, eventually, type SandboxTestApp } from '../helpers/sandbox';
+import { ordersFile } from '../taobao/taobao-files';
+
+/**
+ * 评价有礼 when things go wrong, through the real app on a real port, the database and the WeChat Pay sandbox:
+ * too many claims, a campaign's daily budget, and a transfer that failed or is still waiting.
+ */
+describe('review rewards: rate limit, daily budget, transfer retries', () => {
+  let t: SandboxTestApp;
+  let owner: { authorization: string };
+  let ownerId: string;
+  let cs: { authorization: string };
+  let campaignId: string;
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 7)]);
+  const shotFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'claim-')), 'review.png');
+  // Ada has twelve completed orders (one claim each); Ben has one.
+  const adaOrders = Array.from({ length: 12 }, (_, i) => `20364555252715950${String(i).padStart(2, '0')}`);
+  const BEN_ORDER = '3036455525271595100';
+  type Member = { id: string; mpOpenid: string; auth: { authorization: string } };
+  let ada: Member;
+  let ben: Member;
+
+  const q = (sql: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(sql, params);
+  const screenshots = () => {
+    const dir = path.join(t.app.infra.config.uploadsDir, 'review-screenshots');
+    if (!fs.existsSync(dir)) return 0;
+    return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).length;
+  };
+  const claim = (m: Member, orderNo: string) => {
+    const body = multipart({ orderNo }, { screenshot: shotFile });
+    return t.app.inject({ method: 'POST', url: '/api/mp/review-claims', headers: { ...m.auth, ...body.headers }, payload: body.payload });
+  };
+  const approve = (id: string, headers = owner) => t.app.inject({ method: 'POST', url: `/api/admin/review-claims/${id}/approve`, headers });
+  const retry = (id: string, headers = owner) => t.app.inject({ method: 'POST', url: `/api/admin/review-claims/${id}/retry-transfer`, headers });
+  const row = async (id: string) =>
+    (await q('SELECT status, out_bill_no, transfer_attempt, approved_day::text AS approved_day, failure_reason FROM review_claim WHERE id = $1', [id]))[0];
+  /** The claim's row once it reaches `status` (notifications arrive over HTTP, a few ms later). */
+  const rowOnce = async (id: string, status: string) => {
+    let current = await row(id);
+    const seen = () => (current.status === status ? current : undefined);
+    const poll = setInterval(() => void row(id).then((r) => (current = r)), 25);
+    try {
+      return await eventually(seen);
+    } finally {
+      clearInterval(poll);
+    }
+  };
+  const bills = (claimId: string) =>
+    t.app.paySandbox!.snapshot().transferBills.filter((b) => b.out_bill_no.startsWith(outBillNoOf(claimId, 0).slice(0, -3)));
+
+  async function member(nickname: string, orderNo: string, last4: string): Promise<Member> {
+    const p = (await t.sandbox('POST', '/people', { nickname })).body;
+    const { code } = (await t.sandbox('POST', `/people/${p.id}/login-code`, {})).body;
+    const login = await t.app.inject({ method: 'POST', url: '/api/mp/login', payload: { code } });
+    expect(login.statusCode).toBe(200);
+    const auth = { authorization: `Bearer ${login.json().token}` };
+    const bound = await t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: auth, payload: { orderNo, phoneLast4: last4 } });
+    expect(bound.statusCode).toBe(200);
+    return { id: p.id, mpOpenid: p.mpOpenid, auth };
+  }
+
+  beforeAll(async () => {
+    fs.writeFileSync(shotFile, png);
+    t = await buildSandboxApp({ WXPAY_SANDBOX_TIME_SCALE: '0.001' });
+    const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'owner', password: 'owner-password-1' } });
+    owner = { authorization: `Bearer ${login.json().token}` };
+    ownerId = login.json().staff.id;
+    await t.app.inject({ method: 'POST', url: '/api/admin/staff', headers: owner, payload: { username: 'cs-r', password: 'cs-r-password-1', role: 'customer_service' } });
+    cs = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs-r', password: 'cs-r-password-1' } })).json().token}` };
+
+    const file = ordersFile([
+      ...adaOrders.map((orderNo) => ({ orderNo, nick: 'a**a', phone: "'138****1001", total: '49.00', status: '交易成功' })),
+      { orderNo: BEN_ORDER, nick: 'b**n', phone: "'139****2002", total: '59.00', status: '交易成功' },
+    ]);
+    const imp = t.app.services.taobaoImport;
+    await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: file }));
+    const campaign = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/review-campaigns',
+      headers: owner,
+      payload: { name: '晒单有礼', rewardKind: 'cash', amountFen: 500, dailyBudgetFen: 1000, startsAt: new Date(Date.now() - 3600_000).toISOString(), endsAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+    });
+    expect(campaign.statusCode).toBe(201);
+    campaignId = campaign.json().id;
+    ada = await member('Ada', adaOrders[0]!, '1001');
+    ben = await member('Ben', BEN_ORDER, '2002');
+  });
+  afterAll(async () => t.close());
+
+  it('an 11th claim in a minute answers 429 rate_limited and stores nothing; another member on the same address is not held up', async () => {
+    for (const orderNo of adaOrders.slice(0, 10)) expect((await claim(ada, orderNo)).statusCode).toBe(201);
+    const shotsBefore = screenshots();
+    for (const orderNo of adaOrders.slice(10)) {
+      const refused = await claim(ada, orderNo);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().code).toBe('rate_limited');
+    }
+    const [{ n }] = await q('SELECT count(*)::int AS n FROM review_claim WHERE order_no = ANY($1)', [adaOrders.slice(10)]);
+    expect(n).toBe(0);
+    expect(screenshots()).toBe(shotsBefore);
+    const [{ total }] = await q('SELECT count(*)::int AS total FROM review_claim');
+    expect(total).toBe(10);
+
+    // The limit is per member session: Ben, on the same address, claims as usual.
+    const benClaim = await claim(ben, BEN_ORDER);
+    expect(benClaim.statusCode).toBe(201);
+    expect(screenshots()).toBe(shotsBefore + 1);
+  });
+});
