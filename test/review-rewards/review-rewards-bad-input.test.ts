@@ -112,4 +112,95 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     expect(benClaim.statusCode).toBe(201);
     expect(screenshots()).toBe(shotsBefore + 1);
   });
+
+  describe('approvals', () => {
+    let ids: string[];
+    beforeAll(async () => {
+      const list = await t.app.inject({ method: 'GET', url: '/api/admin/review-claims?status=submitted&limit=200', headers: owner });
+      ids = (list.json() as Array<{ id: string; memberId: string; orderNo: string }>).filter((c) => adaOrders.includes(c.orderNo)).map((c) => c.id);
+      expect(ids).toHaveLength(10);
+    });
+
+    it('stop at the day’s budget with daily_budget_reached and no transfer bill; the next Shanghai day they go through', async () => {
+      for (const id of ids.slice(0, 2)) {
+        const ok = await approve(id, cs);
+        expect(ok.statusCode).toBe(200);
+        expect(ok.json()).toMatchObject({ status: 'transfer_pending', outBillNo: outBillNoOf(id, 1) });
+      }
+      const over = await approve(ids[2]!);
+      expect(over.statusCode).toBe(409);
+      expect(over.json().code).toBe('daily_budget_reached');
+      expect(await row(ids[2]!)).toMatchObject({ status: 'submitted', out_bill_no: null, approved_day: null });
+      expect(bills(ids[2]!)).toEqual([]);
+
+      // The last second of the Shanghai day is still today; its first second is tomorrow.
+      const today = shanghaiDay();
+      const tomorrow = addDays(today, 1);
+      const midnight = new Date(`${tomorrow}T00:00:00+08:00`);
+      const rewards = t.app.services.reviewRewards;
+      await expect(rewards.approve({}, ownerId, ids[2]!, new Date(midnight.getTime() - 1000))).rejects.toMatchObject({ code: 'daily_budget_reached' });
+      expect(bills(ids[2]!)).toEqual([]);
+      expect(await rewards.approve({}, ownerId, ids[2]!, midnight)).toMatchObject({ status: 'transfer_pending', outBillNo: outBillNoOf(ids[2]!, 1) });
+      expect(await row(ids[2]!)).toMatchObject({ approved_day: tomorrow });
+      expect(bills(ids[2]!).map((b) => b.state)).toEqual(['WAIT_USER_CONFIRM']);
+      expect(await rewards.approve({}, ownerId, ids[3]!, midnight)).toMatchObject({ status: 'transfer_pending' });
+      await expect(rewards.approve({}, ownerId, ids[4]!, midnight)).rejects.toMatchObject({ code: 'daily_budget_reached' });
+
+      const [{ spent }] = await q("SELECT sum(amount_fen)::int AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2", [campaignId, today]);
+      expect(spent).toBe(1000);
+    });
+
+    it('a retry while the bill waits for the member is refused, and the bill keeps its out_bill_no', async () => {
+      const waiting = ids[1]!;
+      const res = await retry(waiting);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().code).toBe('transfer_in_progress');
+      expect(await row(waiting)).toMatchObject({ status: 'transfer_pending', out_bill_no: outBillNoOf(waiting, 1), transfer_attempt: 1 });
+      expect(bills(waiting).map((b) => [b.out_bill_no, b.state])).toEqual([[outBillNoOf(waiting, 1), 'WAIT_USER_CONFIRM']]);
+      // Only owners and operators may retry; a claim that was never approved has nothing to retry.
+      expect((await retry(waiting, cs)).statusCode).toBe(403);
+      const notApproved = await retry(ids[5]!);
+      expect(notApproved.statusCode).toBe(409);
+      expect(notApproved.json().code).toBe('claim_state');
+      expect((await retry('00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    });
+
+    it('a failed transfer keeps its out_bill_no and its budget; the retry asks WeChat, then pays under a new out_bill_no', async () => {
+      const failed = ids[0]!;
+      const first = outBillNoOf(failed, 1);
+      // The bill is withdrawn at WeChat Pay (as when nobody confirms it in 24 hours): CANCELLED comes back signed.
+      await t.app.services.wxpay!.cancelTransferBill(first);
+      expect(await rowOnce(failed, 'transfer_failed')).toMatchObject({ status: 'transfer_failed', out_bill_no: first, transfer_attempt: 1, failure_reason: expect.any(String) });
+
+      // Its 5 yuan still counts against the day it was approved on: nothing more fits today.
+      const more = await approve(ids[5]!);
+      expect(more.statusCode).toBe(409);
+      expect(more.json().code).toBe('daily_budget_reached');
+
+      const retried = await retry(failed);
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json()).toMatchObject({ status: 'transfer_pending', outBillNo: outBillNoOf(failed, 2) });
+      expect(bills(failed).map((b) => [b.out_bill_no, b.state])).toEqual([
+        [first, 'CANCELLED'],
+        [outBillNoOf(failed, 2), 'WAIT_USER_CONFIRM'],
+      ]);
+      // A second retry while the new bill waits changes nothing.
+      expect((await retry(failed)).json().code).toBe('transfer_in_progress');
+      expect(bills(failed)).toHaveLength(2);
+
+      // Ada confirms the new bill in the mini-program and is paid once.
+      const pkg = await t.app.inject({ method: 'GET', url: `/api/mp/review-claims/${failed}/transfer`, headers: ada.auth });
+      expect(pkg.statusCode).toBe(200);
+      expect((await t.sandbox('POST', `/people/${ada.id}/confirm-transfer`, { packageInfo: pkg.json().package })).status).toBe(200);
+      expect(await rowOnce(failed, 'paid')).toMatchObject({ status: 'paid', out_bill_no: outBillNoOf(failed, 2), transfer_attempt: 2 });
+      const done = await retry(failed);
+      expect(done.statusCode).toBe(409);
+      expect(done.json().code).toBe('claim_state');
+      const [{ spent }] = await q("SELECT sum(amount_fen)::int AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status <> 'rejected'", [
+        campaignId,
+        shanghaiDay(),
+      ]);
+      expect(spent).toBe(1000);
+    });
+  });
 });
