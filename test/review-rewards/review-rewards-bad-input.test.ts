@@ -4,6 +4,7 @@ import path from 'node:path';
 import { addDays, shanghaiDay } from '../../server/infra/time';
 import { outBillNoOf } from '../../server/modules/review-rewards/review-rewards.service';
 import { multipart } from '../helpers/multipart';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { buildSandboxApp, eventually, type SandboxTestApp } from '../helpers/sandbox';
 import { ordersFile } from '../taobao/taobao-files';
 
@@ -12,6 +13,8 @@ import { ordersFile } from '../taobao/taobao-files';
  * too many claims, a campaign's daily budget, and a transfer that failed or is still waiting.
  */
 describe('review rewards: rate limit, daily budget, transfer retries', () => {
+  const env = { WXPAY_SANDBOX_TIME_SCALE: '0.001' };
+  let database: TestDatabase;
   let t: SandboxTestApp;
   let owner: { authorization: string };
   let ownerId: string;
@@ -65,12 +68,18 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     return { id: p.id, mpOpenid: p.mpOpenid, auth };
   }
 
-  beforeAll(async () => {
-    fs.writeFileSync(shotFile, png);
-    t = await buildSandboxApp({ WXPAY_SANDBOX_TIME_SCALE: '0.001' });
+  async function ownerLogin() {
     const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'owner', password: 'owner-password-1' } });
     owner = { authorization: `Bearer ${login.json().token}` };
     ownerId = login.json().staff.id;
+  }
+
+  beforeAll(async () => {
+    fs.writeFileSync(shotFile, png);
+    // A database of the test's own: the last test starts the app again on it.
+    database = await createTestDatabase();
+    t = await buildSandboxApp(env, { database });
+    await ownerLogin();
     await t.app.inject({ method: 'POST', url: '/api/admin/staff', headers: owner, payload: { username: 'cs-r', password: 'cs-r-password-1', role: 'customer_service' } });
     cs = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs-r', password: 'cs-r-password-1' } })).json().token}` };
 
@@ -91,7 +100,10 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     ada = await member('Ada', adaOrders[0]!, '1001');
     ben = await member('Ben', BEN_ORDER, '2002');
   });
-  afterAll(async () => t.close());
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
 
   it('an 11th claim in a minute answers 429 rate_limited and stores nothing; another member on the same address is not held up', async () => {
     for (const orderNo of adaOrders.slice(0, 10)) expect((await claim(ada, orderNo)).statusCode).toBe(201);
@@ -201,6 +213,23 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
         shanghaiDay(),
       ]);
       expect(spent).toBe(1000);
+    });
+
+    it('a waiting bill WeChat has no record of is asked for again under the same out_bill_no, never a new one', async () => {
+      const waiting = ids[3]!; // approved at the next day's midnight, its bill waiting for Ada
+      expect(await row(waiting)).toMatchObject({ status: 'transfer_pending', out_bill_no: outBillNoOf(waiting, 1) });
+      // The app starts again; the WeChat Pay sandbox keeps its bills in memory, so WeChat now has no such bill.
+      await t.close();
+      t = await buildSandboxApp(env, { database });
+      await ownerLogin();
+      expect(bills(waiting)).toEqual([]);
+
+      const res = await retry(waiting);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ status: 'transfer_pending', outBillNo: outBillNoOf(waiting, 1) });
+      expect(await row(waiting)).toMatchObject({ transfer_attempt: 1, failure_reason: null });
+      expect(bills(waiting).map((b) => [b.out_bill_no, b.state])).toEqual([[outBillNoOf(waiting, 1), 'WAIT_USER_CONFIRM']]);
+      expect((await retry(waiting)).json().code).toBe('transfer_in_progress');
     });
   });
 });

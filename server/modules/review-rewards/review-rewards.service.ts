@@ -245,9 +245,9 @@ export class ReviewRewardsService {
    * Asks WeChat Pay for the transfer bill. Called outside any transaction; WeChat answers the same out_bill_no with
    * the same bill, so calling again after a timeout is safe. A failure stays visible on the claim for a retry.
    */
-  private async startTransfer(ctx: Ctx, claimId: string): Promise<ClaimView> {
+  private async startTransfer(ctx: Ctx, claimId: string, from: 'approved' | 'transfer_pending' = 'approved'): Promise<ClaimView> {
     const claim = await this.claim(ctx, claimId);
-    if (claim.status !== 'approved' || !claim.outBillNo) return toClaimView(claim);
+    if (claim.status !== from || !claim.outBillNo) return toClaimView(claim);
     const openid = await this.members.mpOpenidOf(ctx, claim.memberId);
     try {
       if (!openid) throw new Error('the member has not opened the mini-program');
@@ -260,11 +260,11 @@ export class ReviewRewardsService {
       await this.db
         .repo(ctx, ReviewClaim)
         .update(
-          { id: claim.id, status: 'approved' },
+          { id: claim.id, status: from },
           { status: 'transfer_pending', transferBillNo: bill.transferBillNo, packageInfo: bill.packageInfo ?? null, failureReason: null },
         );
     } catch (err) {
-      await this.db.repo(ctx, ReviewClaim).update({ id: claim.id, status: 'approved' }, { failureReason: (err as Error).message.slice(0, 300) });
+      await this.db.repo(ctx, ReviewClaim).update({ id: claim.id, status: from }, { failureReason: (err as Error).message.slice(0, 300) });
     }
     return toClaimView(await this.claim(ctx, claimId));
   }
@@ -279,6 +279,8 @@ export class ReviewRewardsService {
       throw conflict('claim_state', `A ${claim.status} claim has no transfer to retry`);
     }
     const bill = await this.transfers.queryTransfer(claim.outBillNo!);
+    // No record is not a failure: ask again under the same out_bill_no (WeChat answers it with one bill at most).
+    if (!bill && claim.status === 'transfer_pending') return this.startTransfer(ctx, claimId, 'transfer_pending');
     if (bill && !['FAIL', 'CANCELLED'].includes(bill.state)) {
       if (bill.state === 'SUCCESS') await this.settleTransfer(ctx, { outBillNo: claim.outBillNo!, state: 'SUCCESS' });
       else throw conflict('transfer_in_progress', `WeChat still has this transfer as ${bill.state}`);
