@@ -137,10 +137,16 @@ export class ConversationService {
     try {
       await this.users.sendText(openid, text);
     } catch (err) {
-      const code = (err as { code?: string; errcode?: number }).code;
-      const errcode = (err as { errcode?: number }).errcode;
-      if (code === 'out_of_window' || errcode === 45015 || errcode === 45047) {
-        throw conflict('out_of_window', 'WeChat only allows replies within 48 hours of the follower’s last message');
+      // The WeChat boundary's error: its kind (server/wechat/api-errors.ts) and WeChat's errcode, kept for the console.
+      const { wechatKind, errcode } = err as { wechatKind?: string; errcode?: number };
+      if (wechatKind === 'out_of_window' || errcode === 45015 || errcode === 45047) {
+        throw conflict(
+          'out_of_window',
+          errcode === 45047
+            ? 'WeChat allows 5 replies to each message of the follower; wait for their next message'
+            : 'WeChat only allows replies within 48 hours of the follower’s last message',
+          { errcode },
+        );
       }
       throw err;
     }

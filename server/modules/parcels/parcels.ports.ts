@@ -17,7 +17,7 @@ export interface OaUsers {
    * cannot answer (the followers are asked again later).
    */
   getUsersInfo(openids: readonly string[]): Promise<Map<string, { subscribed: boolean; unionid?: string } | null>>;
-  /** A customer-service text message (inside WeChat's 48-hour window). */
+  /** A customer-service text message (inside WeChat's 48-hour window); a refusal carries WeChat's `errcode`. */
   sendText(openid: string, text: string): Promise<void>;
 }
 

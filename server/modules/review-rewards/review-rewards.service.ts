@@ -1,6 +1,7 @@
 import type { Ctx, Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, invalid, isUniqueViolation, notFound } from '../../infra/errors';
+import { shanghaiDay } from '../../infra/time';
 import { ReviewCampaign, ReviewClaim, type ClaimState } from './review-rewards.entity';
 import type { MemberNotifier, MerchantTransfers, RewardMembers, TransferState } from './review-rewards.ports';
 import { checkScreenshot, type FileStore } from './screenshot-store';
@@ -182,22 +183,23 @@ export class ReviewRewardsService {
 
   /**
    * The merchant saw the review and it belongs to the order. Cash: a transfer bill the member confirms;
-   * points: credited at once. The daily budget is checked under a lock on the campaign.
+   * points: credited at once. The daily budget (by Asia/Shanghai day) is checked under a lock on the campaign.
    */
-  async approve(ctx: Ctx, staffId: string, claimId: string): Promise<ClaimView> {
+  async approve(ctx: Ctx, staffId: string, claimId: string, now = new Date()): Promise<ClaimView> {
     const approved = await this.db.transaction(ctx, async (tx) => {
       const claim = await this.claim(tx, claimId, true);
       const campaign = await this.db.repo(tx, ReviewCampaign).findOne({ where: { id: claim.campaignId }, lock: { mode: 'pessimistic_write' } });
-      const [{ today }] = await this.db.em(tx).query("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date::text AS today");
+      const today = shanghaiDay(now);
       if (claim.rewardKind === 'points') {
         assertTransition(claim.status, 'points_awarded');
         await this.members.awardPoints(tx, claim.memberId, claim.points, `review-claim:${claim.id}`, '晒单评价有礼');
-        Object.assign(claim, { status: 'points_awarded', decidedAt: new Date(), decidedBy: staffId, approvedDay: today, settledAt: new Date() });
+        Object.assign(claim, { status: 'points_awarded', decidedAt: now, decidedBy: staffId, approvedDay: today, settledAt: now });
       } else {
         assertTransition(claim.status, 'approved');
         if (campaign?.dailyBudgetFen) {
+          // A failed transfer keeps its day's budget: it can only be retried, never dropped.
           const [{ spent }] = await this.db.em(tx).query(
-            "SELECT COALESCE(sum(amount_fen), 0)::bigint AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status NOT IN ('rejected', 'transfer_failed')",
+            "SELECT COALESCE(sum(amount_fen), 0)::bigint AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status <> 'rejected'",
             [claim.campaignId, today],
           );
           if (Number(spent) + claim.amountFen > campaign.dailyBudgetFen) {
@@ -206,7 +208,7 @@ export class ReviewRewardsService {
         }
         Object.assign(claim, {
           status: 'approved',
-          decidedAt: new Date(),
+          decidedAt: now,
           decidedBy: staffId,
           approvedDay: today,
           transferAttempt: 1,
@@ -243,9 +245,9 @@ export class ReviewRewardsService {
    * Asks WeChat Pay for the transfer bill. Called outside any transaction; WeChat answers the same out_bill_no with
    * the same bill, so calling again after a timeout is safe. A failure stays visible on the claim for a retry.
    */
-  private async startTransfer(ctx: Ctx, claimId: string): Promise<ClaimView> {
+  private async startTransfer(ctx: Ctx, claimId: string, from: 'approved' | 'transfer_pending' = 'approved'): Promise<ClaimView> {
     const claim = await this.claim(ctx, claimId);
-    if (claim.status !== 'approved' || !claim.outBillNo) return toClaimView(claim);
+    if (claim.status !== from || !claim.outBillNo) return toClaimView(claim);
     const openid = await this.members.mpOpenidOf(ctx, claim.memberId);
     try {
       if (!openid) throw new Error('the member has not opened the mini-program');
@@ -258,11 +260,11 @@ export class ReviewRewardsService {
       await this.db
         .repo(ctx, ReviewClaim)
         .update(
-          { id: claim.id, status: 'approved' },
+          { id: claim.id, status: from },
           { status: 'transfer_pending', transferBillNo: bill.transferBillNo, packageInfo: bill.packageInfo ?? null, failureReason: null },
         );
     } catch (err) {
-      await this.db.repo(ctx, ReviewClaim).update({ id: claim.id, status: 'approved' }, { failureReason: (err as Error).message.slice(0, 300) });
+      await this.db.repo(ctx, ReviewClaim).update({ id: claim.id, status: from }, { failureReason: (err as Error).message.slice(0, 300) });
     }
     return toClaimView(await this.claim(ctx, claimId));
   }
@@ -277,6 +279,8 @@ export class ReviewRewardsService {
       throw conflict('claim_state', `A ${claim.status} claim has no transfer to retry`);
     }
     const bill = await this.transfers.queryTransfer(claim.outBillNo!);
+    // No record is not a failure: ask again under the same out_bill_no (WeChat answers it with one bill at most).
+    if (!bill && claim.status === 'transfer_pending') return this.startTransfer(ctx, claimId, 'transfer_pending');
     if (bill && !['FAIL', 'CANCELLED'].includes(bill.state)) {
       if (bill.state === 'SUCCESS') await this.settleTransfer(ctx, { outBillNo: claim.outBillNo!, state: 'SUCCESS' });
       else throw conflict('transfer_in_progress', `WeChat still has this transfer as ${bill.state}`);
