@@ -139,6 +139,24 @@ describe('Taobao order import', () => {
     expect(same.items).toEqual(o.items);
   });
 
+  it('keeps line numbers right across a file read in many chunks (quoted line breaks, a broken row near the end)', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      orderNo: String(3400000000000000000n + BigInt(i)),
+      nick: `c**${i % 10}`,
+      total: `${10 + (i % 90)}.50`,
+      message: i % 10 === 0 ? `第${i}单\r\n放门口,谢谢 "快"` : '',
+    }));
+    rows[2990] = { ...rows[2990]!, total: 'abc' };
+    const r = await importNow({ orders: ordersFile(rows, 'gbk') }, 'taobao', '分块店');
+    expect(fs.statSync(ordersFile(rows, 'gbk')).size).toBeGreaterThan(4 * 65536);
+    expect(r.summary).toMatchObject({ read: 3000, inserted: 2999, rejected: 1 });
+    // Header on line 1; every tenth row before the broken one takes two lines.
+    const rejects = await t.app.services.taobaoImport.rejects({}, r.id, 10, 0);
+    expect(rejects.map((x) => x.line)).toEqual([2 + 2990 + 299]);
+    const [o] = await q("SELECT buyer_message, total_fen FROM sales_order WHERE order_no = '3400000000000000990'");
+    expect(o).toEqual({ buyer_message: '第990单\r\n放门口,谢谢 "快"', total_fen: '1050' });
+  });
+
   it('fails a file without an order-number column for good, with the reason, and refuses bad uploads clearly', async () => {
     const bad = writeCsv('wrong.csv', ['名字,金额', '张三,1.00'], 'utf8');
     const res = await upload({}, { orders: bad });
