@@ -7,7 +7,7 @@ import type { MembersService } from '../members/members.service';
 import { CsvFormatError, readCsv } from './csv-reader';
 import { createStageSql, stageWriter, type StageColumn, type StageWriter } from './stage-writer';
 import { mapItemHeader, mapOrderHeader, RowError, toStagedItem, toStagedOrder } from './taobao-rows';
-import { MERGE_ITEMS_SQL, MERGE_ORDERS_SQL, REJECT_ORPHAN_ITEMS_SQL } from './taobao-merge.sql';
+import { INSERT_ORDERS_SQL, MERGE_ITEMS_SQL, REJECT_ORPHAN_ITEMS_SQL, STAGE_DUPLICATES_SQL, UPDATE_ORDERS_SQL } from './taobao-merge.sql';
 
 export type ChannelKind = 'taobao' | 'tmall';
 
@@ -295,21 +295,22 @@ export class TaobaoImportService {
            ON CONFLICT (kind, name) DO NOTHING`,
           [job.channel_kind, defaultStore],
         );
-        const [o] = (await em.query(MERGE_ORDERS_SQL(orderStage), [job.channel_kind, defaultStore, importId])) as Array<{
-          staged: string;
-          distinct_orders: string;
-          inserted: string;
-          updated: string;
-          members: string[] | null;
-        }>;
+        const dupTable = `import_dup_${suffix}`;
+        await em.query(STAGE_DUPLICATES_SQL(orderStage, dupTable));
+        await em.query(`ANALYZE ${dupTable}`);
+        const [dup] = (await em.query(`SELECT coalesce(sum(repeats), 0) AS n FROM ${dupTable}`)) as Array<{ n: string }>;
+        const params = [job.channel_kind, defaultStore, importId];
+        type Merged = Array<{ n: string; members: string[] | null }>;
+        // Existing orders first, then the new ones: two plain statements, each with a simple plan.
+        const [upd] = (await em.query(UPDATE_ORDERS_SQL(orderStage, dupTable), params)) as Merged;
+        const [ins] = (await em.query(INSERT_ORDERS_SQL(orderStage, dupTable), params)) as Merged;
         const [i] = (await em.query(MERGE_ITEMS_SQL(itemStage), [])) as Array<{ attached: string; members: string[] | null }>;
         const orphans = (await em.query(REJECT_ORPHAN_ITEMS_SQL(itemStage), [importId, MAX_STORED_REJECTS])) as Array<{ n: string }>;
-        const memberIds = [...new Set([...(o!.members ?? []), ...(i!.members ?? [])])];
+        const memberIds = [...new Set([...(upd!.members ?? []), ...(ins!.members ?? []), ...(i!.members ?? [])])];
         return {
-          staged: Number(o!.staged),
-          distinct: Number(o!.distinct_orders),
-          inserted: Number(o!.inserted),
-          updated: Number(o!.updated),
+          duplicates: Number(dup!.n),
+          inserted: Number(ins!.n),
+          updated: Number(upd!.n),
           itemsAttached: Number(i!.attached),
           orphanItems: Number(orphans[0]?.n ?? 0),
           memberIds,
@@ -323,8 +324,8 @@ export class TaobaoImportService {
         read: ordersRead,
         inserted: merged.inserted,
         updated: merged.updated,
-        unchanged: merged.distinct - merged.inserted - merged.updated,
-        duplicates: merged.staged - merged.distinct,
+        unchanged: ordersRead - orderRejects - merged.duplicates - merged.inserted - merged.updated,
+        duplicates: merged.duplicates,
         rejected: orderRejects,
         items: { read: itemsRead, attached: merged.itemsAttached, rejected: itemRejectsParse + merged.orphanItems },
         members: merged.memberIds.length,

@@ -2,23 +2,32 @@
 const RANK = (col: string) => `CASE ${col} WHEN 'pending' THEN 0 WHEN 'paid' THEN 1 WHEN 'shipped' THEN 2 WHEN 'completed' THEN 3 ELSE 4 END`;
 
 /**
- * The one set-based merge of staged orders: the last row of an order in the file wins (order numbers are unique
- * across Taobao and Tmall); new orders are inserted,
- * changed ones updated (never backwards), identical ones left alone; orders of bound buyers join their member.
- * Orders erased under the personal-information law keep their anonymised fields. $1 kind, $2 default store, $3 import.
+ * Orders repeated in the file: only the last row of each counts (order numbers are unique across Taobao and
+ * Tmall). Few or none, so kept in a small table that both merge statements read. Run inside the merge transaction.
  */
-export const MERGE_ORDERS_SQL = (stage: string) => `
-WITH last AS (
-  SELECT order_no, max(line) AS line FROM ${stage} GROUP BY order_no),
-src AS (
-  SELECT c.id AS channel_id, s.*, md5(s.buyer_key) AS buyer_hash, coalesce(tb.member_id, ph.member_id) AS bound_member
-    FROM ${stage} s
-    JOIN last USING (order_no, line)
-    JOIN sales_channel c ON c.kind = $1 AND c.name = coalesce(nullif(s.store_name, ''), $2)
-    LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = md5(s.buyer_key)
-    LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash),
--- Existing orders: changed ones are updated (never backwards); identical ones are left alone.
-upd AS (
+export const STAGE_DUPLICATES_SQL = (stage: string, dup: string) => `
+CREATE TEMP TABLE ${dup} ON COMMIT DROP AS
+SELECT order_no, max(line) AS line, count(*) - 1 AS repeats FROM ${stage} GROUP BY order_no HAVING count(*) > 1`;
+
+/**
+ * The staged orders to merge: the last row of each order, its channel, its buyer key, and the member its buyer or
+ * phone is already bound to. $1 kind, $2 default store.
+ */
+const SOURCE = (stage: string, dup: string) => `
+SELECT c.id AS channel_id, s.*, md5(s.buyer_key) AS buyer_hash, coalesce(tb.member_id, ph.member_id) AS bound_member
+  FROM ${stage} s
+  JOIN sales_channel c ON c.kind = $1 AND c.name = coalesce(nullif(s.store_name, ''), $2)
+  LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = md5(s.buyer_key)
+  LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash
+ WHERE NOT EXISTS (SELECT 1 FROM ${dup} d WHERE d.order_no = s.order_no AND d.line > s.line)`;
+
+/**
+ * Existing orders: changed ones are updated (never backwards); identical ones are left alone; orders of bound buyers
+ * join their member. Orders erased under the personal-information law keep their anonymised fields.
+ * $1 kind, $2 default store, $3 import.
+ */
+export const UPDATE_ORDERS_SQL = (stage: string, dup: string) => `
+WITH upd AS (
   UPDATE sales_order o SET
          state = s.state, status_text = s.status_text, total_fen = s.total_fen, paid_fen = s.paid_fen,
          postage_fen = s.postage_fen, refund_fen = s.refund_fen,
@@ -35,7 +44,7 @@ upd AS (
          phone_hash = CASE WHEN o.erased_at IS NULL THEN s.phone_hash END,
          extra = CASE WHEN o.erased_at IS NULL THEN s.extra ELSE o.extra END,
          import_id = $3::uuid, updated_at = now()
-    FROM src s
+    FROM (${SOURCE(stage, dup)}) s
    WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no
      AND ${RANK('s.state')} >= ${RANK('o.state')}
      AND ((o.state, o.status_text, o.total_fen, o.paid_fen, o.postage_fen, o.refund_fen, o.ordered_at, o.paid_at,
@@ -49,25 +58,25 @@ upd AS (
           (s.buyer_hash, s.buyer_nick, s.buyer_message, s.receiver_name, s.receiver_address,
            s.receiver_phone, s.phone_last4, s.phone_hash, s.extra))
        OR (o.member_id IS NULL AND o.erased_at IS NULL AND s.bound_member IS NOT NULL))
-  RETURNING o.member_id),
--- New orders: a plain insert (no conflict arbitration per row); merges are serialised by an advisory lock.
-ins AS (
+  RETURNING o.member_id)
+SELECT count(*) AS n, array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members FROM upd`;
+
+/**
+ * New orders, after the update: a plain insert of those not there yet (no conflict arbitration per row); merges are
+ * serialised by an advisory lock. $1 kind, $2 default store, $3 import.
+ */
+export const INSERT_ORDERS_SQL = (stage: string, dup: string) => `
+WITH ins AS (
   INSERT INTO sales_order (channel_id, order_no, member_id, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen,
          postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name,
          receiver_address, receiver_phone, phone_last4, phone_hash, extra, import_id)
   SELECT channel_id, order_no, bound_member, buyer_hash, buyer_nick, state, status_text, total_fen, paid_fen,
          postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name,
          receiver_address, receiver_phone, phone_last4, phone_hash, extra, $3::uuid
-    FROM src s
+    FROM (${SOURCE(stage, dup)}) s
    WHERE NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no)
-  RETURNING member_id),
-up AS (SELECT true AS inserted, member_id FROM ins UNION ALL SELECT false, member_id FROM upd)
-SELECT (SELECT count(*) FROM ${stage}) AS staged,
-       (SELECT count(*) FROM src) AS distinct_orders,
-       count(*) FILTER (WHERE inserted) AS inserted,
-       count(*) FILTER (WHERE NOT inserted) AS updated,
-       array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members
-  FROM up`;
+  RETURNING member_id)
+SELECT count(*) AS n, array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members FROM ins`;
 
 /** Line items replace an order's item list as a whole, so importing the item report again changes nothing. */
 export const MERGE_ITEMS_SQL = (stage: string) => `
