@@ -139,6 +139,25 @@ describe('Taobao order import', () => {
     expect(same.items).toEqual(o.items);
   });
 
+  it('rejects dates the database would refuse (30 February, minute 75) as rows, and imports the rest', async () => {
+    const file = ordersFile([
+      { orderNo: '3500000000000000001', createdAt: '2026-02-30 10:00:00' },
+      { orderNo: '3500000000000000002', createdAt: '2026-10-01 10:75:00' },
+      { orderNo: '3500000000000000003', paidAt: '2026-10-01 10:00:60' },
+      { orderNo: '3500000000000000004', createdAt: '2028-02-29 23:59:59', paidAt: '2028/3/1 0:00' },
+    ]);
+    const r = await importNow({ orders: file }, 'taobao', '日期店');
+    expect(r.summary).toMatchObject({ read: 4, inserted: 1, rejected: 3 });
+    const rejects = await t.app.services.taobaoImport.rejects({}, r.id, 10, 0);
+    expect(rejects.map((x) => [x.line, x.reason])).toEqual([
+      [2, '订单创建时间 "2026-02-30 10:00:00" is not a date'],
+      [3, '订单创建时间 "2026-10-01 10:75:00" is not a date'],
+      [4, '订单付款时间 "2026-10-01 10:00:60" is not a date'],
+    ]);
+    const [o] = await q("SELECT ordered_at, paid_at FROM sales_order WHERE order_no = '3500000000000000004'");
+    expect([new Date(o.ordered_at).toISOString(), new Date(o.paid_at).toISOString()]).toEqual(['2028-02-29T15:59:59.000Z', '2028-02-29T16:00:00.000Z']);
+  });
+
   it('keeps line numbers right across a file read in many chunks (quoted line breaks, a broken row near the end)', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({
       orderNo: String(3400000000000000000n + BigInt(i)),

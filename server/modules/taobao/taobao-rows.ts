@@ -139,17 +139,27 @@ export function yuanToFen(raw: string, column: string): number {
 
 const TIME = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
-/** Seller-center local time (Asia/Shanghai) → ISO 8601 with +08:00; empty → null. */
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * Seller-center local time (Asia/Shanghai) → ISO 8601 with +08:00; empty → null. Every date PostgreSQL would refuse
+ * (31 February, 10:75) is refused here, as this row's error, not as a failure of the whole file's COPY.
+ */
 export function shanghaiTime(raw: string, column: string): string | null {
   if (raw === '' || raw === 'null') return null;
   const m = TIME.exec(raw);
   if (!m) throw new RowError(`${column} "${raw.slice(0, 25)}" is not a date`);
-  const [, y, mo, d, h = '0', mi = '0', se = '0'] = m;
-  const month = Number(mo);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23) throw new RowError(`${column} "${raw}" is not a date`);
-  const p = (x: string | number) => String(x).padStart(2, '0');
-  return `${y}-${p(month)}-${p(day)}T${p(h)}:${p(mi)}:${p(se)}+08:00`;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] ?? '00';
+  const second = m[6] ?? '00';
+  const monthDays = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > monthDays || hour > 23 || minute > '59' || second > '59') {
+    throw new RowError(`${column} "${raw}" is not a date`);
+  }
+  return `${m[1]}-${two(month)}-${two(day)}T${two(hour)}:${minute}:${second}+08:00`;
 }
 
 /** 订单状态 text → state; closed orders are no purchase. */
@@ -169,7 +179,9 @@ function unknownColumns(fields: string[], map: HeaderMap<string>): string {
   const { extraColumns, extraKeys } = map;
   let out = '';
   for (let k = 0; k < extraColumns.length; k++) {
-    const v = cleanCell(fields[extraColumns[k]!]);
+    const raw = fields[extraColumns[k]!];
+    if (raw === undefined || raw === '') continue;
+    const v = cleanCell(raw);
     if (v === '') continue;
     out += (out ? ',' : '') + extraKeys[k] + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
   }
