@@ -61,8 +61,19 @@ class CopyWriter implements StageWriter {
     const text = this.parts.join('');
     this.parts = [];
     this.size = 0;
-    // Back-pressure: wait for the socket to drain before reading more of the file.
-    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    // Back-pressure: wait for the socket to drain before reading more of the file. Both listeners go once either
+    // fires (a race of two once() promises left an error listener behind on every wait).
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
     if (this.failure) throw this.failure;
   }
 
