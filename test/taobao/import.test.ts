@@ -158,6 +158,16 @@ describe('Taobao order import', () => {
     expect([new Date(o.ordered_at).toISOString(), new Date(o.paid_at).toISOString()]).toEqual(['2028-02-29T15:59:59.000Z', '2028-02-29T16:00:00.000Z']);
   });
 
+  it('keeps the database rule on order numbers: 1–40 letters, digits, _ or -', async () => {
+    const [c] = await q("SELECT id FROM sales_channel WHERE kind = 'taobao' LIMIT 1");
+    const insert = (no: string) => q("INSERT INTO sales_order (channel_id, order_no, state) VALUES ($1, $2, 'paid')", [c.id, no]);
+    await insert('A'.repeat(40));
+    await insert('3600000000000000001_x-Y');
+    for (const bad of ['A'.repeat(41), '', '3600 1', '36000000000000000.1', '订单1']) {
+      await expect(insert(bad)).rejects.toThrow(/sales_order_order_no_check/);
+    }
+  });
+
   it('keeps line numbers right across a file read in many chunks (quoted line breaks, a broken row near the end)', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({
       orderNo: String(3400000000000000000n + BigInt(i)),
