@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { buildTestApp, type TestApp } from '../helpers/app';
+import { TaobaoImportService, type ImportSummary } from '../../server/modules/taobao/taobao-import.service';
 import { multipart } from '../helpers/multipart';
 import { ITEM_HEADER, itemLine, ordersFile, writeCsv } from './taobao-files';
 
@@ -156,6 +157,55 @@ describe('Taobao order import', () => {
     ]);
     const [o] = await q("SELECT ordered_at, paid_at FROM sales_order WHERE order_no = '3500000000000000004'");
     expect([new Date(o.ordered_at).toISOString(), new Date(o.paid_at).toISOString()]).toEqual(['2028-02-29T15:59:59.000Z', '2028-02-29T16:00:00.000Z']);
+  });
+
+  it('gives the same result whether the report is merged in one segment or in many (repeats across segments)', async () => {
+    const summaries = [];
+    for (const [segmentRows, prefix] of [[1000, '37'], [2, '38']] as const) {
+      const s = new TaobaoImportService(t.app.infra.db, t.app.services.members, { phoneKey: 'k', embedded: !process.env.DATABASE_URL, keepFiles: true, segmentRows });
+      const run = async (file: string) => s.run({}, await s.create({}, { source: 'cli', channelKind: 'taobao', storeName: '分段店', ordersFile: file }));
+      const [a, b, c] = [1, 2, 3].map((k) => `${prefix}0000000000000000${k}`);
+      await run(ordersFile([{ orderNo: b!, status: '买家已付款，等待卖家发货', total: '50.00' }]));
+      // Segments of two rows: A's last row (paid, 90) comes after a completed one; B and C repeat across segments.
+      const file = ordersFile([
+        { orderNo: a!, status: '交易成功', total: '100.00' },
+        { orderNo: b!, status: '卖家已发货，等待买家确认', total: '50.00' },
+        { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+        { orderNo: a!, status: '买家已付款，等待卖家发货', total: '90.00' },
+        { orderNo: b!, status: '交易成功', total: '50.00', refund: '10.00' },
+        { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+      ]);
+      const first = await run(file);
+      const again = await run(file);
+      const rows = await q('SELECT order_no, state, total_fen, refund_fen FROM sales_order WHERE order_no = ANY($1) ORDER BY order_no', [[a, b, c]]);
+      summaries.push({ first, again, rows: rows.map((r: { order_no: string }) => ({ ...r, order_no: r.order_no.slice(2) })) });
+    }
+    const pick = ({ read, inserted, updated, unchanged, duplicates, rejected }: ImportSummary) => ({ read, inserted, updated, unchanged, duplicates, rejected });
+    expect(pick(summaries[0]!.first)).toEqual({ read: 6, inserted: 2, updated: 1, unchanged: 0, duplicates: 3, rejected: 0 });
+    expect(pick(summaries[0]!.again)).toEqual({ read: 6, inserted: 0, updated: 0, unchanged: 3, duplicates: 3, rejected: 0 });
+    expect(summaries[0]!.rows).toEqual([
+      { order_no: '00000000000000001', state: 'paid', total_fen: '9000', refund_fen: '0' },
+      { order_no: '00000000000000002', state: 'completed', total_fen: '5000', refund_fen: '1000' },
+      { order_no: '00000000000000003', state: 'paid', total_fen: '2000', refund_fen: '0' },
+    ]);
+    expect(pick(summaries[1]!.first)).toEqual(pick(summaries[0]!.first));
+    expect(pick(summaries[1]!.again)).toEqual(pick(summaries[0]!.again));
+    expect(summaries[1]!.rows).toEqual(summaries[0]!.rows);
+  });
+
+  it('leaves nothing behind when the file breaks after earlier segments were merged', async () => {
+    const s = new TaobaoImportService(t.app.infra.db, t.app.services.members, { phoneKey: 'k', embedded: !process.env.DATABASE_URL, keepFiles: true, segmentRows: 2 });
+    const good = Array.from({ length: 7 }, (_, i) => ({ orderNo: `390000000000000000${i}` }));
+    // An unclosed quote swallows the rest of the file: past the longest record allowed, the import fails for good.
+    const file = ordersFile(good, 'utf8', [`="3900000000000000099",t**1,"${'很长的留言'.repeat(250_000)}`]);
+    const id = await s.create({}, { source: 'cli', channelKind: 'taobao', storeName: '断裂店', ordersFile: file });
+    await expect(s.run({}, id)).rejects.toMatchObject({ code: 'import_file_invalid' });
+    const [job] = await q('SELECT status, error FROM taobao_import WHERE id = $1', [id]);
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringMatching(/longer than/) });
+    const [n] = await q("SELECT count(*)::int AS n FROM sales_order WHERE order_no LIKE '39000000000000000%'");
+    expect(n.n).toBe(0);
+    const [stage] = await q("SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'import_stage_%'");
+    expect(stage.n).toBe(0);
   });
 
   it('keeps the database rule on order numbers: 1–40 letters, digits, _ or -', async () => {
