@@ -9,7 +9,8 @@ import { MpSessions1795470200000 } from './1795470200000-mp-sessions';
 import { CheckIns1795470300000 } from './1795470300000-check-ins';
 import { Store1795480000001 } from './1795480000001-store';
 import { DemoSeed1795490000000 } from './1795490000000-demo-seed';
-import { FollowerInfoSweep1795500000000 } from './1795500000000-follower-info-sweep';
+import { SalesOrderNoCheck1795500000000 } from './1795500000000-sales-order-no-check';
+import { FollowerInfoSweep1795500100000 } from './1795500100000-follower-info-sweep';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -24,5 +25,6 @@ export const migrations = [
   CheckIns1795470300000,
   Store1795480000001,
   DemoSeed1795490000000,
-  FollowerInfoSweep1795500000000,
+  SalesOrderNoCheck1795500000000,
+  FollowerInfoSweep1795500100000,
 ];

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { buildTestApp, type TestApp } from '../helpers/app';
+import { TaobaoImportService, type ImportSummary } from '../../server/modules/taobao/taobao-import.service';
 import { multipart } from '../helpers/multipart';
 import { ITEM_HEADER, itemLine, ordersFile, writeCsv } from './taobao-files';
 
@@ -137,6 +138,102 @@ describe('Taobao order import', () => {
     expect(again.summary.items.attached).toBe(2);
     const [same] = await q('SELECT items FROM sales_order WHERE order_no = $1', [no]);
     expect(same.items).toEqual(o.items);
+  });
+
+  it('rejects dates the database would refuse (30 February, minute 75) as rows, and imports the rest', async () => {
+    const file = ordersFile([
+      { orderNo: '3500000000000000001', createdAt: '2026-02-30 10:00:00' },
+      { orderNo: '3500000000000000002', createdAt: '2026-10-01 10:75:00' },
+      { orderNo: '3500000000000000003', paidAt: '2026-10-01 10:00:60' },
+      { orderNo: '3500000000000000004', createdAt: '2028-02-29 23:59:59', paidAt: '2028/3/1 0:00' },
+    ]);
+    const r = await importNow({ orders: file }, 'taobao', '日期店');
+    expect(r.summary).toMatchObject({ read: 4, inserted: 1, rejected: 3 });
+    const rejects = await t.app.services.taobaoImport.rejects({}, r.id, 10, 0);
+    expect(rejects.map((x) => [x.line, x.reason])).toEqual([
+      [2, '订单创建时间 "2026-02-30 10:00:00" is not a date'],
+      [3, '订单创建时间 "2026-10-01 10:75:00" is not a date'],
+      [4, '订单付款时间 "2026-10-01 10:00:60" is not a date'],
+    ]);
+    const [o] = await q("SELECT ordered_at, paid_at FROM sales_order WHERE order_no = '3500000000000000004'");
+    expect([new Date(o.ordered_at).toISOString(), new Date(o.paid_at).toISOString()]).toEqual(['2028-02-29T15:59:59.000Z', '2028-02-29T16:00:00.000Z']);
+  });
+
+  it('gives the same result whether the report is merged in one segment or in many (repeats across segments)', async () => {
+    const summaries = [];
+    for (const [segmentRows, prefix] of [[1000, '37'], [2, '38']] as const) {
+      const s = new TaobaoImportService(t.app.infra.db, t.app.services.members, { phoneKey: 'k', embedded: !process.env.DATABASE_URL, keepFiles: true, segmentRows });
+      const run = async (file: string) => s.run({}, await s.create({}, { source: 'cli', channelKind: 'taobao', storeName: '分段店', ordersFile: file }));
+      const [a, b, c] = [1, 2, 3].map((k) => `${prefix}0000000000000000${k}`);
+      await run(ordersFile([{ orderNo: b!, status: '买家已付款，等待卖家发货', total: '50.00' }]));
+      // Segments of two rows: A's last row (paid, 90) comes after a completed one; B and C repeat across segments.
+      const file = ordersFile([
+        { orderNo: a!, status: '交易成功', total: '100.00' },
+        { orderNo: b!, status: '卖家已发货，等待买家确认', total: '50.00' },
+        { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+        { orderNo: a!, status: '买家已付款，等待卖家发货', total: '90.00' },
+        { orderNo: b!, status: '交易成功', total: '50.00', refund: '10.00' },
+        { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+      ]);
+      const first = await run(file);
+      const again = await run(file);
+      const rows = await q('SELECT order_no, state, total_fen, refund_fen FROM sales_order WHERE order_no = ANY($1) ORDER BY order_no', [[a, b, c]]);
+      summaries.push({ first, again, rows: rows.map((r: { order_no: string }) => ({ ...r, order_no: r.order_no.slice(2) })) });
+    }
+    const pick = ({ read, inserted, updated, unchanged, duplicates, rejected }: ImportSummary) => ({ read, inserted, updated, unchanged, duplicates, rejected });
+    expect(pick(summaries[0]!.first)).toEqual({ read: 6, inserted: 2, updated: 1, unchanged: 0, duplicates: 3, rejected: 0 });
+    expect(pick(summaries[0]!.again)).toEqual({ read: 6, inserted: 0, updated: 0, unchanged: 3, duplicates: 3, rejected: 0 });
+    expect(summaries[0]!.rows).toEqual([
+      { order_no: '00000000000000001', state: 'paid', total_fen: '9000', refund_fen: '0' },
+      { order_no: '00000000000000002', state: 'completed', total_fen: '5000', refund_fen: '1000' },
+      { order_no: '00000000000000003', state: 'paid', total_fen: '2000', refund_fen: '0' },
+    ]);
+    expect(pick(summaries[1]!.first)).toEqual(pick(summaries[0]!.first));
+    expect(pick(summaries[1]!.again)).toEqual(pick(summaries[0]!.again));
+    expect(summaries[1]!.rows).toEqual(summaries[0]!.rows);
+  });
+
+  it('leaves nothing behind when the file breaks after earlier segments were merged', async () => {
+    const s = new TaobaoImportService(t.app.infra.db, t.app.services.members, { phoneKey: 'k', embedded: !process.env.DATABASE_URL, keepFiles: true, segmentRows: 2 });
+    const good = Array.from({ length: 7 }, (_, i) => ({ orderNo: `390000000000000000${i}` }));
+    // An unclosed quote swallows the rest of the file: past the longest record allowed, the import fails for good.
+    const file = ordersFile(good, 'utf8', [`="3900000000000000099",t**1,"${'很长的留言'.repeat(250_000)}`]);
+    const id = await s.create({}, { source: 'cli', channelKind: 'taobao', storeName: '断裂店', ordersFile: file });
+    await expect(s.run({}, id)).rejects.toMatchObject({ code: 'import_file_invalid' });
+    const [job] = await q('SELECT status, error FROM taobao_import WHERE id = $1', [id]);
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringMatching(/longer than/) });
+    const [n] = await q("SELECT count(*)::int AS n FROM sales_order WHERE order_no LIKE '39000000000000000%'");
+    expect(n.n).toBe(0);
+    const [stage] = await q("SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'import_stage_%'");
+    expect(stage.n).toBe(0);
+  });
+
+  it('keeps the database rule on order numbers: 1–40 letters, digits, _ or -', async () => {
+    const [c] = await q("SELECT id FROM sales_channel WHERE kind = 'taobao' LIMIT 1");
+    const insert = (no: string) => q("INSERT INTO sales_order (channel_id, order_no, state) VALUES ($1, $2, 'paid')", [c.id, no]);
+    await insert('A'.repeat(40));
+    await insert('3600000000000000001_x-Y');
+    for (const bad of ['A'.repeat(41), '', '3600 1', '36000000000000000.1', '订单1']) {
+      await expect(insert(bad)).rejects.toThrow(/sales_order_order_no_check/);
+    }
+  });
+
+  it('keeps line numbers right across a file read in many chunks (quoted line breaks, a broken row near the end)', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      orderNo: String(3400000000000000000n + BigInt(i)),
+      nick: `c**${i % 10}`,
+      total: `${10 + (i % 90)}.50`,
+      message: i % 10 === 0 ? `第${i}单\r\n放门口,谢谢 "快"` : '',
+    }));
+    rows[2990] = { ...rows[2990]!, total: 'abc' };
+    const r = await importNow({ orders: ordersFile(rows, 'gbk') }, 'taobao', '分块店');
+    expect(fs.statSync(ordersFile(rows, 'gbk')).size).toBeGreaterThan(4 * 65536);
+    expect(r.summary).toMatchObject({ read: 3000, inserted: 2999, rejected: 1 });
+    // Header on line 1; every tenth row before the broken one takes two lines.
+    const rejects = await t.app.services.taobaoImport.rejects({}, r.id, 10, 0);
+    expect(rejects.map((x) => x.line)).toEqual([2 + 2990 + 299]);
+    const [o] = await q("SELECT buyer_message, total_fen FROM sales_order WHERE order_no = '3400000000000000990'");
+    expect(o).toEqual({ buyer_message: '第990单\r\n放门口,谢谢 "快"', total_fen: '1050' });
   });
 
   it('fails a file without an order-number column for good, with the reason, and refuses bad uploads clearly', async () => {

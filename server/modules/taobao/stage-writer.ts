@@ -22,10 +22,10 @@ const COPY_ESCAPE = /[\\\t\n\r]/;
 const COPY_ESCAPE_ALL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-function copyValue(v: StageValue): string {
+function copyValue(v: StageValue, free: boolean): string {
   if (v === null) return '\\N';
   if (typeof v === 'number') return String(v);
-  return COPY_ESCAPE.test(v) ? v.replace(COPY_ESCAPE_ALL, (c) => ESCAPES[c]!) : v;
+  return free && COPY_ESCAPE.test(v) ? v.replace(COPY_ESCAPE_ALL, (c) => ESCAPES[c]!) : v;
 }
 
 class CopyWriter implements StageWriter {
@@ -34,8 +34,11 @@ class CopyWriter implements StageWriter {
   private parts: string[] = [];
   private size = 0;
   private failure: Error | undefined;
+  /** Text and jsonb values may hold tabs, line breaks or backslashes; numbers and the times we format never do. */
+  private readonly free: boolean[];
 
   constructor(client: PoolClient, table: string, columns: StageColumn[]) {
+    this.free = columns.map((c) => c.type === 'text' || c.type === 'jsonb');
     this.stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => c.name).join(', ')}) FROM STDIN`));
     this.stream.on('error', (err: Error) => {
       this.failure = err;
@@ -44,8 +47,9 @@ class CopyWriter implements StageWriter {
 
   write(row: StageValue[]): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    let line = copyValue(row[0]!);
-    for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!);
+    const free = this.free;
+    let line = copyValue(row[0]!, free[0]!);
+    for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!, free[i]!);
     line += '\n';
     this.parts.push(line);
     this.size += line.length;
@@ -57,8 +61,19 @@ class CopyWriter implements StageWriter {
     const text = this.parts.join('');
     this.parts = [];
     this.size = 0;
-    // Back-pressure: wait for the socket to drain before reading more of the file.
-    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    // Back-pressure: wait for the socket to drain before reading more of the file. Both listeners go once either
+    // fires (a race of two once() promises left an error listener behind on every wait).
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
     if (this.failure) throw this.failure;
   }
 

@@ -7,7 +7,7 @@ import type { MembersService } from '../members/members.service';
 import { CsvFormatError, readCsv } from './csv-reader';
 import { createStageSql, stageWriter, type StageColumn, type StageWriter } from './stage-writer';
 import { mapItemHeader, mapOrderHeader, RowError, toStagedItem, toStagedOrder } from './taobao-rows';
-import { MERGE_ITEMS_SQL, MERGE_ORDERS_SQL, REJECT_ORPHAN_ITEMS_SQL } from './taobao-merge.sql';
+import { ImportMerge } from './taobao-merge';
 
 export type ChannelKind = 'taobao' | 'tmall';
 
@@ -39,6 +39,8 @@ export interface ImportOptions {
   embedded: boolean;
   /** Keep uploaded files after a successful import (default: deleted). */
   keepFiles: boolean;
+  /** Order rows per staged segment (default 50,000); the merge inserts one segment's new orders while the next is read. */
+  segmentRows?: number;
 }
 
 const ORDER_STAGE: StageColumn[] = [
@@ -219,14 +221,46 @@ export class TaobaoImportService {
     let itemsRead = 0;
     let itemRejectsParse = 0;
     let bytesBefore = 0;
+    const embedded = this.opts.embedded;
+    const segmentRows = this.opts.segmentRows ?? 50_000;
+    const defaultStore = job.store_name ?? (job.channel_kind === 'tmall' ? '天猫店铺' : '淘宝店铺');
+    const mergeInput = {
+      importId,
+      channelKind: job.channel_kind,
+      defaultStore,
+      orderStage,
+      itemStage,
+      suffix,
+      maxStoredRejects: MAX_STORED_REJECTS,
+    };
+    // On a server the merge runs beside the reading, on its own connection. The embedded database serves every
+    // connection on one session, so there the merge starts once both files are staged.
+    let merge: ImportMerge | undefined;
+    const segments: string[] = [];
+    const addSegment = (table: string) => (merge ? merge.addSegment(table) : segments.push(table));
     try {
       await client.query(createStageSql(orderStage, ORDER_STAGE));
       await client.query(createStageSql(itemStage, ITEM_STAGE));
+      if (!embedded) merge = new ImportMerge(this.db, mergeInput);
       if (job.orders_file) {
-        const writer = stageWriter(client, orderStage, ORDER_STAGE, this.opts.embedded);
-        loader = writer.mode;
+        let segment: { table: string; writer: StageWriter; rows: number } | undefined;
+        let segmentCount = 0;
+        const openSegment = async () => {
+          const table = `${orderStage}_${segmentCount++}`;
+          await client.query(`CREATE UNLOGGED TABLE ${table} () INHERITS (${orderStage})`);
+          segment = { table, writer: stageWriter(client, table, ORDER_STAGE, embedded), rows: 0 };
+          loader = segment.writer.mode;
+        };
+        const closeSegment = async () => {
+          if (!segment) return;
+          const { table, writer, rows } = segment;
+          segment = undefined;
+          await writer.finish();
+          if (rows > 0) addSegment(table);
+        };
         let map: ReturnType<typeof mapOrderHeader> | undefined;
         try {
+          await openSegment();
           for await (const batch of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) for (const rec of batch) {
             if (!map) {
               map = mapOrderHeader(rec.fields);
@@ -236,26 +270,33 @@ export class TaobaoImportService {
             ordersRead++;
             try {
               const o = toStagedOrder(rec.line, rec.fields, map, this.opts.phoneKey);
-              const wait = writer.write([
+              const wait = segment!.writer.write([
                 o.line, o.orderNo, o.storeName, o.buyerNick, o.buyerKey, o.state, o.statusText, o.totalFen, o.paidFen, o.postageFen,
                 o.refundFen, o.orderedAt, o.paidAt, o.itemTitle, o.itemCount, o.closeReason, o.buyerMessage, o.receiverName,
                 o.receiverAddress, o.receiverPhone, o.phoneLast4, o.phoneHash, o.extra,
               ]);
               if (wait) await wait;
+              if (++segment!.rows >= segmentRows) {
+                await closeSegment();
+                await openSegment();
+              }
             } catch (err) {
               if (!(err instanceof RowError)) throw err;
               orderRejects++;
               await reject({ file: 'orders', line: rec.line, reason: err.message, excerpt: excerpt(rec.fields) });
             }
           }
+          await closeSegment();
         } finally {
-          await writer.finish();
+          // Failed part-way: end the COPY, and hand nothing more to the merge (it is rolled back).
+          await segment?.writer.finish().catch(() => undefined);
         }
         if (!map) throw new RowError('the order report is empty');
         bytesBefore = fs.statSync(job.orders_file).size;
       }
+      merge?.ordersDone();
       if (job.items_file) {
-        const writer = stageWriter(client, itemStage, ITEM_STAGE, this.opts.embedded);
+        const writer = stageWriter(client, itemStage, ITEM_STAGE, embedded);
         let map: ReturnType<typeof mapItemHeader> | undefined;
         try {
           for await (const batch of readCsv(job.items_file, { onBytes: (b) => progress({ phase: 'reading_items', bytesRead: bytesBefore + b, bytesTotal }) })) for (const rec of batch) {
@@ -282,39 +323,13 @@ export class TaobaoImportService {
       }
       await flushRejects(true);
       progress({ phase: 'merging', bytesRead: bytesTotal, bytesTotal });
-      await client.query(`ANALYZE ${orderStage}`);
-      const defaultStore = job.store_name ?? (job.channel_kind === 'tmall' ? '天猫店铺' : '淘宝店铺');
-      const merged = await this.db.transaction({}, async (tx) => {
-        const em = this.db.em(tx);
-        // One merge at a time: two overlapping imports would otherwise both insert the same new order.
-        await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
-        // The dedupe aggregate and the materialised source of a big file fit in memory instead of spilling to disk.
-        await em.query("SET LOCAL work_mem = '256MB'");
-        await em.query(
-          `INSERT INTO sales_channel (kind, name) SELECT DISTINCT $1, coalesce(nullif(store_name, ''), $2) FROM ${orderStage}
-           ON CONFLICT (kind, name) DO NOTHING`,
-          [job.channel_kind, defaultStore],
-        );
-        const [o] = (await em.query(MERGE_ORDERS_SQL(orderStage), [job.channel_kind, defaultStore, importId])) as Array<{
-          staged: string;
-          distinct_orders: string;
-          inserted: string;
-          updated: string;
-          members: string[] | null;
-        }>;
-        const [i] = (await em.query(MERGE_ITEMS_SQL(itemStage), [])) as Array<{ attached: string; members: string[] | null }>;
-        const orphans = (await em.query(REJECT_ORPHAN_ITEMS_SQL(itemStage), [importId, MAX_STORED_REJECTS])) as Array<{ n: string }>;
-        const memberIds = [...new Set([...(o!.members ?? []), ...(i!.members ?? [])])];
-        return {
-          staged: Number(o!.staged),
-          distinct: Number(o!.distinct_orders),
-          inserted: Number(o!.inserted),
-          updated: Number(o!.updated),
-          itemsAttached: Number(i!.attached),
-          orphanItems: Number(orphans[0]?.n ?? 0),
-          memberIds,
-        };
-      });
+      if (!merge) {
+        merge = new ImportMerge(this.db, mergeInput);
+        segments.forEach((t) => merge!.addSegment(t));
+        merge.ordersDone();
+      }
+      merge.itemsDone();
+      const merged = await merge.result;
       progress({ phase: 'refreshing_members', bytesRead: bytesTotal, bytesTotal });
       for (let k = 0; k < merged.memberIds.length; k += 200) {
         await this.members.refresh({}, merged.memberIds.slice(k, k + 200), 'orders imported');
@@ -323,16 +338,23 @@ export class TaobaoImportService {
         read: ordersRead,
         inserted: merged.inserted,
         updated: merged.updated,
-        unchanged: merged.distinct - merged.inserted - merged.updated,
-        duplicates: merged.staged - merged.distinct,
+        unchanged: ordersRead - orderRejects - merged.duplicates - merged.inserted - merged.updated,
+        duplicates: merged.duplicates,
         rejected: orderRejects,
         items: { read: itemsRead, attached: merged.itemsAttached, rejected: itemRejectsParse + merged.orphanItems },
         members: merged.memberIds.length,
         seconds: Math.round((Date.now() - started) / 100) / 10,
         loader,
       };
+    } catch (err) {
+      // Whichever side failed first, the merge transaction rolls back before the stage tables go.
+      if (merge) {
+        merge.abort(err as Error);
+        await merge.result.catch(() => undefined);
+      }
+      throw err;
     } finally {
-      await client.query(`DROP TABLE IF EXISTS ${orderStage}`).catch(() => undefined);
+      await client.query(`DROP TABLE IF EXISTS ${orderStage} CASCADE`).catch(() => undefined);
       await client.query(`DROP TABLE IF EXISTS ${itemStage}`).catch(() => undefined);
       await runner.release();
       void rejectedTotal;

@@ -79,7 +79,9 @@ const ITEM_HEADERS: Record<string, ItemField> = {
 
 export interface HeaderMap<F extends string> {
   index: Partial<Record<F, number>>;
-  unknown: Array<[number, string]>;
+  /** The other columns' positions and their names as JSON keys (`"物流单号":`), for `extra`; worked out once per file. */
+  extraColumns: number[];
+  extraKeys: string[];
 }
 
 function mapHeader<F extends string>(header: string[], table: Record<string, F>): HeaderMap<F> {
@@ -91,7 +93,7 @@ function mapHeader<F extends string>(header: string[], table: Record<string, F>)
     if (field !== undefined && index[field] === undefined) index[field] = i;
     else if (name) unknown.push([i, name]);
   });
-  return { index, unknown };
+  return { index, extraColumns: unknown.map(([i]) => i), extraKeys: unknown.map(([, name]) => `${JSON.stringify(name)}:`) };
 }
 
 export function mapOrderHeader(header: string[]): HeaderMap<OrderField> {
@@ -137,17 +139,54 @@ export function yuanToFen(raw: string, column: string): number {
 
 const TIME = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
-/** Seller-center local time (Asia/Shanghai) → ISO 8601 with +08:00; empty → null. */
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+const digit = (s: string, i: number) => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+
+/** `2026-10-01 10:00:30`, the seller center's own form, read without a regular expression; null for any other form. */
+function fullTime(raw: string): string | null {
+  if (raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45 || raw.charCodeAt(10) !== 32 || raw.charCodeAt(13) !== 58 || raw.charCodeAt(16) !== 58) return null;
+  const year = digit(raw, 0) * 1000 + digit(raw, 1) * 100 + digit(raw, 2) * 10 + digit(raw, 3);
+  const month = digit(raw, 5) * 10 + digit(raw, 6);
+  const day = digit(raw, 8) * 10 + digit(raw, 9);
+  const hour = digit(raw, 11) * 10 + digit(raw, 12);
+  const minute = digit(raw, 14) * 10 + digit(raw, 15);
+  const second = digit(raw, 17) * 10 + digit(raw, 18);
+  // NaN (a non-digit) fails every comparison, so such text falls through to the general reader and its error.
+  if (!(year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59 && second <= 59)) return null;
+  return `${raw.slice(0, 10)}T${raw.slice(11)}+08:00`;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Seller-center local time (Asia/Shanghai) → ISO 8601 with +08:00; empty → null. Every date PostgreSQL would refuse
+ * (31 February, 10:75) is refused here, as this row's error, not as a failure of the whole file's COPY.
+ */
 export function shanghaiTime(raw: string, column: string): string | null {
   if (raw === '' || raw === 'null') return null;
+  if (raw.length === 19) {
+    const fast = fullTime(raw);
+    if (fast !== null) return fast;
+  }
   const m = TIME.exec(raw);
   if (!m) throw new RowError(`${column} "${raw.slice(0, 25)}" is not a date`);
-  const [, y, mo, d, h = '0', mi = '0', se = '0'] = m;
-  const month = Number(mo);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23) throw new RowError(`${column} "${raw}" is not a date`);
-  const p = (x: string | number) => String(x).padStart(2, '0');
-  return `${y}-${p(month)}-${p(day)}T${p(h)}:${p(mi)}:${p(se)}+08:00`;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] ?? '00';
+  const second = m[6] ?? '00';
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > '59' || second > '59') {
+    throw new RowError(`${column} "${raw}" is not a date`);
+  }
+  return `${m[1]}-${two(month)}-${two(day)}T${two(hour)}:${minute}:${second}+08:00`;
 }
 
 /** 订单状态 text → state; closed orders are no purchase. */
@@ -163,79 +202,87 @@ export function orderState(status: string): OrderState {
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 
 /** Unknown columns as a JSON object text, built by hand: this runs for every row of million-row files. */
-function unknownColumns(fields: string[], unknown: Array<[number, string]>): string {
+function unknownColumns(fields: string[], map: HeaderMap<string>): string {
+  const { extraColumns, extraKeys } = map;
   let out = '';
-  for (const [i, name] of unknown) {
-    const v = cleanCell(fields[i]);
+  for (let k = 0; k < extraColumns.length; k++) {
+    const raw = fields[extraColumns[k]!];
+    if (raw === undefined || raw === '') continue;
+    const v = cleanCell(raw);
     if (v === '') continue;
-    out += (out ? ',' : '') + JSON.stringify(name) + ':' + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+    out += (out ? ',' : '') + extraKeys[k] + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
   }
   return `{${out}}`;
+}
+
+/** The cleaned cell of a mapped column ('' when the file has no such column). No closure per row: this is the hot loop. */
+function cellAt(fields: string[], i: number | undefined): string {
+  return i === undefined ? '' : cleanCell(fields[i]);
 }
 
 const ORDER_NO = /^\d{6,25}$/;
 
 export function toStagedOrder(line: number, fields: string[], map: HeaderMap<OrderField>, phoneKey: string): StagedOrder {
-  const at = (f: OrderField) => (map.index[f] === undefined ? '' : cleanCell(fields[map.index[f]!]));
-  const orderNo = at('orderNo');
+  const ix = map.index;
+  const orderNo = cellAt(fields, ix.orderNo);
   if (!ORDER_NO.test(orderNo)) throw new RowError(orderNo === '' ? '订单编号 is empty' : `订单编号 "${orderNo.slice(0, 30)}" is not an order number`);
-  const statusText = at('status');
+  const statusText = cellAt(fields, ix.status);
   const state = orderState(statusText);
-  const phoneRaw = at('phone');
+  const phoneRaw = cellAt(fields, ix.phone);
   const fullPhone = phoneRaw.includes('*') ? null : normalizePhone(phoneRaw);
   const last4 = /(\d{4})$/.exec(phoneRaw)?.[1] ?? null;
   const masked = fullPhone ? `${fullPhone.slice(0, 3)}****${fullPhone.slice(7)}` : phoneRaw || null;
   const hash = fullPhone ? phoneHash(phoneKey, fullPhone) : null;
-  const nick = at('buyerNick') || null;
-  const receiverName = at('receiverName') || null;
+  const nick = cellAt(fields, ix.buyerNick) || null;
+  const receiverName = cellAt(fields, ix.receiverName) || null;
   // One Taobao buyer across orders: the nick when Taobao shows it whole, else the full phone, else the masked triple.
   const buyerKey = nick && !nick.includes('*') ? `n:${nick}` : hash ? `p:${hash}` : `m:${nick ?? ''}|${masked ?? ''}|${receiverName ?? ''}`;
-  const count = at('count');
+  const count = cellAt(fields, ix.count);
   if (count !== '' && !/^\d{1,6}$/.test(count)) throw new RowError(`宝贝总数量 "${count.slice(0, 12)}" is not a number`);
-  const totalFen = yuanToFen(at('total'), '总金额');
-  const paidFen = yuanToFen(at('paid'), '买家实际支付金额');
+  const totalFen = yuanToFen(cellAt(fields, ix.total), '总金额');
+  const paidFen = yuanToFen(cellAt(fields, ix.paid), '买家实际支付金额');
   return {
     line,
     orderNo,
-    storeName: at('store') || null,
+    storeName: cellAt(fields, ix.store) || null,
     buyerNick: nick,
     buyerKey,
     state,
     statusText,
     totalFen,
     paidFen,
-    postageFen: yuanToFen(at('postage'), '买家应付邮费'),
-    refundFen: yuanToFen(at('refund'), '退款金额'),
-    orderedAt: shanghaiTime(at('createdAt'), '订单创建时间'),
-    paidAt: shanghaiTime(at('paidAt'), '订单付款时间'),
-    itemTitle: at('title') || null,
+    postageFen: yuanToFen(cellAt(fields, ix.postage), '买家应付邮费'),
+    refundFen: yuanToFen(cellAt(fields, ix.refund), '退款金额'),
+    orderedAt: shanghaiTime(cellAt(fields, ix.createdAt), '订单创建时间'),
+    paidAt: shanghaiTime(cellAt(fields, ix.paidAt), '订单付款时间'),
+    itemTitle: cellAt(fields, ix.title) || null,
     itemCount: count === '' ? null : Number(count),
-    closeReason: at('closeReason') || null,
-    buyerMessage: at('message') || null,
+    closeReason: cellAt(fields, ix.closeReason) || null,
+    buyerMessage: cellAt(fields, ix.message) || null,
     receiverName,
-    receiverAddress: at('address') || null,
+    receiverAddress: cellAt(fields, ix.address) || null,
     receiverPhone: masked,
     phoneLast4: last4,
     phoneHash: hash,
-    extra: unknownColumns(fields, map.unknown),
+    extra: unknownColumns(fields, map),
   };
 }
 
 export function toStagedItem(line: number, fields: string[], map: HeaderMap<ItemField>): StagedItem {
-  const at = (f: ItemField) => (map.index[f] === undefined ? '' : cleanCell(fields[map.index[f]!]));
-  const orderNo = at('orderNo');
+  const ix = map.index;
+  const orderNo = cellAt(fields, ix.orderNo);
   if (!ORDER_NO.test(orderNo)) throw new RowError(orderNo === '' ? '订单编号 is empty' : `订单编号 "${orderNo.slice(0, 30)}" is not an order number`);
-  const qty = at('quantity');
+  const qty = cellAt(fields, ix.quantity);
   if (qty !== '' && !/^\d{1,6}$/.test(qty)) throw new RowError(`购买数量 "${qty.slice(0, 12)}" is not a number`);
-  const price = at('price');
+  const price = cellAt(fields, ix.price);
   return {
     line,
     orderNo,
-    title: at('title') || null,
+    title: cellAt(fields, ix.title) || null,
     priceFen: price === '' ? null : yuanToFen(price, '价格'),
     quantity: qty === '' ? null : Number(qty),
-    sku: at('sku') || null,
-    props: at('props') || null,
-    extra: unknownColumns(fields, map.unknown),
+    sku: cellAt(fields, ix.sku) || null,
+    props: cellAt(fields, ix.props) || null,
+    extra: unknownColumns(fields, map),
   };
 }
