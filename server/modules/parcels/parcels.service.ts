@@ -9,6 +9,7 @@ import type { MemberDirectory, OaQrCodes, OaUsers } from './parcels.ports';
 export const PERMANENT_QR_LIMIT = 100_000;
 export const FETCH_FOLLOWER_INFO = 'parcels.fetch-follower-info';
 const INFO_BATCH = 100; // user/info/batchget's limit
+const SWEEP_PAUSE_MS = 50;
 
 /**
  * The follow event and the follower, in one statement: the batch by its scene, the kind from the follower row
@@ -296,6 +297,9 @@ export class ParcelsService {
           due.map((openid) => members.get(openid) ?? null),
         ]);
         done += due.length;
+        // A pause after a full batch spreads the sweep's database work, so that a scan spike's callbacks do not wait
+        // behind it: up to 2,000 followers a second are still swept as they come, a bigger spike just after.
+        if (due.length === INFO_BATCH) await new Promise((resolve) => setTimeout(resolve, SWEEP_PAUSE_MS));
       }
     });
     return swept ?? 0;
