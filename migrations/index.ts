@@ -11,6 +11,7 @@ import { Store1795480000001 } from './1795480000001-store';
 import { DemoSeed1795490000000 } from './1795490000000-demo-seed';
 import { SalesOrderNoCheck1795500000000 } from './1795500000000-sales-order-no-check';
 import { FollowerInfoSweep1795500100000 } from './1795500100000-follower-info-sweep';
+import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit-function';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   DemoSeed1795490000000,
   SalesOrderNoCheck1795500000000,
   FollowerInfoSweep1795500100000,
+  PointsCreditFunction1795500200000,
 ];

@@ -30,6 +30,7 @@ export function pointsPorts(m: MemberServices): CheckInPoints & StorePoints {
       return take;
     },
     balance: (ctx, memberId) => m.points.balance(ctx, memberId),
+    expiryOf: (earnedAt) => m.points.expiryOf(earnedAt),
     history: async (ctx, memberId, cursor, limit) => {
       const rows = await m.points.history(ctx, memberId, limit + 1, cursor);
       const page = rows.slice(0, limit);

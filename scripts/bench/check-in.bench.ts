@@ -19,20 +19,16 @@ import { startSandboxApp } from './parcel-scan.bench';
 const run = promisify(execFile);
 
 /**
- * One check-in as the app runs it against PostgreSQL, statement for statement: the session lookup (its own
- * round trip), then one transaction with the check-in row (rules, yesterday's streak, the insert) and the points
- * ledger's one-statement credit (account lock, transaction, balance, two entries, expiry lot).
- * Each pgbench transaction is a distinct (member, day), so every insert really inserts.
+ * One check-in as the app runs it against PostgreSQL, statement for statement: the session lookup, then the
+ * check-in statement (rules, yesterday's streak, the row, the seventh-day card, and the credit through the
+ * ledger's points_credit function). Each pgbench transaction is a distinct (member, day), so every insert inserts.
  */
 const PGBENCH_SCRIPT = `
 SELECT nextval('pgb_seq') AS k \\gset
 \\set m 1 + :k % :members
 \\set d :k / :members
 SELECT id, member_id AS mid, mp_openid, expires_at, revoked_at FROM mp_session WHERE token_hash = (SELECT token_hash FROM pgb_member WHERE n = :m) \\gset
-START TRANSACTION;
-WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1), s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = :mid AND day = (DATE '2000-01-01' + :d::int) - 1), 0) + 1 AS streak) INSERT INTO check_in (member_id, day, streak, made_up, reward_points) SELECT :mid, DATE '2000-01-01' + :d::int, s.streak, false, r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END FROM r, s ON CONFLICT DO NOTHING RETURNING streak, reward_points;
-WITH a AS (SELECT pa.id, pa.balance FROM points_account pa JOIN member m ON m.id = pa.member_id WHERE pa.member_id = :mid::uuid AND m.status = 'active' FOR UPDATE OF pa), t AS (INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor) SELECT 'pgb:' || :k::text, 'h', 'earn', :mid::uuid, 5::bigint, '每日签到', NULL::bigint, a.balance + 5::bigint, '{}'::jsonb, NULL::text FROM a ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at), u AS (UPDATE points_account pa SET balance = t.balance_after FROM t, a WHERE pa.id = a.id), e AS (INSERT INTO points_entry (transaction_id, account_id, amount) SELECT t.id, a.id, t.amount FROM t, a UNION ALL SELECT t.id, s.id, -t.amount FROM t, points_account s WHERE s.code = 'issued'), l AS (INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at) SELECT a.id, t.id, t.amount, t.amount, now() + interval '1 year' FROM t, a) SELECT * FROM t;
-COMMIT;
+WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1), s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = :mid::uuid AND day = (DATE '2000-01-01' + :d::int) - 1), 0) + 1 AS streak), ins AS (INSERT INTO check_in (member_id, day, streak, made_up, reward_points) SELECT :mid::uuid, DATE '2000-01-01' + :d::int, s.streak, false, r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END FROM r, s ON CONFLICT DO NOTHING RETURNING streak, reward_points), card AS (INSERT INTO check_in_card (member_id, cards) SELECT :mid::uuid, 1 FROM ins WHERE ins.streak % 7 = 0 ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1) SELECT ins.streak, ins.reward_points, CASE WHEN ins.reward_points > 0 THEN (SELECT c.balance_after FROM points_credit('pgb:' || :k::text, 'h', 'earn', :mid::uuid, ins.reward_points::bigint, CASE WHEN ins.streak % 7 = 0 THEN '连续签到 ' || ins.streak || ' 天' ELSE '每日签到' END, NULL, '{}'::jsonb, NULL, 'issued', now() + interval '1 year') c) ELSE coalesce((SELECT balance FROM points_account WHERE member_id = :mid::uuid), 0) END AS balance FROM ins;
 `;
 
 /** Members logged in through the session service (as /api/mp/login does after jscode2session), before the clock starts. */

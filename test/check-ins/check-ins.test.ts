@@ -35,6 +35,24 @@ describe('check-in', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/mp/me', headers: m.auth })).json().pointsBalance).toBe(5);
   });
 
+  it('a check-in and its points are one: no points rule gives a row and the balance, an erased member gets neither', async () => {
+    const s = t.app.services.checkIns;
+    const m = await member();
+    await s.checkIn({}, m.id, new Date('2026-03-01T02:00:00Z'));
+    await t.app.inject({ method: 'PUT', url: '/api/admin/check-in-rules', headers: owner, payload: { basePoints: 0 } });
+    try {
+      const quiet = await s.checkIn({}, m.id, new Date('2026-03-02T02:00:00Z'));
+      expect(quiet).toMatchObject({ streak: 2, reward: { points: 0 }, pointsBalance: 5 });
+      expect(await q("SELECT count(*)::int AS n FROM points_transaction WHERE member_id = $1 AND idempotency_key LIKE 'check-in:%'", [m.id])).toEqual([{ n: 1 }]);
+    } finally {
+      await t.app.inject({ method: 'PUT', url: '/api/admin/check-in-rules', headers: owner, payload: { basePoints: 5 } });
+    }
+    const gone = await member();
+    await q("UPDATE member SET status = 'erased' WHERE id = $1", [gone.id]);
+    await expect(s.checkIn({}, gone.id, new Date('2026-03-03T02:00:00Z'))).rejects.toMatchObject({ code: 'member_inactive' });
+    expect(await q('SELECT count(*)::int AS n FROM check_in WHERE member_id = $1', [gone.id])).toEqual([{ n: 0 }]);
+  });
+
   it('counts streaks across days, pays the day-7 bonus with a make-up card, and shows the month', async () => {
     const m = await member();
     const s = t.app.services.checkIns;

@@ -1,4 +1,5 @@
 import { prepared, type Ctx, type Db } from '../../infra/db';
+import { hashRequest, ledgerError } from '../points/points.service';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, invalid } from '../../infra/errors';
 import { addDays, daysBetween, shanghaiDay } from '../../infra/time';
@@ -10,6 +11,8 @@ export interface CheckInPoints {
   /** Throws a conflict `insufficient_points` when the balance is short. */
   debit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
   balance(ctx: Ctx, memberId: string): Promise<number>;
+  /** When points credited at `earnedAt` expire: today's check-in posts its credit in its own statement. */
+  expiryOf(earnedAt: Date): Date;
 }
 
 export interface ReminderSender {
@@ -19,15 +22,31 @@ export interface ReminderSender {
 
 export const SEND_REMINDERS = 'check-ins.send-reminders';
 
-/** Today's row: streak from yesterday's, reward from the rules; the primary key (member, day) refuses a second. */
+/**
+ * Today's check-in in one statement: the row (streak from yesterday's, reward from the rules; the primary key
+ * (member, day) refuses a second), a make-up card on every seventh day, and the reward credited through the points
+ * ledger's database function (points_credit), all or nothing.
+ */
 const CHECK_IN = prepared(`
   WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1),
-       s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = $1 AND day = $2::date - 1), 0) + 1 AS streak)
-  INSERT INTO check_in (member_id, day, streak, made_up, reward_points)
-  SELECT $1, $2, s.streak, false,
-         r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END
-    FROM r, s
-  ON CONFLICT DO NOTHING RETURNING streak, reward_points`);
+       s AS (SELECT coalesce((SELECT streak FROM check_in WHERE member_id = $1::uuid AND day = $2::date - 1), 0) + 1 AS streak),
+       ins AS (
+         INSERT INTO check_in (member_id, day, streak, made_up, reward_points)
+         SELECT $1::uuid, $2::date, s.streak, false,
+                r.base_points + CASE WHEN s.streak % 7 = 0 THEN r.day7_bonus ELSE 0 END + CASE WHEN s.streak % 30 = 0 THEN r.day30_bonus ELSE 0 END
+           FROM r, s
+         ON CONFLICT DO NOTHING RETURNING streak, reward_points),
+       card AS (
+         INSERT INTO check_in_card (member_id, cards) SELECT $1::uuid, 1 FROM ins WHERE ins.streak % 7 = 0
+         ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1)
+  SELECT ins.streak, ins.reward_points,
+         CASE WHEN ins.reward_points > 0
+           THEN (SELECT c.balance_after FROM points_credit($3::text, $4::text, 'earn', $1::uuid, ins.reward_points::bigint,
+                   CASE WHEN ins.streak % 7 = 0 THEN '连续签到 ' || ins.streak || ' 天' ELSE '每日签到' END,
+                   NULL, '{}'::jsonb, NULL, 'issued', $5::timestamptz) c)
+           ELSE coalesce((SELECT balance FROM points_account WHERE member_id = $1::uuid), 0)
+         END AS balance
+    FROM ins`);
 
 export interface CheckInResult {
   date: string;
@@ -76,11 +95,15 @@ export class CheckInService {
    */
   async checkIn(ctx: Ctx, memberId: string, now = new Date()): Promise<CheckInResult> {
     const day = shanghaiDay(now);
-    return this.db.transaction(ctx, async (tx) => {
-      const [row] = await this.db.query<{ streak: number; reward_points: number }>(tx, CHECK_IN, [memberId, day]);
-      if (!row) throw conflict('already_checked_in', 'Already checked in today');
-      return this.reward(tx, memberId, day, row.streak, row.reward_points);
-    });
+    let row: { streak: number; reward_points: number; balance: string } | undefined;
+    try {
+      // The credit is identified by its key; its request is the check-in itself (member and day).
+      [row] = await this.db.query(ctx, CHECK_IN, [memberId, day, `check-in:${memberId}:${day}`, hashRequest(['check-in', memberId, day]), this.points.expiryOf(now)]);
+    } catch (err) {
+      throw ledgerError(err);
+    }
+    if (!row) throw conflict('already_checked_in', 'Already checked in today');
+    return { date: day, streak: row.streak, reward: { points: row.reward_points, couponName: null }, pointsBalance: Number(row.balance) };
   }
 
   /** Makes up a missed day with a make-up card, or with points when the member has none. */
@@ -117,21 +140,6 @@ export class CheckInService {
       );
       return { date: day, streak: inserted.streak, reward: { points: 0, couponName: null }, pointsBalance: await this.points.balance(tx, memberId) };
     });
-  }
-
-  /** A week's streak earns a make-up card; the day's points go through the ledger. */
-  private async reward(tx: Ctx, memberId: string, day: string, streak: number, points: number): Promise<CheckInResult> {
-    if (streak % 7 === 0) {
-      await this.db.rows(
-        tx,
-        'INSERT INTO check_in_card (member_id, cards) VALUES ($1, 1) ON CONFLICT (member_id) DO UPDATE SET cards = check_in_card.cards + 1',
-        [memberId],
-      );
-    }
-    const balance = points > 0
-      ? await this.points.credit(tx, memberId, points, `check-in:${memberId}:${day}`, streak % 7 === 0 ? `连续签到 ${streak} 天` : '每日签到')
-      : await this.points.balance(tx, memberId);
-    return { date: day, streak, reward: { points, couponName: null }, pointsBalance: balance };
   }
 
   private async spendMakeUp(tx: Ctx, memberId: string, day: string, costPoints: number): Promise<void> {

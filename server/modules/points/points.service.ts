@@ -91,32 +91,22 @@ interface TxRow {
 
 const MAX_POINTS = 1_000_000_000;
 
-/**
- * A credit in one statement: lock the member's account (active members only), insert the transaction unless its
- * key exists, then the balance, the two entries and the expiry lot, each only if the transaction was inserted.
- */
+/** A credit through the ledger's database function (migration PointsCreditFunction): one round trip. */
 const CREDIT = prepared(
-  `WITH a AS (
-     SELECT pa.id, pa.balance FROM points_account pa JOIN member m ON m.id = pa.member_id
-      WHERE pa.member_id = $4::uuid AND m.status = 'active' FOR UPDATE OF pa
-   ), t AS (
-     INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor)
-     SELECT $1::text, $2::text, $3::text, $4::uuid, $5::bigint, $6::text, $7::bigint, a.balance + $5::bigint, $8::jsonb, $9::text FROM a
-     ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at
-   ), u AS (
-     UPDATE points_account pa SET balance = t.balance_after FROM t, a WHERE pa.id = a.id
-   ), e AS (
-     INSERT INTO points_entry (transaction_id, account_id, amount)
-     SELECT t.id, a.id, t.amount FROM t, a
-     UNION ALL
-     SELECT t.id, s.id, -t.amount FROM t, points_account s WHERE s.code = $10::text
-   ), l AS (
-     INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at)
-     SELECT a.id, t.id, t.amount, t.amount, $11::timestamptz FROM t, a
-   )
-   SELECT * FROM t`,
+  `SELECT * FROM points_credit($1::text, $2::text, $3::text, $4::uuid, $5::bigint, $6::text, $7::bigint, $8::jsonb, $9::text, $10::text, $11::timestamptz)`,
 );
+
+/** The ledger function's stable error codes (its HINT) as the service's errors. */
+export function ledgerError(err: unknown): unknown {
+  const e = err as { hint?: string; message?: string; driverError?: { hint?: string; message?: string } };
+  const hint = e?.driverError?.hint ?? e?.hint;
+  const message = e?.driverError?.message ?? e?.message ?? '';
+  if (hint === 'member_not_found') return notFound('member_not_found', 'No member with that id');
+  if (hint === 'member_inactive') return conflict('member_inactive', message.replace(/^member \S+ is /, 'Member is '));
+  if (hint === 'idempotency_key_reused') return conflict('idempotency_key_reused', 'This idempotency key was already used for a different request');
+  if (hint === 'invalid_amount') return invalid('invalid_amount', 'amount must be a positive integer');
+  return err;
+}
 
 /**
  * The append-only points ledger. Every movement is a transaction with an idempotency key and a hash of the request,
@@ -329,11 +319,7 @@ export class PointsService {
   }
 
   private async post(ctx: Ctx, p: Posting): Promise<PointsResult> {
-    if (p.amount > 0 && !p.lotId) {
-      const credited = await this.credit(ctx, p);
-      if (credited) return credited;
-      // A replayed key, an unknown or inactive member, or a member without an account yet: the general path decides.
-    }
+    if (p.amount > 0 && !p.lotId) return this.credit(ctx, p);
     try {
       return await this.db.transaction(ctx, (tx) => this.postIn(tx, p));
     } catch (err) {
@@ -346,12 +332,10 @@ export class PointsService {
     }
   }
 
-  /** CREDIT (atomic on its own, or part of the caller's transaction); null when it posted nothing. */
-  private async credit(ctx: Ctx, p: Posting): Promise<PointsResult | null> {
-    const [row] = await this.db.query<TxRow>(
-      ctx,
-      CREDIT,
-      [
+  /** A credit in one round trip (atomic on its own, or part of the caller's transaction). */
+  private async credit(ctx: Ctx, p: Posting): Promise<PointsResult> {
+    try {
+      const [row] = await this.db.query<TxRow & { replayed: boolean }>(ctx, CREDIT, [
         p.idempotencyKey,
         p.requestHash,
         p.kind,
@@ -363,9 +347,16 @@ export class PointsService {
         p.actor ?? null,
         p.systemAccount,
         p.expiresAt ?? this.expiry(new Date()),
-      ],
-    );
-    return row ? toResult(row, false) : null;
+      ]);
+      return toResult(row!, row!.replayed);
+    } catch (err) {
+      throw ledgerError(err);
+    }
+  }
+
+  /** When points credited now expire (the configured rule): for statements that post a credit themselves. */
+  expiryOf(earnedAt: Date): Date {
+    return this.expiry(earnedAt);
   }
 
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
