@@ -55,6 +55,28 @@ describe('parcel follows: the callback path and the follower info sweep', () => 
     expect(await sweep()).toBe(1);
   });
 
+  it('follow events arriving together share a statement and keep their own kind, batch and dedupe', async () => {
+    const parcels = t.app.services.parcels;
+    const scene = (await q('SELECT scene FROM parcel_batch ORDER BY created_at DESC LIMIT 1'))[0].scene as string;
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await parcels.recordFollow({}, { openid: 'oTogetherOld0001', event: 'subscribe', scene, eventTime: new Date(at.getTime() - 60_000) });
+    const fresh = Array.from({ length: 20 }, (_, i) => ({ openid: `oTogether${String(i).padStart(7, '0')}`, event: 'subscribe' as const, scene, eventTime: at }));
+    const outcomes = await Promise.all([
+      ...fresh.map((e) => parcels.recordFollow({}, e)),
+      parcels.recordFollow({}, { openid: 'oTogetherOld0001', event: 'scan', scene, eventTime: at }),
+      parcels.recordFollow({}, fresh[0]!), // the same delivery again, at the same time
+      parcels.recordFollow({}, { openid: 'oTogetherNoScene', event: 'subscribe', scene: null, eventTime: at }),
+    ]);
+    const kinds = outcomes.map((o) => o.kind);
+    expect(kinds.filter((k) => k === 'new_follow')).toHaveLength(21); // 20 fresh (one of the first pair) + the one without a scene
+    expect(kinds.filter((k) => k === null)).toHaveLength(1); // the redelivery
+    expect(outcomes[20]).toMatchObject({ kind: 'scan', duplicate: false });
+    expect(outcomes.every((o, i) => (i === 22 ? o.batch === null : o.batch?.id !== undefined))).toBe(true);
+    const [{ events }] = await q("SELECT count(*)::int AS events FROM follow_event WHERE openid LIKE 'oTogether%'");
+    expect(events).toBe(23); // old subscribe, 20 fresh, the scan, the one without a scene
+    await sweep(); // WeChat does not know these openids: asked one by one, left without a member
+  });
+
   it('150 new followers: two WeChat calls, one member each, and a mini-program member found by unionid', async () => {
     const crowd = (await t.sandbox('POST', '/people/crowd', { count: 150 })).body.people as Array<{ id: string; oaOpenid: string }>;
     // One of them opened the mini-program before following: the follow must land on that member.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Batcher } from '../../infra/batcher';
 import { prepared, systemCtx, type Ctx, type Db } from '../../infra/db';
 import type { JobQueue } from '../../infra/queue';
 import { conflict, notFound, unavailable } from '../../infra/errors';
@@ -11,11 +12,20 @@ export const FETCH_FOLLOWER_INFO = 'parcels.fetch-follower-info';
 const INFO_BATCH = 100; // user/info/batchget's limit
 const SWEEP_PAUSE_MS = 50;
 
-/**
- * The follow event and the follower, in one statement: the batch by its scene, the kind from the follower row
- * as it was (locked), the event unless WeChat delivered it before, then the follower upserted from the event.
- * One row always: kind is null for a delivery recorded before, the batch is there for its welcome either way.
- */
+/** The follower, upserted from the events just recorded (`ev`): the tail of both follow statements. */
+const UPSERT_FOLLOWERS = `
+       f AS (
+         INSERT INTO oa_follower (openid, subscribed, subscribed_at, first_batch_id, last_batch_id, first_seen_at, last_event_at)
+         SELECT ev.openid, true, ev.event_time, ev.batch_id, ev.batch_id, ev.event_time, ev.event_time FROM ev
+         ON CONFLICT (openid) DO UPDATE SET
+           subscribed = true,
+           subscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.subscribed_at ELSE EXCLUDED.subscribed_at END,
+           unsubscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.unsubscribed_at ELSE NULL END,
+           first_batch_id = COALESCE(oa_follower.first_batch_id, EXCLUDED.first_batch_id),
+           last_batch_id = COALESCE(EXCLUDED.last_batch_id, oa_follower.last_batch_id),
+           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at))`;
+
+/** One follow event (the quiet case): the batch by scene, the kind from the follower row as it was (locked). */
 const RECORD_FOLLOW = prepared(`
   WITH b AS (SELECT id, welcome_text FROM parcel_batch WHERE scene = $3::text),
        prev AS (SELECT subscribed FROM oa_follower WHERE openid = $1::text FOR UPDATE),
@@ -27,18 +37,34 @@ const RECORD_FOLLOW = prepared(`
                      ELSE 'new_follow' END,
                 $4::timestamptz
          ON CONFLICT (openid, event, event_time) DO NOTHING
-         RETURNING kind, batch_id),
-       f AS (
-         INSERT INTO oa_follower (openid, subscribed, subscribed_at, first_batch_id, last_batch_id, first_seen_at, last_event_at)
-         SELECT $1::text, true, $4::timestamptz, ev.batch_id, ev.batch_id, $4::timestamptz, $4::timestamptz FROM ev
-         ON CONFLICT (openid) DO UPDATE SET
-           subscribed = true,
-           subscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.subscribed_at ELSE EXCLUDED.subscribed_at END,
-           unsubscribed_at = CASE WHEN oa_follower.subscribed THEN oa_follower.unsubscribed_at ELSE NULL END,
-           first_batch_id = COALESCE(oa_follower.first_batch_id, EXCLUDED.first_batch_id),
-           last_batch_id = COALESCE(EXCLUDED.last_batch_id, oa_follower.last_batch_id),
-           last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at))
+         RETURNING openid, event, event_time, kind, batch_id),${UPSERT_FOLLOWERS}
   SELECT ev.kind, (SELECT id FROM b) AS batch_id, (SELECT welcome_text FROM b) AS welcome_text FROM (SELECT 1) one LEFT JOIN ev ON true`);
+
+/**
+ * Follow events and their followers, in one statement for many events (distinct openids; under load): each event's batch by
+ * its scene, its kind from the follower row as it was (locked, in openid order), the event unless WeChat delivered
+ * it before, then the follower upserted from the event. One row per event, in order: kind is null for a delivery
+ * recorded before; the batch is there for its welcome either way.
+ */
+const RECORD_FOLLOWS = prepared(`
+  WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS i(openid, event, scene, event_time, n)),
+       b AS (SELECT p.scene, p.id, p.welcome_text FROM parcel_batch p WHERE p.scene IN (SELECT scene FROM input)),
+       prev AS (SELECT f.openid, f.subscribed FROM oa_follower f WHERE f.openid IN (SELECT openid FROM input) ORDER BY f.openid FOR UPDATE),
+       ev AS (
+         INSERT INTO follow_event (batch_id, openid, event, kind, event_time)
+         SELECT b.id, i.openid, i.event,
+                CASE WHEN i.event = 'scan' AND coalesce(prev.subscribed, false) THEN 'scan'
+                     WHEN prev.openid IS NOT NULL THEN 'refollow'
+                     ELSE 'new_follow' END,
+                i.event_time
+           FROM input i LEFT JOIN b ON b.scene = i.scene LEFT JOIN prev ON prev.openid = i.openid
+         ON CONFLICT (openid, event, event_time) DO NOTHING
+         RETURNING openid, event, event_time, kind, batch_id),${UPSERT_FOLLOWERS}
+  SELECT ev.kind, b.id AS batch_id, b.welcome_text
+    FROM input i LEFT JOIN b ON b.scene = i.scene
+    LEFT JOIN ev ON ev.openid = i.openid AND ev.event = i.event AND ev.event_time = i.event_time
+   ORDER BY i.n`);
 
 const INFO_DUE = prepared('SELECT openid FROM oa_follower WHERE info_fetched_at IS NULL ORDER BY first_seen_at LIMIT $1');
 
@@ -101,6 +127,19 @@ export interface BatchFigures extends BatchCounts {
 /** Counts review-reward claims made by these members (the review-rewards module answers). */
 export type ClaimsCounter = (ctx: Ctx, memberIds: readonly string[]) => Promise<number>;
 
+export interface FollowInput {
+  openid: string;
+  eventTime: Date;
+  scene: string | null;
+  event: 'subscribe' | 'scan';
+}
+
+interface FollowRow {
+  kind: FollowEventKind | null;
+  batch_id: string | null;
+  welcome_text: string | null;
+}
+
 export interface FollowOutcome {
   duplicate: boolean;
   kind: FollowEventKind | null;
@@ -116,6 +155,10 @@ export function sceneFromEventKey(eventKey: string | undefined, event: 'subscrib
 
 export class ParcelsService {
   private sweepRequestedAt = 0;
+  private readonly follows = new Batcher<FollowInput, FollowRow>((events) => this.recordFollows(events), (e) => e.openid, {
+    maxInFlight: 3,
+    maxBatch: 100,
+  });
 
   constructor(
     private readonly db: Db,
@@ -213,17 +256,26 @@ export class ParcelsService {
    * even when WeChat delivers it again (or two instances get it at once): one statement on the callback path. The follower's user info and member
    * come later, from the queued sweep.
    */
-  async recordFollow(ctx: Ctx, e: { openid: string; eventTime: Date; scene: string | null; event: 'subscribe' | 'scan' }): Promise<FollowOutcome> {
-    const [row] = await this.db.query<{ kind: FollowEventKind | null; batch_id: string | null; welcome_text: string | null }>(ctx, RECORD_FOLLOW, [
-      e.openid,
-      e.event,
-      e.scene,
-      e.eventTime,
+  async recordFollow(ctx: Ctx, e: FollowInput): Promise<FollowOutcome> {
+    // Concurrent callbacks share one statement; inside a caller's transaction the event goes on its own.
+    const row = ctx.em ? (await this.recordFollows([e], ctx))[0]! : await this.follows.add(e);
+    const batch = row.batch_id ? { id: row.batch_id, welcomeText: row.welcome_text } : null;
+    if (!row.kind) return { duplicate: true, kind: null, batch };
+    if (row.kind !== 'scan') await this.requestInfoSweep();
+    return { duplicate: false, kind: row.kind, batch };
+  }
+
+  private recordFollows(events: FollowInput[], ctx: Ctx = systemCtx): Promise<FollowRow[]> {
+    if (events.length === 1) {
+      const [e] = events;
+      return this.db.query<FollowRow>(ctx, RECORD_FOLLOW, [e!.openid, e!.event, e!.scene, e!.eventTime]);
+    }
+    return this.db.query<FollowRow>(ctx, RECORD_FOLLOWS, [
+      events.map((e) => e.openid),
+      events.map((e) => e.event),
+      events.map((e) => e.scene),
+      events.map((e) => e.eventTime),
     ]);
-    const batch = row!.batch_id ? { id: row!.batch_id, welcomeText: row!.welcome_text } : null;
-    if (!row!.kind) return { duplicate: true, kind: null, batch };
-    if (row!.kind !== 'scan') await this.requestInfoSweep();
-    return { duplicate: false, kind: row!.kind, batch };
   }
 
   /** At most one sweep request a second from this instance; the minute schedule catches anything missed. */
