@@ -1,3 +1,4 @@
+import './pg-boss-timers'; // before pg-boss loads
 import PgBoss from 'pg-boss';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx } from './db';

@@ -150,3 +150,17 @@ describe('transactions and the durable queue', () => {
     }
   });
 });
+
+describe('the queue’s timers', () => {
+  it('pg-boss waits on timers loaded once (a late worker loop loads no module), aborts at once, and still rejects on its error', async () => {
+    await import('../../server/infra/queue');
+    const { delay } = require('pg-boss/src/tools') as { delay: ((ms: number, error?: string) => Promise<void> & { abort(): void }) & { fromSnowball?: true } };
+    expect(delay.fromSnowball).toBe(true);
+    const started = Date.now();
+    const waiting = delay(10_000);
+    waiting.abort();
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect(delay(5, 'timed out')).rejects.toThrow('timed out');
+  });
+});
