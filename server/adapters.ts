@@ -75,10 +75,6 @@ export function parcelPorts(m: MemberServices, wechat: Wechat): { qr: OaQrCodes;
         wechat.oa.createQrCode(expireSeconds ? { scene, expireSeconds } : { scene, permanent: true }),
     },
     users: {
-      async getUserInfo(openid) {
-        const f = await wechat.oa.getFollower(openid);
-        return { subscribed: f.subscribe === 1, unionid: f.unionid, subscribedAt: f.subscribe_time ? new Date(f.subscribe_time * 1000) : undefined };
-      },
       async getUsersInfo(openids) {
         const infos = await wechat.oa.getFollowersInfo(openids);
         return new Map([...infos].map(([openid, f]) => [openid, f && { subscribed: f.subscribe === 1, unionid: f.unionid }]));

@@ -10,11 +10,10 @@ export interface OaQrCodes {
 }
 
 export interface OaUsers {
-  /** user/info: unionid appears only when the account is bound to an Open Platform account. */
-  getUserInfo(openid: string): Promise<{ subscribed: boolean; unionid?: string; subscribedAt?: Date }>;
   /**
-   * The same for up to 100 followers in one call; an openid WeChat does not know maps to null. Throws when WeChat
-   * cannot answer (the followers are asked again later).
+   * user/info for up to 100 followers in one call (unionid appears only when the account is bound to an Open
+   * Platform account); an openid WeChat does not know maps to null. Throws when WeChat cannot answer (the
+   * followers are asked again later).
    */
   getUsersInfo(openids: readonly string[]): Promise<Map<string, { subscribed: boolean; unionid?: string } | null>>;
   /** A customer-service text message (inside WeChat's 48-hour window); a refusal carries WeChat's `errcode`. */
