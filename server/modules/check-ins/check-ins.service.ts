@@ -7,7 +7,6 @@ import { CheckInRules } from './check-ins.entity';
 
 /** The points ledger, as check-ins use it. */
 export interface CheckInPoints {
-  credit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
   /** Throws a conflict `insufficient_points` when the balance is short. */
   debit(ctx: Ctx, memberId: string, points: number, idempotencyKey: string, reason: string): Promise<number>;
   balance(ctx: Ctx, memberId: string): Promise<number>;
@@ -89,10 +88,7 @@ export class CheckInService {
     return this.rules(ctx);
   }
 
-  /**
-   * Today's check-in: the row (streak and reward from the rules and yesterday's row, in one statement; the primary
-   * key refuses a second one) and its points, in one transaction.
-   */
+  /** Today's check-in and its points: CHECK_IN, one statement. */
   async checkIn(ctx: Ctx, memberId: string, now = new Date()): Promise<CheckInResult> {
     const day = shanghaiDay(now);
     let row: { streak: number; reward_points: number; balance: string } | undefined;

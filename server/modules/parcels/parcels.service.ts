@@ -41,10 +41,10 @@ const RECORD_FOLLOW = prepared(`
   SELECT ev.kind, (SELECT id FROM b) AS batch_id, (SELECT welcome_text FROM b) AS welcome_text FROM (SELECT 1) one LEFT JOIN ev ON true`);
 
 /**
- * Follow events and their followers, in one statement for many events (distinct openids; under load): each event's batch by
- * its scene, its kind from the follower row as it was (locked, in openid order), the event unless WeChat delivered
- * it before, then the follower upserted from the event. One row per event, in order: kind is null for a delivery
- * recorded before; the batch is there for its welcome either way.
+ * The same for many events at once (distinct openids; under load): each event's batch by its scene, its kind from
+ * the follower row as it was (locked, in openid order), the event unless WeChat delivered it before, then the
+ * follower upserted from the event. One row per event, in order: kind is null for a delivery recorded before; the
+ * batch is there for its welcome either way. A lone event keeps RECORD_FOLLOW, which costs the database less.
  */
 const RECORD_FOLLOWS = prepared(`
   WITH input AS (
@@ -73,7 +73,6 @@ const SAVE_INFO = prepared(`
          info_fetched_at = now()
     FROM unnest($1::text[], $2::text[], $3::uuid[]) AS v(openid, unionid, member_id)
    WHERE f.openid = v.openid`);
-
 
 export interface CreateBatchInput {
   name: string;
@@ -253,8 +252,8 @@ export class ParcelsService {
 
   /**
    * A `subscribe` (new follower or returning one) or a `SCAN` by a follower, recorded once per WeChat event
-   * even when WeChat delivers it again (or two instances get it at once): one statement on the callback path. The follower's user info and member
-   * come later, from the queued sweep.
+   * even when WeChat delivers it again (or two instances get it at once): one statement on the callback path,
+   * shared with the events arriving meanwhile. The follower's user info and member come later, from the sweep.
    */
   async recordFollow(ctx: Ctx, e: FollowInput): Promise<FollowOutcome> {
     // Concurrent callbacks share one statement; inside a caller's transaction the event goes on its own.

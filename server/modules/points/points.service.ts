@@ -359,6 +359,7 @@ export class PointsService {
     return this.expiry(earnedAt);
   }
 
+  /** Debits (spend, expiry, reversal of a credit, negative adjustment); credits go through `credit`. */
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
     const em = this.db.em(tx);
     const [member] = (await em.query('SELECT status FROM member WHERE id = $1', [p.memberId])) as Array<{ status: string }>;
@@ -386,7 +387,6 @@ export class PointsService {
       if (amount === 0) throw conflict('insufficient_points', 'Nothing left to reverse: the balance is 0', { balance });
       throw conflict('insufficient_points', `Not enough points: balance ${balance}, needs ${-amount}`, { balance });
     }
-    if (member.status !== 'active' && amount > 0) throw conflict('member_inactive', `Member is ${member.status}`);
     const after = balance + amount;
     const inserted = (await em.query(
       `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor)
@@ -403,14 +403,7 @@ export class PointsService {
     const row = inserted[0]!;
     await this.insertEntries(tx, row.id, account!.id, amount, p.systemAccount);
     await em.query('UPDATE points_account SET balance = $2 WHERE id = $1', [account!.id, after]);
-    if (amount > 0) {
-      await em.query('INSERT INTO points_lot (account_id, transaction_id, amount, remaining, expires_at) VALUES ($1, $2, $3, $3, $4)', [
-        account!.id,
-        row.id,
-        amount,
-        p.expiresAt ?? this.expiry(new Date()),
-      ]);
-    } else if (p.lotId) {
+    if (p.lotId) {
       await em.query('UPDATE points_lot SET remaining = 0 WHERE id = $1', [p.lotId]);
     } else {
       await consumeLots(tx, this.db, account!.id, -amount);
