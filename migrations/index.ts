@@ -12,6 +12,7 @@ import { DemoSeed1795490000000 } from './1795490000000-demo-seed';
 import { SalesOrderNoCheck1795500000000 } from './1795500000000-sales-order-no-check';
 import { FollowerInfoSweep1795500100000 } from './1795500100000-follower-info-sweep';
 import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit-function';
+import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   SalesOrderNoCheck1795500000000,
   FollowerInfoSweep1795500100000,
   PointsCreditFunction1795500200000,
+  OrderBulkLoad1795500300000,
 ];

@@ -5,27 +5,42 @@ import { from as copyFrom } from 'pg-copy-streams';
 export interface StageColumn {
   name: string;
   /** Postgres type, for the table and for the unnest() casts of the batch loader. */
-  type: 'int' | 'bigint' | 'text' | 'timestamptz' | 'jsonb';
+  type: 'int' | 'bigint' | 'text' | 'timestamptz' | 'jsonb' | 'uuid' | 'boolean';
 }
 
-export type StageValue = string | number | null;
+export type StageValue = string | number | boolean | null;
 
-/** Loads rows into a staging table: COPY FROM STDIN on PostgreSQL, large unnest() INSERT batches when embedded. */
+/** Loads rows into a table: COPY FROM STDIN on PostgreSQL, large unnest() INSERT batches when embedded. */
 export interface StageWriter {
   readonly mode: 'copy' | 'insert-batches';
   /** Returns a promise only when the caller must wait (a batch or the socket is being flushed). */
   write(row: StageValue[]): Promise<void> | undefined;
+  /** Whole rows already in COPY text form (see copyText), each ending in a line feed. */
+  writeText(rows: Buffer): Promise<void> | undefined;
   finish(): Promise<void>;
 }
 
 const COPY_ESCAPE = /[\\\t\n\r]/;
 const COPY_ESCAPE_ALL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
 
 function copyValue(v: StageValue, free: boolean): string {
   if (v === null) return '\\N';
-  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') return String(v);
   return free && COPY_ESCAPE.test(v) ? v.replace(COPY_ESCAPE_ALL, (c) => ESCAPES[c]!) : v;
+}
+
+/** Text and jsonb values may hold tabs, line breaks or backslashes; numbers, ids and the times we format never do. */
+export function freeText(columns: StageColumn[]): boolean[] {
+  return columns.map((c) => c.type === 'text' || c.type === 'jsonb');
+}
+
+/** Values as one row of COPY's text format, tab-separated, without the line feed. */
+export function copyText(row: StageValue[], free: boolean[]): string {
+  let line = copyValue(row[0]!, free[0]!);
+  for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!, free[i]!);
+  return line;
 }
 
 class CopyWriter implements StageWriter {
@@ -34,11 +49,10 @@ class CopyWriter implements StageWriter {
   private parts: string[] = [];
   private size = 0;
   private failure: Error | undefined;
-  /** Text and jsonb values may hold tabs, line breaks or backslashes; numbers and the times we format never do. */
   private readonly free: boolean[];
 
   constructor(client: PoolClient, table: string, columns: StageColumn[]) {
-    this.free = columns.map((c) => c.type === 'text' || c.type === 'jsonb');
+    this.free = freeText(columns);
     this.stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => c.name).join(', ')}) FROM STDIN`));
     this.stream.on('error', (err: Error) => {
       this.failure = err;
@@ -47,13 +61,15 @@ class CopyWriter implements StageWriter {
 
   write(row: StageValue[]): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    const free = this.free;
-    let line = copyValue(row[0]!, free[0]!);
-    for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]!, free[i]!);
-    line += '\n';
+    const line = copyText(row, this.free) + '\n';
     this.parts.push(line);
     this.size += line.length;
     return this.size >= 1 << 18 ? this.flush() : undefined;
+  }
+
+  writeText(rows: Buffer): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    return this.send(rows);
   }
 
   private async flush(): Promise<void> {
@@ -61,9 +77,13 @@ class CopyWriter implements StageWriter {
     const text = this.parts.join('');
     this.parts = [];
     this.size = 0;
+    await this.send(text);
+  }
+
+  private async send(chunk: string | Buffer): Promise<void> {
     // Back-pressure: wait for the socket to drain before reading more of the file. Both listeners go once either
     // fires (a race of two once() promises left an error listener behind on every wait).
-    if (!this.stream.write(text)) {
+    if (!this.stream.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.stream.off('drain', done);
@@ -104,6 +124,15 @@ class BatchWriter implements StageWriter {
     return ++this.count >= this.batchSize ? this.flush() : undefined;
   }
 
+  /** Rows in COPY text form, read back into values (embedded imports are small: simplicity over speed here). */
+  async writeText(rows: Buffer): Promise<void> {
+    for (const line of rows.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      const wait = this.write(line.split('\t').map((v) => (v === '\\N' ? null : v.replace(/\\[\\tnr]/g, (e) => UNESCAPES[e]!))));
+      if (wait) await wait;
+    }
+  }
+
   private async flush(): Promise<void> {
     if (this.count === 0) return;
     const params = this.defs.map((d, i) => `$${i + 1}::${d.type}[]`).join(', ');
@@ -125,6 +154,7 @@ export function stageWriter(client: PoolClient, table: string, columns: StageCol
   return embedded ? new BatchWriter(client, table, columns, 5000) : new CopyWriter(client, table, columns);
 }
 
+/** A staging table that lives as long as the transaction creating it: no WAL, no file left behind by a failure. */
 export function createStageSql(table: string, columns: StageColumn[]): string {
-  return `CREATE UNLOGGED TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+  return `CREATE TEMP TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DROP`;
 }

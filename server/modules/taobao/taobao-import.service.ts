@@ -5,9 +5,10 @@ import type { Ctx, Db } from '../../infra/db';
 import { AppError, invalid, notFound } from '../../infra/errors';
 import type { MembersService } from '../members/members.service';
 import { CsvFormatError, readCsv } from './csv-reader';
-import { createStageSql, stageWriter, type StageColumn, type StageWriter } from './stage-writer';
+import { createStageSql, stageWriter, type StageColumn } from './stage-writer';
 import { mapItemHeader, mapOrderHeader, RowError, toStagedItem, toStagedOrder } from './taobao-rows';
-import { ImportMerge } from './taobao-merge';
+import { OrderLoad } from './taobao-merge';
+import { MERGE_ITEMS_SQL, REJECT_ORPHAN_ITEMS_SQL } from './taobao-merge.sql';
 
 export type ChannelKind = 'taobao' | 'tmall';
 
@@ -35,39 +36,13 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   phoneKey: string;
-  /** Embedded database: no COPY over its socket, so batches of INSERTs load the staging table. */
+  /** Embedded database: no COPY over its socket, so batches of INSERTs load the rows. */
   embedded: boolean;
   /** Keep uploaded files after a successful import (default: deleted). */
   keepFiles: boolean;
-  /** Order rows per staged segment (default 50,000); the merge inserts one segment's new orders while the next is read. */
+  /** Orders per segment (default 10,000): one existence check and one COPY each, the next segment read meanwhile. */
   segmentRows?: number;
 }
-
-const ORDER_STAGE: StageColumn[] = [
-  { name: 'line', type: 'int' },
-  { name: 'order_no', type: 'text' },
-  { name: 'store_name', type: 'text' },
-  { name: 'buyer_nick', type: 'text' },
-  { name: 'buyer_key', type: 'text' },
-  { name: 'state', type: 'text' },
-  { name: 'status_text', type: 'text' },
-  { name: 'total_fen', type: 'bigint' },
-  { name: 'paid_fen', type: 'bigint' },
-  { name: 'postage_fen', type: 'bigint' },
-  { name: 'refund_fen', type: 'bigint' },
-  { name: 'ordered_at', type: 'timestamptz' },
-  { name: 'paid_at', type: 'timestamptz' },
-  { name: 'item_title', type: 'text' },
-  { name: 'item_count', type: 'int' },
-  { name: 'close_reason', type: 'text' },
-  { name: 'buyer_message', type: 'text' },
-  { name: 'receiver_name', type: 'text' },
-  { name: 'receiver_address', type: 'text' },
-  { name: 'receiver_phone', type: 'text' },
-  { name: 'phone_last4', type: 'text' },
-  { name: 'phone_hash', type: 'text' },
-  { name: 'extra', type: 'jsonb' },
-];
 
 const ITEM_STAGE: StageColumn[] = [
   { name: 'line', type: 'int' },
@@ -91,9 +66,10 @@ interface Reject {
 }
 
 /**
- * Imports the seller center's order and item reports: streamed row by row into an unlogged staging table (COPY),
- * then merged in one set-based transaction (upsert by channel + order number). Re-importing changes nothing;
- * a later export of an order moves it forward; rejected rows are recorded with line and reason.
+ * Imports the seller center's order and item reports in one transaction, streamed row by row: new orders are copied
+ * straight into sales_order (COPY), rows of orders already there are staged and merged set-based at the end (upsert
+ * by channel + order number). Re-importing changes nothing; a later export of an order moves it forward; rejected
+ * rows are recorded with line and reason.
  */
 export class TaobaoImportService {
   constructor(
@@ -192,12 +168,10 @@ export class TaobaoImportService {
   ): Promise<ImportSummary> {
     const started = Date.now();
     const suffix = randomBytes(6).toString('hex');
-    const orderStage = `import_stage_orders_${suffix}`;
     const itemStage = `import_stage_items_${suffix}`;
     const runner = this.db.dataSource.createQueryRunner();
     const client = (await runner.connect()) as import('pg').PoolClient;
     const rejects: Reject[] = [];
-    let rejectedTotal = 0;
     let storedRejects = 0;
     const flushRejects = async (force: boolean) => {
       if (rejects.length === 0 || (!force && rejects.length < 1000)) return;
@@ -211,91 +185,61 @@ export class TaobaoImportService {
       );
     };
     const reject = async (r: Reject) => {
-      rejectedTotal++;
       rejects.push(r);
       await flushRejects(false);
     };
-    let loader: StageWriter['mode'] = this.opts.embedded ? 'insert-batches' : 'copy';
+    const embedded = this.opts.embedded;
     let ordersRead = 0;
     let orderRejects = 0;
     let itemsRead = 0;
     let itemRejectsParse = 0;
     let bytesBefore = 0;
-    const embedded = this.opts.embedded;
-    const segmentRows = this.opts.segmentRows ?? 50_000;
+    let orders = { inserted: 0, updated: 0, duplicates: 0, memberIds: [] as string[] };
+    let items = { attached: 0, orphans: 0, members: [] as string[] };
     const defaultStore = job.store_name ?? (job.channel_kind === 'tmall' ? '天猫店铺' : '淘宝店铺');
-    const mergeInput = {
-      importId,
-      channelKind: job.channel_kind,
-      defaultStore,
-      orderStage,
-      itemStage,
-      suffix,
-      maxStoredRejects: MAX_STORED_REJECTS,
-    };
-    // On a server the merge runs beside the reading, on its own connection. The embedded database serves every
-    // connection on one session, so there the merge starts once both files are staged.
-    let merge: ImportMerge | undefined;
-    const segments: string[] = [];
-    const addSegment = (table: string) => (merge ? merge.addSegment(table) : segments.push(table));
+    let load: OrderLoad | undefined;
+    // One transaction from the first row to the last: a failure anywhere leaves nothing behind.
+    await client.query('BEGIN');
     try {
-      await client.query(createStageSql(orderStage, ORDER_STAGE));
-      await client.query(createStageSql(itemStage, ITEM_STAGE));
-      if (!embedded) merge = new ImportMerge(this.db, mergeInput);
+      // One import at a time: two overlapping imports would otherwise both insert the same new order.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
+      // The sorts and hashes over a big file's staged rows fit in memory instead of spilling to disk.
+      await client.query("SET LOCAL work_mem = '256MB'");
       if (job.orders_file) {
-        let segment: { table: string; writer: StageWriter; rows: number } | undefined;
-        let segmentCount = 0;
-        const openSegment = async () => {
-          const table = `${orderStage}_${segmentCount++}`;
-          await client.query(`CREATE UNLOGGED TABLE ${table} () INHERITS (${orderStage})`);
-          segment = { table, writer: stageWriter(client, table, ORDER_STAGE, embedded), rows: 0 };
-          loader = segment.writer.mode;
-        };
-        const closeSegment = async () => {
-          if (!segment) return;
-          const { table, writer, rows } = segment;
-          segment = undefined;
-          await writer.finish();
-          if (rows > 0) addSegment(table);
-        };
+        load = new OrderLoad(client, {
+          importId,
+          channelKind: job.channel_kind,
+          defaultStore,
+          suffix,
+          embedded,
+          segmentRows: this.opts.segmentRows ?? 10_000,
+        });
+        await load.begin();
         let map: ReturnType<typeof mapOrderHeader> | undefined;
-        try {
-          await openSegment();
-          for await (const batch of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) for (const rec of batch) {
-            if (!map) {
-              map = mapOrderHeader(rec.fields);
-              continue;
-            }
-            if (rec.fields.length === 1 && rec.fields[0]!.trim() === '') continue;
-            ordersRead++;
-            try {
-              const o = toStagedOrder(rec.line, rec.fields, map, this.opts.phoneKey);
-              const wait = segment!.writer.write([
-                o.line, o.orderNo, o.storeName, o.buyerNick, o.buyerKey, o.state, o.statusText, o.totalFen, o.paidFen, o.postageFen,
-                o.refundFen, o.orderedAt, o.paidAt, o.itemTitle, o.itemCount, o.closeReason, o.buyerMessage, o.receiverName,
-                o.receiverAddress, o.receiverPhone, o.phoneLast4, o.phoneHash, o.extra,
-              ]);
-              if (wait) await wait;
-              if (++segment!.rows >= segmentRows) {
-                await closeSegment();
-                await openSegment();
-              }
-            } catch (err) {
-              if (!(err instanceof RowError)) throw err;
-              orderRejects++;
-              await reject({ file: 'orders', line: rec.line, reason: err.message, excerpt: excerpt(rec.fields) });
-            }
+        for await (const batch of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) for (const rec of batch) {
+          if (!map) {
+            map = mapOrderHeader(rec.fields);
+            await client.query('UPDATE taobao_import SET extra_columns = $2 WHERE id = $1', [importId, map.extraNames]);
+            continue;
           }
-          await closeSegment();
-        } finally {
-          // Failed part-way: end the COPY, and hand nothing more to the merge (it is rolled back).
-          await segment?.writer.finish().catch(() => undefined);
+          if (rec.fields.length === 1 && rec.fields[0]!.trim() === '') continue;
+          ordersRead++;
+          try {
+            const wait = load.add(toStagedOrder(rec.line, rec.fields, map, this.opts.phoneKey));
+            if (wait) await wait;
+          } catch (err) {
+            if (!(err instanceof RowError)) throw err;
+            orderRejects++;
+            await reject({ file: 'orders', line: rec.line, reason: err.message, excerpt: excerpt(rec.fields) });
+          }
         }
         if (!map) throw new RowError('the order report is empty');
+        progress({ phase: 'merging', bytesRead: fs.statSync(job.orders_file).size, bytesTotal });
+        orders = await load.finish();
         bytesBefore = fs.statSync(job.orders_file).size;
       }
-      merge?.ordersDone();
       if (job.items_file) {
+        await client.query(createStageSql(itemStage, ITEM_STAGE));
         const writer = stageWriter(client, itemStage, ITEM_STAGE, embedded);
         let map: ReturnType<typeof mapItemHeader> | undefined;
         try {
@@ -320,45 +264,38 @@ export class TaobaoImportService {
           await writer.finish();
         }
         if (!map) throw new RowError('the item report is empty');
+        progress({ phase: 'merging', bytesRead: bytesTotal, bytesTotal });
+        const { rows: merged } = await client.query<{ attached: string; members: string[] | null }>(MERGE_ITEMS_SQL(itemStage));
+        const { rows: orphans } = await client.query<{ n: string }>(REJECT_ORPHAN_ITEMS_SQL(itemStage), [importId, Math.max(MAX_STORED_REJECTS - storedRejects - rejects.length, 0)]);
+        items = { attached: Number(merged[0]!.attached), orphans: Number(orphans[0]!.n), members: merged[0]!.members ?? [] };
       }
       await flushRejects(true);
-      progress({ phase: 'merging', bytesRead: bytesTotal, bytesTotal });
-      if (!merge) {
-        merge = new ImportMerge(this.db, mergeInput);
-        segments.forEach((t) => merge!.addSegment(t));
-        merge.ordersDone();
-      }
-      merge.itemsDone();
-      const merged = await merge.result;
-      progress({ phase: 'refreshing_members', bytesRead: bytesTotal, bytesTotal });
-      for (let k = 0; k < merged.memberIds.length; k += 200) {
-        await this.members.refresh({}, merged.memberIds.slice(k, k + 200), 'orders imported');
-      }
-      return {
-        read: ordersRead,
-        inserted: merged.inserted,
-        updated: merged.updated,
-        unchanged: ordersRead - orderRejects - merged.duplicates - merged.inserted - merged.updated,
-        duplicates: merged.duplicates,
-        rejected: orderRejects,
-        items: { read: itemsRead, attached: merged.itemsAttached, rejected: itemRejectsParse + merged.orphanItems },
-        members: merged.memberIds.length,
-        seconds: Math.round((Date.now() - started) / 100) / 10,
-        loader,
-      };
+      await client.query('COMMIT');
     } catch (err) {
-      // Whichever side failed first, the merge transaction rolls back before the stage tables go.
-      if (merge) {
-        merge.abort(err as Error);
-        await merge.result.catch(() => undefined);
-      }
+      // The copies under way end first; then everything this import wrote is rolled back.
+      await load?.settle();
+      await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      await client.query(`DROP TABLE IF EXISTS ${orderStage} CASCADE`).catch(() => undefined);
-      await client.query(`DROP TABLE IF EXISTS ${itemStage}`).catch(() => undefined);
-      await runner.release();
-      void rejectedTotal;
+      runner.release().catch(() => undefined);
     }
+    progress({ phase: 'refreshing_members', bytesRead: bytesTotal, bytesTotal });
+    const memberIds = [...new Set([...orders.memberIds, ...items.members])];
+    for (let k = 0; k < memberIds.length; k += 200) {
+      await this.members.refresh({}, memberIds.slice(k, k + 200), 'orders imported');
+    }
+    return {
+      read: ordersRead,
+      inserted: orders.inserted,
+      updated: orders.updated,
+      unchanged: ordersRead - orderRejects - orders.duplicates - orders.inserted - orders.updated,
+      duplicates: orders.duplicates,
+      rejected: orderRejects,
+      items: { read: itemsRead, attached: items.attached, rejected: itemRejectsParse + items.orphans },
+      members: memberIds.length,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      loader: embedded ? 'insert-batches' : 'copy',
+    };
   }
 
   async status(ctx: Ctx, importId: string) {

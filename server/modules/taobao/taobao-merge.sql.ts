@@ -1,73 +1,59 @@
 /** Rank of an order state: an older export (lower rank) never moves an order back. Closed is final. */
 const RANK = (col: string) => `CASE ${col} WHEN 'pending' THEN 0 WHEN 'paid' THEN 1 WHEN 'shipped' THEN 2 WHEN 'completed' THEN 3 ELSE 4 END`;
 
-/**
- * Orders repeated in the file: only the last row of each counts (order numbers are unique across Taobao and
- * Tmall). Few or none, so kept in a small table that both merge statements read. Run inside the merge transaction.
- */
-export const STAGE_DUPLICATES_SQL = (stage: string, dup: string) => `
-CREATE TEMP TABLE ${dup} ON COMMIT DROP AS
-SELECT order_no, max(line) AS line, count(*) - 1 AS repeats FROM ${stage} GROUP BY order_no HAVING count(*) > 1`;
-
-/**
- * Staged orders with their channel, their buyer key, and the member their buyer or phone is already bound to,
- * narrowed by `which` (a condition on the staged row `s`). $1 kind, $2 default store.
- */
-const SOURCE = (stage: string, which: string) => `
-SELECT c.id AS channel_id, s.*, md5(s.buyer_key) AS buyer_hash, coalesce(tb.member_id, ph.member_id) AS bound_member
-  FROM ${stage} s
-  JOIN sales_channel c ON c.kind = $1 AND c.name = coalesce(nullif(s.store_name, ''), $2)
-  LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = md5(s.buyer_key)
-  LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash
- WHERE ${which}`;
-
-/** The last row of each order in the whole file. */
-const LAST_IN_FILE = (dup: string) => `NOT EXISTS (SELECT 1 FROM ${dup} d WHERE d.order_no = s.order_no AND d.line > s.line)`;
-
-const ORDER_COLUMNS = `channel_id, order_no, member_id, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen, postage_fen,
-         refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name, receiver_address,
+/** Columns an imported order writes (its member is joined afterwards, from the buyer's identities). */
+export const ORDER_COLUMNS = `channel_id, order_no, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen, postage_fen, refund_fen,
+         ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name, receiver_address,
          receiver_phone, phone_last4, phone_hash, extra`;
-const SOURCE_COLUMNS = `s.channel_id, s.order_no, s.bound_member, s.buyer_hash, s.buyer_nick, s.state, s.status_text, s.total_fen,
-         s.paid_fen, s.postage_fen, s.refund_fen, s.ordered_at, s.paid_at, s.item_title, s.item_count, s.close_reason,
-         s.buyer_message, s.receiver_name, s.receiver_address, s.receiver_phone, s.phone_last4, s.phone_hash, s.extra`;
+const STAGED_COLUMNS = ORDER_COLUMNS.replace(/\w+/g, 's.$&');
 
 /**
- * New orders of one segment of the file (the last row of each order within it), inserted while later segments are
- * still being read: a plain insert of those not there yet, no conflict arbitration per row; merges are serialised
- * by an advisory lock. The lines whose order is already there are noted in `found`, so that only those are looked
- * at again once the whole file is staged. $1 kind, $2 default store, $3 import.
+ * A segment's rows whose order is there already, by index into its arrays, and whether this import itself inserted
+ * it (a repeat of an order further up the file). $1 order numbers, $2 their channels as indexes into $3, $4 import.
  */
-export const INSERT_NEW_ORDERS_SQL = (segment: string, found: string) => `
-WITH src AS MATERIALIZED (
-  SELECT s.*, EXISTS (SELECT 1 FROM sales_order o WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no) AS there
-    FROM (${SOURCE(segment, `NOT EXISTS (SELECT 1 FROM ${segment} l WHERE l.order_no = s.order_no AND l.line > s.line)`)}) s),
-ins AS (
-  INSERT INTO sales_order (${ORDER_COLUMNS}, import_id)
-  SELECT ${SOURCE_COLUMNS}, $3::uuid FROM src s WHERE NOT s.there
-  RETURNING member_id),
-noted AS (
-  INSERT INTO ${found} (line) SELECT line FROM src WHERE there)
-SELECT count(*) AS n, array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members FROM ins`;
+export const EXISTING_ORDERS_SQL = `
+SELECT s.i::int AS i, o.import_id IS NOT DISTINCT FROM $4::uuid AS fresh
+  FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS s (order_no, channel, i)
+  JOIN sales_order o ON o.order_no = s.order_no AND o.channel_id = ($3::uuid[])[s.channel]`;
+
+/** The store names of a report as channels of its kind, created on first sight. $1 kind, $2 names. */
+export const ENSURE_CHANNELS_SQL = `
+WITH ins AS (
+  INSERT INTO sales_channel (kind, name) SELECT $1, unnest($2::text[]) ON CONFLICT (kind, name) DO NOTHING RETURNING id, name)
+SELECT id, name FROM ins UNION ALL SELECT id, name FROM sales_channel WHERE kind = $1 AND name = ANY($2::text[])`;
+
+/**
+ * Rows whose order was already there were staged: rows repeating an order this import inserted (`fresh`) are all
+ * repeats; the others count once per order. Plus the repeats within one segment, counted while reading.
+ */
+export const STAGED_REPEATS_SQL = (stage: string) => `
+SELECT count(*) FILTER (WHERE fresh) + count(*) FILTER (WHERE NOT fresh)
+       - count(DISTINCT (order_no, channel_id)) FILTER (WHERE NOT fresh) AS n
+  FROM ${stage}`;
+
+/** The last staged row of each order, of those `fresh` or not. */
+const LAST_STAGED = (stage: string, fresh: boolean) => `
+SELECT DISTINCT ON (order_no, channel_id) * FROM ${stage} WHERE ${fresh ? '' : 'NOT '}fresh ORDER BY order_no, channel_id, line DESC`;
 
 /**
  * Orders this import inserted and met again later in the file: the file's last row wins, as if it had been the only
- * one (they were new, so no older state holds them back). $1 kind, $2 default store, $3 import.
+ * one (they were new, so no older state holds them back). $1 import.
  */
-export const FIX_REPEATED_NEW_ORDERS_SQL = (stage: string, dup: string) => `
+export const FIX_REPEATED_NEW_ORDERS_SQL = (stage: string) => `
 WITH fix AS (
-  UPDATE sales_order o SET (${ORDER_COLUMNS}, updated_at) = (${SOURCE_COLUMNS}, now())
-    FROM (${SOURCE(stage, `EXISTS (SELECT 1 FROM ${dup} d WHERE d.order_no = s.order_no AND d.line = s.line)`)}) s
-   WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no AND o.import_id = $3::uuid
-     AND (${ORDER_COLUMNS.replace(/\w+/g, 'o.$&')}) IS DISTINCT FROM (${SOURCE_COLUMNS})
+  UPDATE sales_order o SET (${ORDER_COLUMNS}, updated_at) = (${STAGED_COLUMNS}, now())
+    FROM (${LAST_STAGED(stage, true)}) s
+   WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no AND o.import_id = $1::uuid
+     AND (${ORDER_COLUMNS.replace(/\w+/g, 'o.$&')}) IS DISTINCT FROM (${STAGED_COLUMNS})
   RETURNING o.member_id)
 SELECT array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members FROM fix`;
 
 /**
- * Orders that were there before this import (not those it inserted): changed ones are updated (never backwards);
- * identical ones are left alone; orders of bound buyers join their member. Orders erased under the
- * personal-information law keep their anonymised fields. $1 kind, $2 default store, $3 import.
+ * Orders that were there before this import: changed ones are updated (never backwards); identical ones are left
+ * alone; orders of bound buyers join their member. Orders erased under the personal-information law keep their
+ * anonymised fields. $1 import.
  */
-export const UPDATE_ORDERS_SQL = (stage: string, dup: string, found: string) => `
+export const UPDATE_ORDERS_SQL = (stage: string) => `
 WITH upd AS (
   UPDATE sales_order o SET
          state = s.state, status_text = s.status_text, total_fen = s.total_fen, paid_fen = s.paid_fen,
@@ -75,7 +61,7 @@ WITH upd AS (
          ordered_at = coalesce(s.ordered_at, o.ordered_at), paid_at = coalesce(s.paid_at, o.paid_at),
          item_title = s.item_title, item_count = s.item_count, close_reason = s.close_reason,
          member_id = coalesce(o.member_id, CASE WHEN o.erased_at IS NULL THEN s.bound_member END),
-         buyer_key = CASE WHEN o.erased_at IS NULL THEN s.buyer_hash END,
+         buyer_key = CASE WHEN o.erased_at IS NULL THEN s.buyer_key END,
          buyer_nick = CASE WHEN o.erased_at IS NULL THEN s.buyer_nick END,
          buyer_message = CASE WHEN o.erased_at IS NULL THEN s.buyer_message END,
          receiver_name = CASE WHEN o.erased_at IS NULL THEN s.receiver_name END,
@@ -84,9 +70,12 @@ WITH upd AS (
          phone_last4 = CASE WHEN o.erased_at IS NULL THEN s.phone_last4 END,
          phone_hash = CASE WHEN o.erased_at IS NULL THEN s.phone_hash END,
          extra = CASE WHEN o.erased_at IS NULL THEN s.extra ELSE o.extra END,
-         import_id = $3::uuid, updated_at = now()
-    FROM (${SOURCE(stage, `${LAST_IN_FILE(dup)} AND s.line IN (SELECT line FROM ${found})`)}) s
-   WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no AND o.import_id IS DISTINCT FROM $3::uuid
+         import_id = $1::uuid, updated_at = now()
+    FROM (SELECT s.*, coalesce(tb.member_id, ph.member_id) AS bound_member
+            FROM (${LAST_STAGED(stage, false)}) s
+            LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = s.buyer_key
+            LEFT JOIN member_identity ph ON ph.kind = 'phone' AND ph.value = s.phone_hash) s
+   WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no AND o.import_id IS DISTINCT FROM $1::uuid
      AND ${RANK('s.state')} >= ${RANK('o.state')}
      AND ((o.state, o.status_text, o.total_fen, o.paid_fen, o.postage_fen, o.refund_fen, o.ordered_at, o.paid_at,
            o.item_title, o.item_count, o.close_reason)
@@ -96,11 +85,24 @@ WITH upd AS (
        OR (o.erased_at IS NULL AND (o.buyer_key, o.buyer_nick, o.buyer_message, o.receiver_name, o.receiver_address,
            o.receiver_phone, o.phone_last4, o.phone_hash, o.extra)
           IS DISTINCT FROM
-          (s.buyer_hash, s.buyer_nick, s.buyer_message, s.receiver_name, s.receiver_address,
+          (s.buyer_key, s.buyer_nick, s.buyer_message, s.receiver_name, s.receiver_address,
            s.receiver_phone, s.phone_last4, s.phone_hash, s.extra))
        OR (o.member_id IS NULL AND o.erased_at IS NULL AND s.bound_member IS NOT NULL))
   RETURNING o.member_id)
 SELECT count(*) AS n, array_agg(DISTINCT member_id) FILTER (WHERE member_id IS NOT NULL) AS members FROM upd`;
+
+/**
+ * New orders of buyers already bound to a member (by their Taobao buyer, else by their phone) join that member.
+ * Driven from the identities, so its cost follows the bound buyers, not the size of the import. $1 import.
+ */
+export const BIND_NEW_ORDERS_SQL = (kind: 'taobao_buyer' | 'phone') => `
+WITH bound AS (
+  UPDATE sales_order o SET member_id = i.member_id, updated_at = now()
+    FROM member_identity i
+   WHERE i.kind = '${kind}' AND o.${kind === 'phone' ? 'phone_hash' : 'buyer_key'} = i.value
+     AND o.import_id = $1::uuid AND o.member_id IS NULL AND o.erased_at IS NULL
+  RETURNING o.member_id)
+SELECT array_agg(DISTINCT member_id) AS members FROM bound`;
 
 /** Line items replace an order's item list as a whole, so importing the item report again changes nothing. */
 export const MERGE_ITEMS_SQL = (stage: string) => `

@@ -1,158 +1,293 @@
-import type { Db } from '../../infra/db';
+import type { PoolClient } from 'pg';
+import { copyText, createStageSql, freeText, stageWriter, type StageColumn, type StageValue } from './stage-writer';
+import type { StagedOrder } from './taobao-rows';
 import {
+  BIND_NEW_ORDERS_SQL,
+  ENSURE_CHANNELS_SQL,
+  EXISTING_ORDERS_SQL,
   FIX_REPEATED_NEW_ORDERS_SQL,
-  INSERT_NEW_ORDERS_SQL,
-  MERGE_ITEMS_SQL,
-  REJECT_ORPHAN_ITEMS_SQL,
-  STAGE_DUPLICATES_SQL,
+  STAGED_REPEATS_SQL,
   UPDATE_ORDERS_SQL,
 } from './taobao-merge.sql';
 
-export interface MergeInput {
+/** What an imported order writes, in ORDER_COLUMNS' order. */
+const ORDER_ROW: StageColumn[] = [
+  { name: 'channel_id', type: 'uuid' },
+  { name: 'order_no', type: 'text' },
+  { name: 'buyer_key', type: 'text' },
+  { name: 'buyer_nick', type: 'text' },
+  { name: 'state', type: 'text' },
+  { name: 'status_text', type: 'text' },
+  { name: 'total_fen', type: 'bigint' },
+  { name: 'paid_fen', type: 'bigint' },
+  { name: 'postage_fen', type: 'bigint' },
+  { name: 'refund_fen', type: 'bigint' },
+  { name: 'ordered_at', type: 'timestamptz' },
+  { name: 'paid_at', type: 'timestamptz' },
+  { name: 'item_title', type: 'text' },
+  { name: 'item_count', type: 'int' },
+  { name: 'close_reason', type: 'text' },
+  { name: 'buyer_message', type: 'text' },
+  { name: 'receiver_name', type: 'text' },
+  { name: 'receiver_address', type: 'text' },
+  { name: 'receiver_phone', type: 'text' },
+  { name: 'phone_last4', type: 'text' },
+  { name: 'phone_hash', type: 'text' },
+  { name: 'extra', type: 'jsonb' },
+];
+/** New orders go straight into sales_order, marked with their import. */
+const NEW_ORDER: StageColumn[] = [...ORDER_ROW, { name: 'import_id', type: 'uuid' }];
+/** Rows of orders already there wait in a staging table for the end of the report. */
+const STAGED_ORDER: StageColumn[] = [{ name: 'line', type: 'int' }, { name: 'fresh', type: 'boolean' }, ...ORDER_ROW];
+/** A row is kept as COPY text of its columns after channel_id (the channel is known once its segment is handed over). */
+const BODY_FREE = freeText(ORDER_ROW.slice(1));
+const TAB = 9;
+
+export interface OrderLoadInput {
   importId: string;
   channelKind: 'taobao' | 'tmall';
   defaultStore: string;
-  /** Parent of the order segments (each segment a child table, so this one reads them all). */
-  orderStage: string;
-  itemStage: string;
-  /** Unique per import, for the transaction's own temporary table. */
+  /** Unique per import, for the transaction's staging table. */
   suffix: string;
-  maxStoredRejects: number;
+  embedded: boolean;
+  /** Orders per segment: one existence check, then one COPY of the new ones. */
+  segmentRows: number;
 }
 
-export interface MergeResult {
+export interface OrderLoadResult {
   inserted: number;
   updated: number;
   duplicates: number;
-  itemsAttached: number;
-  orphanItems: number;
   memberIds: string[];
 }
 
-type Rows = Array<{ n: string; members: string[] | null }>;
+type Members = Array<{ members: string[] | null }>;
 
 /**
- * The import's one merge transaction, fed while the files are still being read: each staged segment of the order
- * report has its new orders inserted at once (the database works while the next segment is parsed); once the whole
- * report is staged, repeated orders get their last row and existing orders are updated; then the item report.
- * Nothing is visible to others until it commits, and a failure anywhere rolls all of it back.
+ * One segment of the report, held as bytes: a row becomes its COPY text as soon as it is read, so that no object of
+ * it outlives the row (ten thousand rows of objects survived the young generation and made the garbage collector
+ * the import's biggest cost).
  */
-export class ImportMerge {
-  readonly result: Promise<MergeResult>;
-  /** Set when the transaction failed: the reader stops instead of staging the rest for nothing. */
-  failure: Error | undefined;
-  private readonly segments: string[] = [];
-  private ordersStaged = false;
-  private itemsStaged = false;
-  private aborted: Error | undefined;
-  private wake: (() => void) | undefined;
+class Segment {
+  bytes = Buffer.allocUnsafe(1 << 22);
+  used = 0;
+  readonly starts: number[] = [];
+  readonly lines: number[] = [];
+  readonly stores: number[] = [];
+
+  get size(): number {
+    return this.starts.length;
+  }
+
+  add(line: number, store: number, body: string): void {
+    const room = body.length * 3;
+    if (this.used + room > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + room));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    this.starts.push(this.used);
+    this.lines.push(line);
+    this.stores.push(store);
+    this.used += this.bytes.write(body, this.used, 'utf8');
+  }
+
+  /** Row i's COPY text (without line feed). */
+  body(i: number): [number, number] {
+    return [this.starts[i]!, i + 1 < this.starts.length ? this.starts[i + 1]! : this.used];
+  }
+
+  orderNo(i: number): string {
+    const start = this.starts[i]!;
+    return this.bytes.toString('latin1', start, this.bytes.indexOf(TAB, start));
+  }
+}
+
+/** Rows in COPY text, gathered into chunks of a quarter megabyte for the writer. */
+class TextChunks {
+  private chunk = Buffer.allocUnsafe(1 << 18);
+  private used = 0;
+
+  constructor(private readonly send: (text: Buffer) => Promise<void> | undefined) {}
+
+  async row(prefix: string, bytes: Buffer, [start, end]: [number, number], suffix: string): Promise<void> {
+    const need = prefix.length + (end - start) + suffix.length + 1;
+    if (this.used + need > this.chunk.length) await this.flush(need);
+    this.used += this.chunk.write(prefix, this.used, 'latin1');
+    this.used += bytes.copy(this.chunk, this.used, start, end);
+    this.used += this.chunk.write(suffix, this.used, 'latin1');
+    this.chunk[this.used++] = 10;
+  }
+
+  async flush(room = 0): Promise<void> {
+    if (this.used > 0) {
+      const full = this.chunk.subarray(0, this.used);
+      this.chunk = Buffer.allocUnsafe(Math.max(1 << 18, room));
+      this.used = 0;
+      await this.send(full);
+    } else if (room > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafe(room);
+    }
+  }
+}
+
+/**
+ * Loads an order report into sales_order inside the caller's transaction, segment by segment while the file is read.
+ * Each segment's rows are asked once which orders are there already; the new ones are copied straight into
+ * sales_order (no staging, no per-row conflict arbitration: merges are serialised by the caller's lock), the others
+ * are staged. While the database copies one segment the next one is parsed. Once the whole report is read, staged
+ * rows update their orders (the file's last row wins, never backwards) and new orders of bound buyers join their
+ * member.
+ */
+export class OrderLoad {
+  readonly stage: string;
+  private segment = new Segment();
+  private readonly storeIndex = new Map<string, number>();
+  private readonly storeNames: string[] = [];
+  private readonly channels = new Map<string, string>();
+  /** The previous segment's copies: the connection is busy until they end. */
+  private writing: Promise<void> = Promise.resolve();
+  private inserted = 0;
+  private repeatsInSegments = 0;
+  private staged = 0;
 
   constructor(
-    private readonly db: Db,
-    private readonly input: MergeInput,
+    private readonly client: PoolClient,
+    private readonly input: OrderLoadInput,
   ) {
-    this.result = this.db.transaction({}, (tx) => this.run(this.db.em(tx)));
-    this.result.catch((err: Error) => {
-      this.failure = err;
+    this.stage = `import_stage_orders_${input.suffix}`;
+  }
+
+  async begin(): Promise<void> {
+    await this.client.query(createStageSql(this.stage, STAGED_ORDER));
+  }
+
+  /** Takes one valid row; returns a promise when the caller must wait (a full segment is being handed over). */
+  add(order: StagedOrder): Promise<void> | undefined {
+    const name = order.storeName || this.input.defaultStore;
+    let store = this.storeIndex.get(name);
+    if (store === undefined) {
+      store = this.storeNames.push(name) - 1;
+      this.storeIndex.set(name, store);
+    }
+    this.segment.add(order.line, store, copyText(bodyValues(order), BODY_FREE));
+    return this.segment.size >= this.input.segmentRows ? this.flush() : undefined;
+  }
+
+  /** Hands the current segment over: which rows are new is asked now, their copies go on in the background. */
+  private async flush(): Promise<void> {
+    const segment = this.segment;
+    this.segment = new Segment();
+    if (segment.size === 0) return;
+    // Per row: undefined for a new order, 'repeat' for one a later row stands for, else staged (and whether fresh).
+    const fate: Array<boolean | 'repeat' | undefined> = new Array(segment.size);
+    const last = new Map<string, number>();
+    for (let i = 0; i < segment.size; i++) {
+      const store = segment.stores[i]!;
+      const key = store === 0 ? segment.orderNo(i) : `${store}\u0000${segment.orderNo(i)}`;
+      const before = last.get(key);
+      if (before !== undefined) {
+        fate[before] = 'repeat';
+        this.repeatsInSegments++;
+      }
+      last.set(key, i);
+    }
+    const rows = [...last.values()];
+    await this.writing;
+    const channels = await this.channelIds();
+    const { rows: found } = await this.client.query<{ i: number; fresh: boolean }>({
+      // Named, so each connection plans it once (the embedded database shares one session: no names there).
+      ...(this.input.embedded ? {} : { name: 'taobao-existing-orders' }),
+      text: EXISTING_ORDERS_SQL,
+      values: [rows.map((i) => segment.orderNo(i)), rows.map((i) => segment.stores[i]! + 1), channels, this.input.importId],
     });
+    for (const f of found) fate[rows[f.i - 1]!] = f.fresh;
+    this.staged += found.length;
+    this.inserted += rows.length - found.length;
+    this.writing = this.write(segment, channels, fate);
+    // Keep a failure for the next wait, and keep it from being an unhandled rejection meanwhile.
+    this.writing.catch(() => undefined);
   }
 
-  addSegment(table: string): void {
-    if (this.failure) throw this.failure;
-    this.segments.push(table);
-    this.signal();
-  }
-
-  ordersDone(): void {
-    this.ordersStaged = true;
-    this.signal();
-  }
-
-  itemsDone(): void {
-    this.itemsStaged = true;
-    this.signal();
-  }
-
-  /** The reader failed: roll back whatever was merged so far. */
-  abort(err: Error): void {
-    this.aborted = err;
-    this.signal();
-  }
-
-  private signal(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** Resolves when the reader has moved on (a segment, the end of a report, or an abort). */
-  private async until(ready: () => boolean): Promise<void> {
-    for (;;) {
-      if (this.aborted) throw this.aborted;
-      if (ready()) return;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
+  /** New rows into sales_order, then rows of orders already there into the staging table. */
+  private async write(segment: Segment, channels: string[], fate: Array<boolean | 'repeat' | undefined>): Promise<void> {
+    const { importId, embedded } = this.input;
+    const suffix = `\t${importId}`;
+    let news = 0;
+    let staged = 0;
+    for (const f of fate) {
+      if (f === undefined) news++;
+      else if (f !== 'repeat') staged++;
+    }
+    if (news > 0) {
+      const orders = stageWriter(this.client, 'sales_order', NEW_ORDER, embedded);
+      const text = new TextChunks((t) => orders.writeText(t));
+      for (let i = 0; i < segment.size; i++) {
+        if (fate[i] === undefined) await text.row(`${channels[segment.stores[i]!]}\t`, segment.bytes, segment.body(i), suffix);
+      }
+      await text.flush();
+      await orders.finish();
+    }
+    if (staged > 0) {
+      const rows = stageWriter(this.client, this.stage, STAGED_ORDER, embedded);
+      const text = new TextChunks((t) => rows.writeText(t));
+      for (let i = 0; i < segment.size; i++) {
+        const fresh = fate[i];
+        if (typeof fresh === 'boolean') await text.row(`${segment.lines[i]}\t${fresh}\t${channels[segment.stores[i]!]}\t`, segment.bytes, segment.body(i), '');
+      }
+      await text.flush();
+      await rows.finish();
     }
   }
 
-  private async run(em: { query(sql: string, params?: unknown[]): Promise<unknown> }): Promise<MergeResult> {
-    const { importId, channelKind, defaultStore, orderStage, itemStage, suffix } = this.input;
-    const params = [channelKind, defaultStore, importId];
-    // One merge at a time: two overlapping imports would otherwise both insert the same new order.
-    await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
-    // The dedupe aggregate and the hashes over a big file fit in memory instead of spilling to disk.
-    await em.query("SET LOCAL work_mem = '256MB'");
-    // Staged lines whose order was already there when their segment was merged: the candidates for an update.
-    const found = `import_found_${suffix}`;
-    await em.query(`CREATE TEMP TABLE ${found} (line int) ON COMMIT DROP`);
-    let inserted = 0;
+  /** The channel of every store seen so far (by store index): the store, or the default one, of the report's kind. */
+  private async channelIds(): Promise<string[]> {
+    const unknown = this.storeNames.filter((n) => !this.channels.has(n));
+    if (unknown.length > 0) {
+      const { rows: got } = await this.client.query<{ id: string; name: string }>(ENSURE_CHANNELS_SQL, [this.input.channelKind, unknown]);
+      for (const c of got) this.channels.set(c.name, c.id);
+    }
+    return this.storeNames.map((n) => this.channels.get(n)!);
+  }
+
+  /** The reader failed: wait for the copies under way to end, so that the connection can roll back. */
+  async settle(): Promise<void> {
+    await this.writing.catch(() => undefined);
+  }
+
+  /** The whole report is read: the last segment, then the staged rows, then the members of the new orders. */
+  async finish(): Promise<OrderLoadResult> {
+    await this.flush();
+    await this.writing;
+    const { client } = this;
+    const params = [this.input.importId];
     const members = new Set<string>();
     const add = (ids: string[] | null | undefined) => ids?.forEach((id) => members.add(id));
-    for (;;) {
-      await this.until(() => this.segments.length > 0 || this.ordersStaged);
-      const segment = this.segments.shift();
-      if (segment === undefined) break;
-      await em.query(
-        `INSERT INTO sales_channel (kind, name) SELECT DISTINCT $1, coalesce(nullif(store_name, ''), $2) FROM ${segment}
-         ON CONFLICT (kind, name) DO NOTHING`,
-        [channelKind, defaultStore],
-      );
-      const [ins] = (await em.query(INSERT_NEW_ORDERS_SQL(segment, found), params)) as Rows;
-      inserted += Number(ins!.n);
-      add(ins!.members);
-    }
-
-    // The whole order report is staged: orders repeated across segments, then the orders that were already there.
-    const dup = `import_dup_${suffix}`;
-    await em.query(STAGE_DUPLICATES_SQL(orderStage, dup));
-    await em.query(`ANALYZE ${dup}`);
-    const [repeats] = (await em.query(`SELECT coalesce(sum(repeats), 0) AS n FROM ${dup}`)) as Array<{ n: string }>;
-    const duplicates = Number(repeats!.n);
-    if (duplicates > 0) {
-      const [fix] = (await em.query(FIX_REPEATED_NEW_ORDERS_SQL(orderStage, dup), params)) as Rows;
-      add(fix!.members);
-    }
+    let duplicates = this.repeatsInSegments;
     let updated = 0;
-    const [candidates] = (await em.query(`SELECT count(*) AS n FROM ${found}`)) as Array<{ n: string }>;
-    if (Number(candidates!.n) > 0) {
-      await em.query(`ANALYZE ${found}`);
-      const [upd] = (await em.query(UPDATE_ORDERS_SQL(orderStage, dup, found), params)) as Rows;
-      updated = Number(upd!.n);
-      add(upd!.members);
+    if (this.staged > 0) {
+      await client.query(`ANALYZE ${this.stage}`);
+      const { rows: repeats } = await client.query<{ n: string }>(STAGED_REPEATS_SQL(this.stage));
+      duplicates += Number(repeats[0]!.n);
+      const { rows: fix } = await client.query<{ members: string[] | null }>(FIX_REPEATED_NEW_ORDERS_SQL(this.stage), params);
+      add(fix[0]!.members);
+      const { rows: upd } = await client.query<{ n: string; members: string[] | null }>(UPDATE_ORDERS_SQL(this.stage), params);
+      updated = Number(upd[0]!.n);
+      add(upd[0]!.members);
     }
-
-    await this.until(() => this.itemsStaged);
-    const [items] = (await em.query(MERGE_ITEMS_SQL(itemStage), [])) as Array<{ attached: string; members: string[] | null }>;
-    add(items!.members);
-    const [orphans] = (await em.query(REJECT_ORPHAN_ITEMS_SQL(itemStage), [importId, this.input.maxStoredRejects])) as Array<{ n: string }>;
-    return {
-      inserted,
-      updated,
-      duplicates,
-      itemsAttached: Number(items!.attached),
-      orphanItems: Number(orphans?.n ?? 0),
-      memberIds: [...members],
-    };
+    for (const kind of ['taobao_buyer', 'phone'] as const) {
+      const { rows: bound } = (await client.query(BIND_NEW_ORDERS_SQL(kind), params)) as { rows: Members };
+      add(bound[0]!.members);
+    }
+    return { inserted: this.inserted, updated, duplicates, memberIds: [...members] };
   }
+}
+
+/** An order's columns after channel_id, in ORDER_COLUMNS' order. */
+function bodyValues(o: StagedOrder): StageValue[] {
+  return [
+    o.orderNo, o.buyerKey, o.buyerNick, o.state, o.statusText, o.totalFen, o.paidFen, o.postageFen, o.refundFen,
+    o.orderedAt, o.paidAt, o.itemTitle, o.itemCount, o.closeReason, o.buyerMessage, o.receiverName, o.receiverAddress,
+    o.receiverPhone, o.phoneLast4, o.phoneHash, o.extra,
+  ];
 }

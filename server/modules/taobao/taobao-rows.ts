@@ -1,3 +1,4 @@
+import { hash as digest } from 'node:crypto';
 import { normalizePhone, phoneHash } from '../members/member-identity';
 
 /** An order-report row ready for the staging table (money in fen, times as ISO with +08:00). */
@@ -6,6 +7,7 @@ export interface StagedOrder {
   orderNo: string;
   storeName: string | null;
   buyerNick: string | null;
+  /** md5 of the buyer's key (nick, full phone or masked triple): the order's `buyer_key` and the buyer identity's value. */
   buyerKey: string;
   state: OrderState;
   statusText: string;
@@ -24,6 +26,7 @@ export interface StagedOrder {
   receiverPhone: string | null;
   phoneLast4: string | null;
   phoneHash: string | null;
+  /** The unknown columns' values in the header's order (JSON array text); their names are the import's. */
   extra: string;
 }
 
@@ -79,8 +82,9 @@ const ITEM_HEADERS: Record<string, ItemField> = {
 
 export interface HeaderMap<F extends string> {
   index: Partial<Record<F, number>>;
-  /** The other columns' positions and their names as JSON keys (`"物流单号":`), for `extra`; worked out once per file. */
+  /** The other columns' positions, names, and names as JSON keys (`"物流单号":`), for `extra`; worked out once per file. */
   extraColumns: number[];
+  extraNames: string[];
   extraKeys: string[];
 }
 
@@ -93,7 +97,12 @@ function mapHeader<F extends string>(header: string[], table: Record<string, F>)
     if (field !== undefined && index[field] === undefined) index[field] = i;
     else if (name) unknown.push([i, name]);
   });
-  return { index, extraColumns: unknown.map(([i]) => i), extraKeys: unknown.map(([, name]) => `${JSON.stringify(name)}:`) };
+  return {
+    index,
+    extraColumns: unknown.map(([i]) => i),
+    extraNames: unknown.map(([, name]) => name),
+    extraKeys: unknown.map(([, name]) => `${JSON.stringify(name)}:`),
+  };
 }
 
 export function mapOrderHeader(header: string[]): HeaderMap<OrderField> {
@@ -201,7 +210,33 @@ export function orderState(status: string): OrderState {
 
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 
-/** Unknown columns as a JSON object text, built by hand: this runs for every row of million-row files. */
+/** A cell as a JSON string, built by hand: this runs for every cell of million-row files. */
+function jsonString(v: string): string {
+  return NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+/**
+ * Unknown columns as a JSON array of their values (null for an empty cell, trailing ones left out): the names are
+ * the same for every row of a file, so the import keeps them once.
+ */
+function unknownValues(fields: string[], map: HeaderMap<string>): string {
+  const { extraColumns } = map;
+  let out = '';
+  let nulls = '';
+  for (let k = 0; k < extraColumns.length; k++) {
+    const raw = fields[extraColumns[k]!];
+    const v = raw === undefined || raw === '' ? '' : cleanCell(raw);
+    if (v === '') {
+      nulls += k === 0 ? 'null' : ',null';
+      continue;
+    }
+    out += nulls + (k === 0 ? '' : ',') + jsonString(v);
+    nulls = '';
+  }
+  return `[${out}]`;
+}
+
+/** Unknown columns of an item row as a JSON object text (merged into the order's item list). */
 function unknownColumns(fields: string[], map: HeaderMap<string>): string {
   const { extraColumns, extraKeys } = map;
   let out = '';
@@ -210,7 +245,7 @@ function unknownColumns(fields: string[], map: HeaderMap<string>): string {
     if (raw === undefined || raw === '') continue;
     const v = cleanCell(raw);
     if (v === '') continue;
-    out += (out ? ',' : '') + extraKeys[k] + (NEEDS_JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+    out += (out ? ',' : '') + extraKeys[k] + jsonString(v);
   }
   return `{${out}}`;
 }
@@ -236,7 +271,7 @@ export function toStagedOrder(line: number, fields: string[], map: HeaderMap<Ord
   const nick = cellAt(fields, ix.buyerNick) || null;
   const receiverName = cellAt(fields, ix.receiverName) || null;
   // One Taobao buyer across orders: the nick when Taobao shows it whole, else the full phone, else the masked triple.
-  const buyerKey = nick && !nick.includes('*') ? `n:${nick}` : hash ? `p:${hash}` : `m:${nick ?? ''}|${masked ?? ''}|${receiverName ?? ''}`;
+  const buyer = nick && !nick.includes('*') ? `n:${nick}` : hash ? `p:${hash}` : `m:${nick ?? ''}|${masked ?? ''}|${receiverName ?? ''}`;
   const count = cellAt(fields, ix.count);
   if (count !== '' && !/^\d{1,6}$/.test(count)) throw new RowError(`宝贝总数量 "${count.slice(0, 12)}" is not a number`);
   const totalFen = yuanToFen(cellAt(fields, ix.total), '总金额');
@@ -246,7 +281,7 @@ export function toStagedOrder(line: number, fields: string[], map: HeaderMap<Ord
     orderNo,
     storeName: cellAt(fields, ix.store) || null,
     buyerNick: nick,
-    buyerKey,
+    buyerKey: digest('md5', buyer, 'hex'),
     state,
     statusText,
     totalFen,
@@ -264,7 +299,7 @@ export function toStagedOrder(line: number, fields: string[], map: HeaderMap<Ord
     receiverPhone: masked,
     phoneLast4: last4,
     phoneHash: hash,
-    extra: unknownColumns(fields, map),
+    extra: unknownValues(fields, map),
   };
 }
 
