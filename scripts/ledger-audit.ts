@@ -1,7 +1,11 @@
 import { openCliDatabase, runCli } from './cli';
 import { auditLedger } from '../server/modules/points/points-audit';
+import { ordersWithoutChannel } from '../server/modules/members/orders-audit';
 
-/** npm run ledger:audit: rebuilds every points balance from the entries; prints each difference and exits 1 if any. */
+/**
+ * npm run ledger:audit: rebuilds every points balance from the entries, and looks for orders whose sales channel is
+ * missing; prints each difference and exits 1 if any.
+ */
 runCli(async () => {
   const db = await openCliDatabase();
   let failed = false;
@@ -15,7 +19,10 @@ runCli(async () => {
       `Audited ${audit.accounts} member accounts, ${audit.transactions} transactions, ${audit.entries} entries: ` +
         `${audit.differences.length ? `${audit.differences.length} difference(s)` : 'no differences'}\n`,
     );
-    failed = audit.differences.length > 0;
+    const orphans = await ordersWithoutChannel(db.dataSource.manager);
+    for (const o of orphans.sample) process.stdout.write(`DIFFERENCE order_channel order ${o.id} (${o.orderNo}): its sales channel is missing\n`);
+    process.stdout.write(`Orders without their sales channel: ${orphans.count}\n`);
+    failed = audit.differences.length > 0 || orphans.count > 0;
   } finally {
     await db.close();
   }

@@ -214,6 +214,8 @@ describe('members, identities and binding', () => {
     const exp = await t.app.inject({ method: 'GET', url: `/api/admin/members/${m}/export`, headers: auth });
     expect(exp.statusCode).toBe(200);
     expect(exp.json()).toMatchObject({ member: { id: m }, orders: [{ order_no: '4400000000000000001', buyer_message: '放门口' }], points: { balance: 88 } });
+    // The report's other columns go with the order, under their names.
+    expect(exp.json().orders[0].report_columns).toMatchObject({ 运送方式: '快递', 物流单号: '773012345678901' });
     expect((await t.app.inject({ method: 'GET', url: `/api/admin/members/${m}/export`, headers: csAuth })).statusCode).toBe(403);
 
     const spendBefore = (await q('SELECT sum(spend_fen)::int AS s FROM sales_order'))[0].s;

@@ -222,6 +222,18 @@ describe('Taobao order import', () => {
     }
   });
 
+  it('keeps sales channels permanent, and the audit finds an order whose channel is missing', async () => {
+    const { ordersWithoutChannel } = await import('../../server/modules/members/orders-audit');
+    const [c] = await q("SELECT id FROM sales_channel WHERE kind = 'taobao' LIMIT 1");
+    await expect(q('DELETE FROM sales_channel WHERE id = $1', [c.id])).rejects.toThrow(/sales channels are permanent/);
+    await expect(q('UPDATE sales_channel SET id = gen_random_uuid() WHERE id = $1', [c.id])).rejects.toThrow(/sales channels are permanent/);
+    await q('UPDATE sales_channel SET name = name WHERE id = $1', [c.id]);
+    expect(await ordersWithoutChannel(t.app.infra.db.dataSource.manager)).toEqual({ count: 0, sample: [] });
+    const [stray] = await q("INSERT INTO sales_order (channel_id, order_no, state) VALUES (gen_random_uuid(), '3650000000000000001', 'paid') RETURNING id");
+    expect(await ordersWithoutChannel(t.app.infra.db.dataSource.manager)).toEqual({ count: 1, sample: [{ id: stray.id, orderNo: '3650000000000000001' }] });
+    await q('DELETE FROM sales_order WHERE id = $1', [stray.id]);
+  });
+
   it('keeps line numbers right across a file read in many chunks (quoted line breaks, a broken row near the end)', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({
       orderNo: String(3400000000000000000n + BigInt(i)),

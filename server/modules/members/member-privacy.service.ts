@@ -34,7 +34,7 @@ export class MemberPrivacyService {
     const orders = (await em.query(
       `SELECT c.kind AS channel_kind, c.name AS channel, o.order_no, o.status_text, o.total_fen, o.paid_fen, o.refund_fen,
               o.ordered_at, o.paid_at, o.item_title, o.item_count, o.items, o.buyer_nick, o.receiver_name, o.receiver_address,
-              o.receiver_phone, o.buyer_message
+              o.receiver_phone, o.buyer_message, sales_order_extra(o.extra, o.import_id) AS report_columns
          FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id WHERE o.member_id = $1 ORDER BY o.ordered_at`,
       [id],
     )) as unknown[];
