@@ -20,9 +20,7 @@ describe('members, identities and binding', () => {
   };
 
   beforeAll(async () => {
-    // Embedded only, no queue workers: a pg-boss worker stopping late under load can run its timers after jest
-    // has torn the suite down (a require of node:timers/promises then fails). On PostgreSQL the workers run.
-    t = await buildTestApp(process.env.DATABASE_URL ? {} : { QUEUE_ENABLED: 'false' });
+    t = await buildTestApp();
     auth = await t.ownerAuth();
     await t.app.inject({ method: 'POST', url: '/api/admin/staff', headers: auth, payload: { username: 'cs1', password: 'cs-password-123', role: 'customer_service' } });
     const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs1', password: 'cs-password-123' } });

@@ -122,8 +122,7 @@ describe('points ledger under contention', () => {
     (await t.app.services.members.findOrCreateByOpenid({}, { app: 'mp', openid: `o${randomBytes(10).toString('hex')}` })).memberId;
 
   beforeAll(async () => {
-    // Embedded only, no queue workers (see test/members/members.test.ts); on PostgreSQL the workers run.
-    t = await buildTestApp(process.env.DATABASE_URL ? {} : { QUEUE_ENABLED: 'false' });
+    t = await buildTestApp();
   });
   afterAll(async () => t.close());
 
