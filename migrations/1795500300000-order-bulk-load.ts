@@ -11,6 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   (`taobao_import.extra_columns`), instead of repeating some thirty Chinese column names in every order: a third of
  *   the row, and most of its parsing. `sales_order_extra()` gives the named object back; orders written before keep
  *   their object.
+ * - `source_hash`: a digest of the report row an order was last written from, so that a re-exported row that is
+ *   the same is passed over without being staged and compared column by column.
  */
 export class OrderBulkLoad1795500300000 implements MigrationInterface {
   name = 'OrderBulkLoad1795500300000';
@@ -25,6 +27,7 @@ export class OrderBulkLoad1795500300000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER trg_sales_channel_permanent BEFORE DELETE OR UPDATE OF id ON sales_channel
       FOR EACH ROW EXECUTE FUNCTION sales_channel_permanent()`);
     await q.query('ALTER TABLE taobao_import ADD COLUMN extra_columns text[]');
+    await q.query('ALTER TABLE sales_order ADD COLUMN source_hash text');
     await q.query(`
       CREATE FUNCTION sales_order_extra(extra jsonb, import_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
         SELECT CASE WHEN jsonb_typeof(extra) = 'array' THEN coalesce((
@@ -40,6 +43,7 @@ export class OrderBulkLoad1795500300000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`UPDATE sales_order SET extra = sales_order_extra(extra, import_id) WHERE jsonb_typeof(extra) = 'array'`);
     await q.query('DROP FUNCTION sales_order_extra(jsonb, uuid)');
+    await q.query('ALTER TABLE sales_order DROP COLUMN source_hash');
     await q.query('ALTER TABLE taobao_import DROP COLUMN extra_columns');
     await q.query('DROP TRIGGER trg_sales_channel_permanent ON sales_channel');
     await q.query('DROP FUNCTION sales_channel_permanent()');

@@ -93,8 +93,12 @@ describe('Taobao order import', () => {
     ];
     const first = await importNow({ orders: ordersFile(rows, 'utf8-bom') }, 'taobao', 'UTF店');
     expect(first.summary).toMatchObject({ read: 2, inserted: 2, updated: 0, unchanged: 0, rejected: 0 });
+    const before = await q("SELECT order_no, source_hash, updated_at, import_id FROM sales_order WHERE order_no LIKE '300000000000000000_' ORDER BY order_no");
+    expect(before.map((o: { source_hash: string }) => o.source_hash)).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/), expect.stringMatching(/^[0-9a-f]{32}$/)]);
     const again = await importNow({ orders: ordersFile(rows, 'utf8') }, 'taobao', 'UTF店');
     expect(again.summary).toMatchObject({ read: 2, inserted: 0, updated: 0, unchanged: 2, rejected: 0 });
+    // The same rows are passed over: the orders are not written again.
+    expect(await q("SELECT order_no, source_hash, updated_at, import_id FROM sales_order WHERE order_no LIKE '300000000000000000_' ORDER BY order_no")).toEqual(before);
     const [m] = await q("SELECT buyer_message, buyer_nick FROM sales_order WHERE order_no = '3000000000000000002'");
     expect(m).toEqual({ buyer_message: '多行\n留言', buyer_nick: 'b**2' });
   });
@@ -168,29 +172,36 @@ describe('Taobao order import', () => {
     for (const [segmentRows, prefix] of [[1000, '37'], [2, '38']] as const) {
       const s = new TaobaoImportService(t.app.infra.db, t.app.services.members, { phoneKey: 'k', embedded: !process.env.DATABASE_URL, keepFiles: true, segmentRows });
       const run = async (file: string) => s.run({}, await s.create({}, { source: 'cli', channelKind: 'taobao', storeName: '分段店', ordersFile: file }));
-      const [a, b, c] = [1, 2, 3].map((k) => `${prefix}0000000000000000${k}`);
-      await run(ordersFile([{ orderNo: b!, status: '买家已付款，等待卖家发货', total: '50.00' }]));
-      // Segments of two rows: A's last row (paid, 90) comes after a completed one; B and C repeat across segments.
+      const [a, b, c, d] = [1, 2, 3, 4].map((k) => `${prefix}0000000000000000${k}`);
+      await run(ordersFile([
+        { orderNo: b!, status: '买家已付款，等待卖家发货', total: '50.00' },
+        { orderNo: d!, status: '买家已付款，等待卖家发货', total: '60.00' },
+      ]));
+      // Segments of two rows: A's last row (paid, 90) comes after a completed one; B and C repeat across segments;
+      // D's last row is the very row it was imported from, so an earlier different row of it changes nothing.
       const file = ordersFile([
         { orderNo: a!, status: '交易成功', total: '100.00' },
         { orderNo: b!, status: '卖家已发货，等待买家确认', total: '50.00' },
         { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+        { orderNo: d!, status: '卖家已发货，等待买家确认', total: '60.00' },
         { orderNo: a!, status: '买家已付款，等待卖家发货', total: '90.00' },
         { orderNo: b!, status: '交易成功', total: '50.00', refund: '10.00' },
         { orderNo: c!, status: '买家已付款，等待卖家发货', total: '20.00' },
+        { orderNo: d!, status: '买家已付款，等待卖家发货', total: '60.00' },
       ]);
       const first = await run(file);
       const again = await run(file);
-      const rows = await q('SELECT order_no, state, total_fen, refund_fen FROM sales_order WHERE order_no = ANY($1) ORDER BY order_no', [[a, b, c]]);
+      const rows = await q('SELECT order_no, state, total_fen, refund_fen FROM sales_order WHERE order_no = ANY($1) ORDER BY order_no', [[a, b, c, d]]);
       summaries.push({ first, again, rows: rows.map((r: { order_no: string }) => ({ ...r, order_no: r.order_no.slice(2) })) });
     }
     const pick = ({ read, inserted, updated, unchanged, duplicates, rejected }: ImportSummary) => ({ read, inserted, updated, unchanged, duplicates, rejected });
-    expect(pick(summaries[0]!.first)).toEqual({ read: 6, inserted: 2, updated: 1, unchanged: 0, duplicates: 3, rejected: 0 });
-    expect(pick(summaries[0]!.again)).toEqual({ read: 6, inserted: 0, updated: 0, unchanged: 3, duplicates: 3, rejected: 0 });
+    expect(pick(summaries[0]!.first)).toEqual({ read: 8, inserted: 2, updated: 1, unchanged: 1, duplicates: 4, rejected: 0 });
+    expect(pick(summaries[0]!.again)).toEqual({ read: 8, inserted: 0, updated: 0, unchanged: 4, duplicates: 4, rejected: 0 });
     expect(summaries[0]!.rows).toEqual([
       { order_no: '00000000000000001', state: 'paid', total_fen: '9000', refund_fen: '0' },
       { order_no: '00000000000000002', state: 'completed', total_fen: '5000', refund_fen: '1000' },
       { order_no: '00000000000000003', state: 'paid', total_fen: '2000', refund_fen: '0' },
+      { order_no: '00000000000000004', state: 'paid', total_fen: '6000', refund_fen: '0' },
     ]);
     expect(pick(summaries[1]!.first)).toEqual(pick(summaries[0]!.first));
     expect(pick(summaries[1]!.again)).toEqual(pick(summaries[0]!.again));

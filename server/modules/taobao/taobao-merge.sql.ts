@@ -8,12 +8,13 @@ export const ORDER_COLUMNS = `channel_id, order_no, buyer_key, buyer_nick, state
 const STAGED_COLUMNS = ORDER_COLUMNS.replace(/\w+/g, 's.$&');
 
 /**
- * A segment's rows whose order is there already, by index into its arrays, and whether this import itself inserted
- * it (a repeat of an order further up the file). $1 order numbers, $2 their channels as indexes into $3, $4 import.
+ * A segment's rows whose order is there already, by index into its arrays: whether this import itself inserted it
+ * (a repeat of an order further up the file), and whether the order was last written from the same row.
+ * $1 order numbers, $2 their channels as indexes into $3, $4 import, $5 the rows' digests.
  */
 export const EXISTING_ORDERS_SQL = `
-SELECT s.i::int AS i, o.import_id IS NOT DISTINCT FROM $4::uuid AS fresh
-  FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS s (order_no, channel, i)
+SELECT s.i::int AS i, o.import_id IS NOT DISTINCT FROM $4::uuid AS fresh, o.source_hash IS NOT DISTINCT FROM s.hash AS same
+  FROM unnest($1::text[], $2::int[], $5::text[]) WITH ORDINALITY AS s (order_no, channel, hash, i)
   JOIN sales_order o ON o.order_no = s.order_no AND o.channel_id = ($3::uuid[])[s.channel]`;
 
 /** The store names of a report as channels of its kind, created on first sight. $1 kind, $2 names. */
@@ -31,9 +32,14 @@ SELECT count(*) FILTER (WHERE fresh) + count(*) FILTER (WHERE NOT fresh)
        - count(DISTINCT (order_no, channel_id)) FILTER (WHERE NOT fresh) AS n
   FROM ${stage}`;
 
-/** The last staged row of each order, of those `fresh` or not. */
+/**
+ * The last staged row of each order, of those `fresh` or not, unless that row is the one the order was last written
+ * from (`same`: staged with its key only).
+ */
 const LAST_STAGED = (stage: string, fresh: boolean) => `
-SELECT DISTINCT ON (order_no, channel_id) * FROM ${stage} WHERE ${fresh ? '' : 'NOT '}fresh ORDER BY order_no, channel_id, line DESC`;
+SELECT * FROM (SELECT DISTINCT ON (order_no, channel_id) * FROM ${stage} WHERE ${fresh ? '' : 'NOT '}fresh
+                ORDER BY order_no, channel_id, line DESC) last
+ WHERE NOT same`;
 
 /**
  * Orders this import inserted and met again later in the file: the file's last row wins, as if it had been the only
@@ -41,7 +47,7 @@ SELECT DISTINCT ON (order_no, channel_id) * FROM ${stage} WHERE ${fresh ? '' : '
  */
 export const FIX_REPEATED_NEW_ORDERS_SQL = (stage: string) => `
 WITH fix AS (
-  UPDATE sales_order o SET (${ORDER_COLUMNS}, updated_at) = (${STAGED_COLUMNS}, now())
+  UPDATE sales_order o SET (${ORDER_COLUMNS}, source_hash, updated_at) = (${STAGED_COLUMNS}, s.source_hash, now())
     FROM (${LAST_STAGED(stage, true)}) s
    WHERE o.channel_id = s.channel_id AND o.order_no = s.order_no AND o.import_id = $1::uuid
      AND (${ORDER_COLUMNS.replace(/\w+/g, 'o.$&')}) IS DISTINCT FROM (${STAGED_COLUMNS})
@@ -70,7 +76,7 @@ WITH upd AS (
          phone_last4 = CASE WHEN o.erased_at IS NULL THEN s.phone_last4 END,
          phone_hash = CASE WHEN o.erased_at IS NULL THEN s.phone_hash END,
          extra = CASE WHEN o.erased_at IS NULL THEN s.extra ELSE o.extra END,
-         import_id = $1::uuid, updated_at = now()
+         import_id = $1::uuid, source_hash = s.source_hash, updated_at = now()
     FROM (SELECT s.*, coalesce(tb.member_id, ph.member_id) AS bound_member
             FROM (${LAST_STAGED(stage, false)}) s
             LEFT JOIN member_identity tb ON tb.kind = 'taobao_buyer' AND tb.value = s.buyer_key

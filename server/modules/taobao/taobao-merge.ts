@@ -1,3 +1,4 @@
+import { hash as digest } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { copyText, createStageSql, freeText, stageWriter, type StageColumn, type StageValue } from './stage-writer';
 import type { StagedOrder } from './taobao-rows';
@@ -35,10 +36,23 @@ const ORDER_ROW: StageColumn[] = [
   { name: 'phone_hash', type: 'text' },
   { name: 'extra', type: 'jsonb' },
 ];
-/** New orders go straight into sales_order, marked with their import. */
-const NEW_ORDER: StageColumn[] = [...ORDER_ROW, { name: 'import_id', type: 'uuid' }];
-/** Rows of orders already there wait in a staging table for the end of the report. */
-const STAGED_ORDER: StageColumn[] = [{ name: 'line', type: 'int' }, { name: 'fresh', type: 'boolean' }, ...ORDER_ROW];
+/** New orders go straight into sales_order, marked with their import and the digest of their row. */
+const NEW_ORDER: StageColumn[] = [...ORDER_ROW, { name: 'import_id', type: 'uuid' }, { name: 'source_hash', type: 'text' }];
+/**
+ * Rows of orders already there wait in a staging table for the end of the report; a row the order was last written
+ * from (`same`) only with its key, to count repeats and to stand as the file's last word on its order.
+ */
+const STAGED_ORDER: StageColumn[] = [
+  { name: 'line', type: 'int' },
+  { name: 'fresh', type: 'boolean' },
+  { name: 'same', type: 'boolean' },
+  ...ORDER_ROW,
+  { name: 'source_hash', type: 'text' },
+];
+const STAGED_KEY = STAGED_ORDER.slice(0, 5);
+
+/** What becomes of a row of a segment: a new order, a row a later one stands for, or staged (the same, or not). */
+type Fate = 'new' | 'repeat' | 'same' | 'staged' | 'staged-fresh';
 /** A row is kept as COPY text of its columns after channel_id (the channel is known once its segment is handed over). */
 const BODY_FREE = freeText(ORDER_ROW.slice(1));
 const TAB = 9;
@@ -69,7 +83,7 @@ type Members = Array<{ members: string[] | null }>;
  * the import's biggest cost).
  */
 class Segment {
-  bytes = Buffer.allocUnsafe(1 << 22);
+  bytes = Buffer.allocUnsafe(1 << 23);
   used = 0;
   readonly starts: number[] = [];
   readonly lines: number[] = [];
@@ -179,8 +193,7 @@ export class OrderLoad {
     const segment = this.segment;
     this.segment = new Segment();
     if (segment.size === 0) return;
-    // Per row: undefined for a new order, 'repeat' for one a later row stands for, else staged (and whether fresh).
-    const fate: Array<boolean | 'repeat' | undefined> = new Array(segment.size);
+    const fate: Fate[] = new Array<Fate>(segment.size).fill('new');
     const last = new Map<string, number>();
     for (let i = 0; i < segment.size; i++) {
       const store = segment.stores[i]!;
@@ -193,51 +206,46 @@ export class OrderLoad {
       last.set(key, i);
     }
     const rows = [...last.values()];
+    // A digest of each row as it will be written: an order written from the same row before is passed over.
+    const hashes = new Array<string>(segment.size);
+    for (const i of rows) hashes[i] = digest('md5', segment.bytes.subarray(...segment.body(i)), 'hex');
     await this.writing;
     const channels = await this.channelIds();
-    const { rows: found } = await this.client.query<{ i: number; fresh: boolean }>({
+    const { rows: found } = await this.client.query<{ i: number; fresh: boolean; same: boolean }>({
       // Named, so each connection plans it once (the embedded database shares one session: no names there).
       ...(this.input.embedded ? {} : { name: 'taobao-existing-orders' }),
       text: EXISTING_ORDERS_SQL,
-      values: [rows.map((i) => segment.orderNo(i)), rows.map((i) => segment.stores[i]! + 1), channels, this.input.importId],
+      values: [rows.map((i) => segment.orderNo(i)), rows.map((i) => segment.stores[i]! + 1), channels, this.input.importId, rows.map((i) => hashes[i])],
     });
-    for (const f of found) fate[rows[f.i - 1]!] = f.fresh;
+    // A repeat of an order this import inserted is always staged: the file's last row of it wins.
+    for (const f of found) fate[rows[f.i - 1]!] = f.fresh ? 'staged-fresh' : f.same ? 'same' : 'staged';
     this.staged += found.length;
     this.inserted += rows.length - found.length;
-    this.writing = this.write(segment, channels, fate);
+    this.writing = this.write(segment, channels, fate, hashes);
     // Keep a failure for the next wait, and keep it from being an unhandled rejection meanwhile.
     this.writing.catch(() => undefined);
   }
 
   /** New rows into sales_order, then rows of orders already there into the staging table. */
-  private async write(segment: Segment, channels: string[], fate: Array<boolean | 'repeat' | undefined>): Promise<void> {
+  private async write(segment: Segment, channels: string[], fate: Fate[], hashes: string[]): Promise<void> {
     const { importId, embedded } = this.input;
-    const suffix = `\t${importId}`;
-    let news = 0;
-    let staged = 0;
-    for (const f of fate) {
-      if (f === undefined) news++;
-      else if (f !== 'repeat') staged++;
-    }
-    if (news > 0) {
-      const orders = stageWriter(this.client, 'sales_order', NEW_ORDER, embedded);
-      const text = new TextChunks((t) => orders.writeText(t));
-      for (let i = 0; i < segment.size; i++) {
-        if (fate[i] === undefined) await text.row(`${channels[segment.stores[i]!]}\t`, segment.bytes, segment.body(i), suffix);
-      }
+    const copy = async (table: string, columns: StageColumn[], which: Fate[], row: (i: number, text: TextChunks) => Promise<void>) => {
+      if (!fate.some((f) => which.includes(f))) return;
+      const writer = stageWriter(this.client, table, columns, embedded);
+      const text = new TextChunks((t) => writer.writeText(t));
+      for (let i = 0; i < segment.size; i++) if (which.includes(fate[i]!)) await row(i, text);
       await text.flush();
-      await orders.finish();
-    }
-    if (staged > 0) {
-      const rows = stageWriter(this.client, this.stage, STAGED_ORDER, embedded);
-      const text = new TextChunks((t) => rows.writeText(t));
-      for (let i = 0; i < segment.size; i++) {
-        const fresh = fate[i];
-        if (typeof fresh === 'boolean') await text.row(`${segment.lines[i]}\t${fresh}\t${channels[segment.stores[i]!]}\t`, segment.bytes, segment.body(i), '');
-      }
-      await text.flush();
-      await rows.finish();
-    }
+      await writer.finish();
+    };
+    const channel = (i: number) => channels[segment.stores[i]!]!;
+    await copy('sales_order', NEW_ORDER, ['new'], (i, text) => text.row(`${channel(i)}\t`, segment.bytes, segment.body(i), `\t${importId}\t${hashes[i]}`));
+    await copy(this.stage, STAGED_ORDER, ['staged', 'staged-fresh'], (i, text) =>
+      text.row(`${segment.lines[i]}\t${fate[i] === 'staged-fresh'}\tfalse\t${channel(i)}\t`, segment.bytes, segment.body(i), `\t${hashes[i]}`),
+    );
+    await copy(this.stage, STAGED_KEY, ['same'], (i, text) => {
+      const [start] = segment.body(i);
+      return text.row(`${segment.lines[i]}\tfalse\ttrue\t${channel(i)}\t`, segment.bytes, [start, segment.bytes.indexOf(TAB, start)], '');
+    });
   }
 
   /** The channel of every store seen so far (by store index): the store, or the default one, of the report's kind. */
