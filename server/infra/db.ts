@@ -237,6 +237,9 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     logging: false,
     extra: {
       max: opts.poolSize,
+      // pg closes connections idle for 10 s: the first burst after a quiet spell would pay for new backends (and for
+      // preparing its statements on each) just when it is busiest. A few stay open: the hot paths' share.
+      min: Math.min(opts.poolSize, 4),
       application_name: opts.applicationName ?? 'snowball',
       connectionTimeoutMillis: 10_000,
     },

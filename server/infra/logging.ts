@@ -94,14 +94,31 @@ class LazyRequestLogger {
     (this.materialize()[method] as (...a: unknown[]) => void)(...args);
   }
 
-  trace = (...args: unknown[]) => this.write('trace', args);
-  debug = (...args: unknown[]) => this.write('debug', args);
-  info = (...args: unknown[]) => this.write('info', args);
-  warn = (...args: unknown[]) => this.write('warn', args);
-  error = (...args: unknown[]) => this.write('error', args);
-  fatal = (...args: unknown[]) => this.write('fatal', args);
-  silent = () => undefined;
-  child = (bindings: Bindings, opts?: ChildLoggerOptions) => this.materialize().child(bindings, opts);
+  // Methods on the prototype, not arrow fields: one logger is made per request, and most are never used.
+  trace(...args: unknown[]) {
+    this.write('trace', args);
+  }
+  debug(...args: unknown[]) {
+    this.write('debug', args);
+  }
+  info(...args: unknown[]) {
+    this.write('info', args);
+  }
+  warn(...args: unknown[]) {
+    this.write('warn', args);
+  }
+  error(...args: unknown[]) {
+    this.write('error', args);
+  }
+  fatal(...args: unknown[]) {
+    this.write('fatal', args);
+  }
+  silent() {
+    return undefined;
+  }
+  child(bindings: Bindings, opts?: ChildLoggerOptions) {
+    return this.materialize().child(bindings, opts);
+  }
 }
 
 /** Fastify's childLoggerFactory: request loggers are created lazily (see LazyRequestLogger). */

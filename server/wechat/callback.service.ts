@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { invalid, unauthorized } from '../infra/errors';
 import type { KvStore } from '../infra/kv';
-import { CallbackCrypto, CallbackCryptoError, signatureMatches, wechatSignature } from './callback-crypto';
+import { CallbackCrypto, CallbackCryptoError, randomNonce, signatureMatches, wechatSignature } from './callback-crypto';
 import { InboundDispatcher, InboundMessageError, passiveReplyXml, toInboundMessage, type InboundMessage } from './inbound';
 import { parseWechatXml, rawElementText, XmlError } from './xml';
 
@@ -109,7 +108,7 @@ export class WechatCallbackService {
     const body = safeMode
       ? this.opts.crypto.encryptedReply(reply, {
           timestamp: String(Math.floor(Date.now() / 1000)),
-          nonce: String(randomBytes(4).readUInt32BE(0)),
+          nonce: randomNonce(),
           keyIndex,
         })
       : reply;

@@ -134,6 +134,25 @@ describe('parcel follows: the callback path and the follower info sweep', () => 
     for (const p of crowd) expect((await follower(p.oaOpenid)).member_id).toEqual(expect.any(String));
   });
 
+  it('when WeChat refuses part way through a round, what it answered is saved and the next sweep fetches the rest', async () => {
+    const crowd = (await t.sandbox('POST', '/people/crowd', { count: 130 })).body.people as Array<{ id: string; oaOpenid: string }>;
+    for (let i = 0; i < crowd.length; i += 10) await Promise.all(crowd.slice(i, i + 10).map((p) => scan(p.id)));
+    const used = ((await t.sandbox('GET', '/stats')).body.quotaUsedToday.user_info ?? 0) as number;
+    await setQuota(used + 1); // the first 100 are answered, the next call is refused
+    try {
+      await expect(sweep()).rejects.toMatchObject({ code: 'wechat_quota' });
+    } finally {
+      await setQuota(5_000_000);
+    }
+    const fetched = async () =>
+      (await q('SELECT count(*)::int AS n FROM oa_follower WHERE openid = ANY($1) AND info_fetched_at IS NOT NULL AND member_id IS NOT NULL', [
+        crowd.map((p) => p.oaOpenid),
+      ]))[0].n as number;
+    expect(await fetched()).toBe(100);
+    expect(await sweep()).toBe(30);
+    expect(await fetched()).toBe(130);
+  });
+
   // The embedded server runs every connection on one session, where an advisory lock is re-entrant: PostgreSQL only.
   (process.env.DATABASE_URL ? it : it.skip)('two sweeps at once (two instances): one sweeps, the other returns at once', async () => {
     const crowd = (await t.sandbox('POST', '/people/crowd', { count: 30 })).body.people as Array<{ id: string; oaOpenid: string }>;

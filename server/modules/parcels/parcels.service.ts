@@ -10,7 +10,8 @@ import type { MemberDirectory, OaQrCodes, OaUsers } from './parcels.ports';
 export const PERMANENT_QR_LIMIT = 100_000;
 export const FETCH_FOLLOWER_INFO = 'parcels.fetch-follower-info';
 const INFO_BATCH = 100; // user/info/batchget's limit
-const SWEEP_PAUSE_MS = 50;
+const SWEEP_CHUNK = 1_000; // followers per sweep round: WeChat asked 100 at a time, the database once
+const SWEEP_PAUSE_MS = 500;
 
 /** The follower, upserted from the events just recorded (`ev`): the tail of both follow statements. */
 const UPSERT_FOLLOWERS = `
@@ -154,6 +155,8 @@ export function sceneFromEventKey(eventKey: string | undefined, event: 'subscrib
 
 export class ParcelsService {
   private sweepRequestedAt = 0;
+  private sweepRequestTimer: NodeJS.Timeout | undefined;
+  private lastFollowAt = 0;
   private readonly follows = new Batcher<FollowInput, FollowRow>((events) => this.recordFollows(events), (e) => e.openid, {
     maxInFlight: 3,
     maxBatch: 100,
@@ -257,6 +260,7 @@ export class ParcelsService {
    */
   async recordFollow(ctx: Ctx, e: FollowInput): Promise<FollowOutcome> {
     // Concurrent callbacks share one statement; inside a caller's transaction the event goes on its own.
+    this.lastFollowAt = Date.now();
     const row = ctx.em ? (await this.recordFollows([e], ctx))[0]! : await this.follows.add(e);
     const batch = row.batch_id ? { id: row.batch_id, welcomeText: row.welcome_text } : null;
     if (!row.kind) return { duplicate: true, kind: null, batch };
@@ -277,10 +281,20 @@ export class ParcelsService {
     ]);
   }
 
-  /** At most one sweep request a second from this instance; the minute schedule catches anything missed. */
+  /**
+   * At most one sweep request a second from this instance; a follow within that second is covered by one more
+   * request at its end (a sweep that had just finished would otherwise leave it to the minute schedule).
+   */
   private async requestInfoSweep(): Promise<void> {
     const now = Date.now();
-    if (now - this.sweepRequestedAt < 1_000) return;
+    if (now - this.sweepRequestedAt < 1_000) {
+      this.sweepRequestTimer ??= setTimeout(() => {
+        this.sweepRequestTimer = undefined;
+        void this.requestInfoSweep();
+      }, this.sweepRequestedAt + 1_000 - now);
+      this.sweepRequestTimer.unref();
+      return;
+    }
     this.sweepRequestedAt = now;
     try {
       await this.queue.send(systemCtx, FETCH_FOLLOWER_INFO, {});
@@ -326,31 +340,44 @@ export class ParcelsService {
   }
 
   /**
-   * Queued sweep: followers still without user info, 100 at a time, oldest first, asked of WeChat in one call and
-   * linked to their member (the unionid joins the mini-program's). One sweeper at a time across instances (the
-   * others return at once); until nothing is due. When WeChat refuses, nothing is saved and the job retries.
+   * Queued sweep: followers still without user info, oldest first, asked of WeChat 100 per call and linked to their
+   * member (the unionid joins the mini-program's). One sweeper at a time across instances (the others return at
+   * once); until nothing is due. When WeChat refuses, what it answered before is saved and the job retries the rest.
    */
   async fetchFollowersInfo(ctx: Ctx): Promise<number> {
     const swept = await this.db.exclusively('parcels:follower-info', async () => {
       let done = 0;
       for (;;) {
-        const due = (await this.db.query<{ openid: string }>(ctx, INFO_DUE, [INFO_BATCH])).map((r) => r.openid);
+        let due = (await this.db.query<{ openid: string }>(ctx, INFO_DUE, [SWEEP_CHUNK])).map((r) => r.openid);
         if (due.length === 0) return done;
-        const infos = await this.users.getUsersInfo(due);
-        const known = due.filter((openid) => infos.get(openid));
-        const members = await this.members.membersForOaFollowers(
-          ctx,
-          known.map((openid) => ({ openid, unionid: infos.get(openid)?.unionid })),
-        );
-        await this.db.query(ctx, SAVE_INFO, [
-          due,
-          due.map((openid) => infos.get(openid)?.unionid ?? null),
-          due.map((openid) => members.get(openid) ?? null),
-        ]);
-        done += due.length;
-        // A pause after a full batch spreads the sweep's database work, so that a scan spike's callbacks do not wait
-        // behind it: up to 2,000 followers a second are still swept as they come, a bigger spike just after.
-        if (due.length === INFO_BATCH) await new Promise((resolve) => setTimeout(resolve, SWEEP_PAUSE_MS));
+        const infos = new Map<string, { unionid?: string } | null>();
+        let refused: unknown;
+        for (let i = 0; i < due.length; i += INFO_BATCH) {
+          try {
+            for (const [openid, info] of await this.users.getUsersInfo(due.slice(i, i + INFO_BATCH))) infos.set(openid, info);
+          } catch (err) {
+            refused = err;
+            due = due.slice(0, i);
+            break;
+          }
+        }
+        if (due.length > 0) {
+          const known = due.filter((openid) => infos.get(openid));
+          const members = await this.members.membersForOaFollowers(
+            ctx,
+            known.map((openid) => ({ openid, unionid: infos.get(openid)?.unionid })),
+          );
+          await this.db.query(ctx, SAVE_INFO, [
+            due,
+            due.map((openid) => infos.get(openid)?.unionid ?? null),
+            due.map((openid) => members.get(openid) ?? null),
+          ]);
+          done += due.length;
+        }
+        if (refused) throw refused;
+        // While follows keep arriving (a scan spike), the sweep takes what came in the last pause in one go: its
+        // member rows are written in few statements and commits beside the callbacks, not 100 at a time as they come.
+        if (Date.now() - this.lastFollowAt < SWEEP_PAUSE_MS) await new Promise((resolve) => setTimeout(resolve, SWEEP_PAUSE_MS));
       }
     });
     return swept ?? 0;
