@@ -97,9 +97,9 @@ export async function checkInBench(): Promise<void> {
           requests: sequence(list, (token) => ({ method: 'POST', path: '/api/mp/check-ins', headers: { authorization: `Bearer ${token}` } })),
         });
       await post(tokens.slice(0, 500), 'warm-up');
-      const cpu = cpuMeter({ appPid: app.pid, database: new URL(db.url).pathname.slice(1) });
+      const cpu = await cpuMeter({ appPid: app.pid, database: new URL(db.url).pathname.slice(1) });
       http = await post(tokens.slice(500), 'POST /api/mp/check-ins, distinct members');
-      cpuPerCheckIn = cpu.stop(members - 500);
+      cpuPerCheckIn = await cpu.stop(members - 500);
     } finally {
       await app.stop();
     }
@@ -119,13 +119,13 @@ export async function checkInBench(): Promise<void> {
     const script = path.join(dataDir, 'check-in.pgbench.sql');
     fs.writeFileSync(script, PGBENCH_SCRIPT);
     t0 = Date.now();
-    const pgbenchCpu = cpuMeter({ loadCommand: 'pgbench', database: new URL(db.url).pathname.slice(1) });
+    const pgbenchCpu = await cpuMeter({ loadCommand: 'pgbench', database: new URL(db.url).pathname.slice(1) });
     const { stdout } = await run('pgbench', ['-n', '-M', 'prepared', '-c', String(pgbenchClients), '-j', '2', '-T', String(pgbenchSeconds), '-D', `members=${members}`, '-f', script, db.url]);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? NaN);
     const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
     const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);
     const pgbenchTransactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
-    const cpuPerPgbenchTransaction = pgbenchCpu.stop(pgbenchTransactions);
+    const cpuPerPgbenchTransaction = await pgbenchCpu.stop(pgbenchTransactions);
     const [{ pgbenchCheckIns }] = (await sql.query(`SELECT count(*)::int AS "pgbenchCheckIns" FROM check_in WHERE day < DATE '2001-01-01'`)).rows;
 
     report('check-in', {

@@ -273,52 +273,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** CPU seconds (user + system) of a process, from /proc; 0 where /proc is missing. */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
-  } catch {
-    return 0;
-  }
-}
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/**
- * A PostgreSQL process counts for `database` unless it is a client backend of another database: its title reads
- * `postgres: <cluster>: <user> <database> <host>(<port>) <state>`; the server's own processes have no client.
- */
-function servesDatabase(pid: string, database: string): boolean {
-  const title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  const client = /\s(\S+)\s(\S+)\s\S*\(\d+\)/.exec(title) ?? /\s(\S+)\s(\S+)\s\[local\]/.exec(title);
-  return !client || client[2] === database;
-}
-
-/** Process ids and CPU seconds of every process whose command is one of `names` (PostgreSQL's: those serving `database`). */
-function commandCpu(names: string[], database?: string): Array<{ key: string; name: string; seconds: number }> {
-  const out: Array<{ key: string; name: string; seconds: number }> = [];
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return out;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]; // tells a reused pid apart
-      if (!names.includes(name) || (database && name === 'postgres' && !servesDatabase(pid, database))) continue;
-      out.push({ key: `${pid}:${startTime}`, name, seconds: processCpuSeconds(Number(pid)) });
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out;
-}
-
 export interface CpuSplit {
   /** CPU milliseconds per request (or row) spent by each party during the measured phase. */
   appMs?: number;
@@ -329,38 +283,34 @@ export interface CpuSplit {
 
 /**
  * Where the machine's CPU went during a measured phase: the app's process (when there is one), PostgreSQL's
- * processes (with `database`, only the backends of that database and the server's own), Redis, and the load generator (this process, or an external command such as pgbench). Processes are
- * sampled every 100 ms, so one that starts or ends during the phase (a backend, pgbench) counts up to its last sample.
+ * processes (with `database`, only the backends of that database and the server's own), Redis, and the load
+ * generator (this process, or an external command such as pgbench). The processes are sampled from /proc every
+ * 100 ms by a process of its own (scripts/bench/cpu-sampler.ts): reading /proc here stalled the load generator's
+ * event loop for up to 13 ms each time, and requests due meanwhile went out late and counted as slow.
  */
-export function cpuMeter(opts: { appPid?: number; loadCommand?: string; database?: string }): { stop(per: number): CpuSplit } {
-  const names = ['postgres', 'redis-server', ...(opts.loadCommand ? [opts.loadCommand] : [])];
-  const first = new Map<string, number>();
-  const last = new Map<string, { name: string; seconds: number }>();
-  let sampled = 0;
-  const sample = () => {
-    for (const p of commandCpu(names, opts.database)) {
-      // A process already running at the start counts from there; one started later, from its beginning.
-      if (!first.has(p.key)) first.set(p.key, sampled === 0 ? p.seconds : 0);
-      last.set(p.key, p);
-    }
-    sampled++;
-  };
-  const appStart = opts.appPid ? processCpuSeconds(opts.appPid) : 0;
+export async function cpuMeter(opts: { appPid?: number; loadCommand?: string; database?: string }): Promise<{ stop(per: number): Promise<CpuSplit> }> {
+  const sampler = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'cpu-sampler.ts'), JSON.stringify(opts)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const answer = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      sampler.once('message', (m) => resolve(m as T));
+      sampler.once('exit', (code) => reject(new Error(`cpu sampler exited (${code})`)));
+    });
+  await answer<'ready'>();
   const self = process.cpuUsage();
-  sample();
-  const timer = setInterval(sample, 100);
   return {
-    stop(per: number) {
-      clearInterval(timer);
-      sample();
-      const used = (name: string) => [...last].filter(([, p]) => p.name === name).reduce((sum, [key, p]) => sum + p.seconds - (first.get(key) ?? 0), 0);
-      const ms = (seconds: number) => Math.round((seconds * 1000 * 1000) / per) / 1000;
+    async stop(per: number) {
       const own = process.cpuUsage(self);
+      const done = answer<{ appSeconds: number; postgresSeconds: number; redisSeconds: number; loadSeconds: number }>();
+      sampler.send('stop');
+      const used = await done;
+      const ms = (seconds: number) => Math.round((seconds * 1000 * 1000) / per) / 1000;
       return {
-        ...(opts.appPid ? { appMs: ms(processCpuSeconds(opts.appPid) - appStart) } : {}),
-        postgresMs: ms(used('postgres')),
-        redisMs: ms(used('redis-server')),
-        loadGeneratorMs: opts.loadCommand ? ms(used(opts.loadCommand)) : ms((own.user + own.system) / 1e6),
+        ...(opts.appPid ? { appMs: ms(used.appSeconds) } : {}),
+        postgresMs: ms(used.postgresSeconds),
+        redisMs: ms(used.redisSeconds),
+        loadGeneratorMs: opts.loadCommand ? ms(used.loadSeconds) : ms((own.user + own.system) / 1e6),
       };
     },
   };

@@ -130,9 +130,9 @@ export async function parcelScanBench(): Promise<void> {
         // Each rate starts from a settled system: the previous rate's followers all have their info.
         const openids = people.splice(0, rate * seconds);
         const list = subscribes(creds, batch.scene, openids);
-        const cpu = cpuMeter({ appPid: app.pid, database });
+        const cpu = await cpuMeter({ appPid: app.pid, database });
         const r = await send(`subscribe at ${rate}/s`, list, rate);
-        const cpuMsPerEvent = cpu.stop(list.length);
+        const cpuMsPerEvent = await cpu.stop(list.length);
         const sweepCaughtUpSecondsAfter = await sweepCatchUp();
         const [{ events, followers }] = (
           await sql.query(
