@@ -191,8 +191,8 @@ export class OrderLoad {
   /** Hands the current segment over: which rows are new is asked now, their copies go on in the background. */
   private async flush(): Promise<void> {
     const segment = this.segment;
-    this.segment = new Segment();
     if (segment.size === 0) return;
+    this.segment = new Segment();
     const fate: Fate[] = new Array<Fate>(segment.size).fill('new');
     const last = new Map<string, number>();
     for (let i = 0; i < segment.size; i++) {
