@@ -81,4 +81,6 @@ process.on('message', (m) => {
   };
   process.send!(totals, () => process.exit(0));
 });
+// The bench ended without asking (it failed): no sampler left behind.
+process.on('disconnect', () => process.exit(0));
 process.send!('ready');

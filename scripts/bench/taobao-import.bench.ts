@@ -15,6 +15,7 @@ import { JobQueue } from '../../server/infra/queue';
 import { entities } from '../../server/modules';
 import { migrations } from '../../migrations';
 import { createMemberServices } from '../../server/modules/members/member-services';
+import { ORDER_COLUMNS } from '../../server/modules/taobao/taobao-merge.sql';
 
 const HEADER = [
   '订单编号', '买家会员名', '买家支付宝账号', '支付单号', '支付详情', '买家应付货款', '买家应付邮费', '买家支付积分', '总金额', '返点积分',
@@ -136,7 +137,7 @@ export async function taobaoImportBench(): Promise<void> {
     const floor = new Client({ connectionString: url.toString() });
     await floor.connect();
     const dump = path.join(dir, 'orders.copy');
-    const columns = 'channel_id, order_no, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen, postage_fen, refund_fen, ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name, receiver_address, receiver_phone, phone_last4, phone_hash, extra, import_id';
+    const columns = `${ORDER_COLUMNS}, import_id`;
     await pipeline(floor.query(copyTo(`COPY sales_order (${columns}) TO STDOUT`)), fs.createWriteStream(dump));
     await floor.query('CREATE TABLE floor_copy (LIKE sales_order INCLUDING ALL)');
     await floor.query('CHECKPOINT');

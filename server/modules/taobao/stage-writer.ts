@@ -12,7 +12,6 @@ export type StageValue = string | number | boolean | null;
 
 /** Loads rows into a table: COPY FROM STDIN on PostgreSQL, large unnest() INSERT batches when embedded. */
 export interface StageWriter {
-  readonly mode: 'copy' | 'insert-batches';
   /** Returns a promise only when the caller must wait (a batch or the socket is being flushed). */
   write(row: StageValue[]): Promise<void> | undefined;
   /** Whole rows already in COPY text form (see copyText), each ending in a line feed. */
@@ -44,7 +43,6 @@ export function copyText(row: StageValue[], free: boolean[]): string {
 }
 
 class CopyWriter implements StageWriter {
-  readonly mode = 'copy' as const;
   private readonly stream;
   private parts: string[] = [];
   private size = 0;
@@ -106,7 +104,6 @@ class CopyWriter implements StageWriter {
 }
 
 class BatchWriter implements StageWriter {
-  readonly mode = 'insert-batches' as const;
   private columns: StageValue[][];
   private count = 0;
 

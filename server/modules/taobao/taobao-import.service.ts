@@ -234,9 +234,9 @@ export class TaobaoImportService {
           }
         }
         if (!map) throw new RowError('the order report is empty');
-        progress({ phase: 'merging', bytesRead: fs.statSync(job.orders_file).size, bytesTotal });
-        orders = await load.finish();
         bytesBefore = fs.statSync(job.orders_file).size;
+        progress({ phase: 'merging', bytesRead: bytesBefore, bytesTotal });
+        orders = await load.finish();
       }
       if (job.items_file) {
         await client.query(createStageSql(itemStage, ITEM_STAGE));
@@ -277,7 +277,7 @@ export class TaobaoImportService {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      runner.release().catch(() => undefined);
+      await runner.release();
     }
     progress({ phase: 'refreshing_members', bytesRead: bytesTotal, bytesTotal });
     const memberIds = [...new Set([...orders.memberIds, ...items.members])];

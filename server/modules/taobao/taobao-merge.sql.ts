@@ -1,10 +1,34 @@
+import type { StageColumn } from './stage-writer';
+
 /** Rank of an order state: an older export (lower rank) never moves an order back. Closed is final. */
 const RANK = (col: string) => `CASE ${col} WHEN 'pending' THEN 0 WHEN 'paid' THEN 1 WHEN 'shipped' THEN 2 WHEN 'completed' THEN 3 ELSE 4 END`;
 
-/** Columns an imported order writes (its member is joined afterwards, from the buyer's identities). */
-export const ORDER_COLUMNS = `channel_id, order_no, buyer_key, buyer_nick, state, status_text, total_fen, paid_fen, postage_fen, refund_fen,
-         ordered_at, paid_at, item_title, item_count, close_reason, buyer_message, receiver_name, receiver_address,
-         receiver_phone, phone_last4, phone_hash, extra`;
+/** What an imported order writes (its member is joined afterwards, from the buyer's identities), in COPY's order. */
+export const ORDER_ROW: StageColumn[] = [
+  { name: 'channel_id', type: 'uuid' },
+  { name: 'order_no', type: 'text' },
+  { name: 'buyer_key', type: 'text' },
+  { name: 'buyer_nick', type: 'text' },
+  { name: 'state', type: 'text' },
+  { name: 'status_text', type: 'text' },
+  { name: 'total_fen', type: 'bigint' },
+  { name: 'paid_fen', type: 'bigint' },
+  { name: 'postage_fen', type: 'bigint' },
+  { name: 'refund_fen', type: 'bigint' },
+  { name: 'ordered_at', type: 'timestamptz' },
+  { name: 'paid_at', type: 'timestamptz' },
+  { name: 'item_title', type: 'text' },
+  { name: 'item_count', type: 'int' },
+  { name: 'close_reason', type: 'text' },
+  { name: 'buyer_message', type: 'text' },
+  { name: 'receiver_name', type: 'text' },
+  { name: 'receiver_address', type: 'text' },
+  { name: 'receiver_phone', type: 'text' },
+  { name: 'phone_last4', type: 'text' },
+  { name: 'phone_hash', type: 'text' },
+  { name: 'extra', type: 'jsonb' },
+];
+export const ORDER_COLUMNS = ORDER_ROW.map((c) => c.name).join(', ');
 const STAGED_COLUMNS = ORDER_COLUMNS.replace(/\w+/g, 's.$&');
 
 /**

@@ -7,35 +7,11 @@ import {
   ENSURE_CHANNELS_SQL,
   EXISTING_ORDERS_SQL,
   FIX_REPEATED_NEW_ORDERS_SQL,
+  ORDER_ROW,
   STAGED_REPEATS_SQL,
   UPDATE_ORDERS_SQL,
 } from './taobao-merge.sql';
 
-/** What an imported order writes, in ORDER_COLUMNS' order. */
-const ORDER_ROW: StageColumn[] = [
-  { name: 'channel_id', type: 'uuid' },
-  { name: 'order_no', type: 'text' },
-  { name: 'buyer_key', type: 'text' },
-  { name: 'buyer_nick', type: 'text' },
-  { name: 'state', type: 'text' },
-  { name: 'status_text', type: 'text' },
-  { name: 'total_fen', type: 'bigint' },
-  { name: 'paid_fen', type: 'bigint' },
-  { name: 'postage_fen', type: 'bigint' },
-  { name: 'refund_fen', type: 'bigint' },
-  { name: 'ordered_at', type: 'timestamptz' },
-  { name: 'paid_at', type: 'timestamptz' },
-  { name: 'item_title', type: 'text' },
-  { name: 'item_count', type: 'int' },
-  { name: 'close_reason', type: 'text' },
-  { name: 'buyer_message', type: 'text' },
-  { name: 'receiver_name', type: 'text' },
-  { name: 'receiver_address', type: 'text' },
-  { name: 'receiver_phone', type: 'text' },
-  { name: 'phone_last4', type: 'text' },
-  { name: 'phone_hash', type: 'text' },
-  { name: 'extra', type: 'jsonb' },
-];
 /** New orders go straight into sales_order, marked with their import and the digest of their row. */
 const NEW_ORDER: StageColumn[] = [...ORDER_ROW, { name: 'import_id', type: 'uuid' }, { name: 'source_hash', type: 'text' }];
 /**
@@ -49,6 +25,7 @@ const STAGED_ORDER: StageColumn[] = [
   ...ORDER_ROW,
   { name: 'source_hash', type: 'text' },
 ];
+/** line, fresh, same, channel_id, order_no: a `same` row's key. */
 const STAGED_KEY = STAGED_ORDER.slice(0, 5);
 
 /** What becomes of a row of a segment: a new order, a row a later one stands for, or staged (the same, or not). */
@@ -291,7 +268,7 @@ export class OrderLoad {
   }
 }
 
-/** An order's columns after channel_id, in ORDER_COLUMNS' order. */
+/** An order's columns after channel_id, in ORDER_ROW's order. */
 function bodyValues(o: StagedOrder): StageValue[] {
   return [
     o.orderNo, o.buyerKey, o.buyerNick, o.state, o.statusText, o.totalFen, o.paidFen, o.postageFen, o.refundFen,
