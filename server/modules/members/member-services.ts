@@ -61,6 +61,7 @@ export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: Fastif
       } catch (err) {
         // A bad file is final (recorded on the import); anything else is retried by the queue.
         if ((err as { code?: string }).code === 'import_file_invalid') return;
+        log.error({ err, importId }, 'taobao import failed; the queue retries it');
         throw err;
       }
     },

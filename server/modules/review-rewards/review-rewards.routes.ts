@@ -76,7 +76,7 @@ export const reviewRewardsAdminRoutes: FastifyPluginAsyncZod<{ rewards: ReviewRe
           points: z.number().int().min(1).max(1_000_000).optional(),
           startsAt: z.coerce.date(),
           endsAt: z.coerce.date(),
-          dailyBudgetFen: z.number().int().min(1).nullish(),
+          dailyBudgetFen: z.number().int().min(1).max(1_000_000_000_000).nullish(),
           transferRemark: z.string().trim().min(1).max(32).optional(),
         }),
         response: { 201: campaignView },

@@ -29,7 +29,7 @@ const itemFields = {
   couponValidDays: z.number().int().min(1).max(3650).nullable().optional(),
   shippingCardPeriod: z.enum(['monthly', 'yearly']).nullable().optional(),
   active: z.boolean().optional(),
-  sort: z.number().int().optional(),
+  sort: z.number().int().min(-1_000_000).max(1_000_000).optional(),
 };
 
 const itemView = z.object({
@@ -80,7 +80,7 @@ const productFields = {
   description: z.string().max(5000).optional(),
   images: z.array(z.url().max(500)).max(20).optional(),
   active: z.boolean().optional(),
-  sort: z.number().int().optional(),
+  sort: z.number().int().min(-1_000_000).max(1_000_000).optional(),
 };
 
 const adminOrder = order.extend({

@@ -7,6 +7,8 @@ export interface CsvRecord {
   /** Physical line (1-based) where the record starts, as a spreadsheet shows it. */
   line: number;
   fields: string[];
+  /** Why the record cannot be trusted as read (a NUL character, a quote never closed); its fields are then not used. */
+  problem?: string;
 }
 
 export interface CsvReadOptions {
@@ -85,8 +87,10 @@ export async function* readCsv(path: string, opts: CsvReadOptions = {}): AsyncGe
     buf += decode(chunk);
     // One batch per chunk: an await per record would cost more than parsing it.
     const batch: CsvRecord[] = [];
+    const nul = buf.includes('\u0000');
     const pos = splitRecords(buf, false, state, batch);
     buf = buf.slice(pos);
+    if (nul) markNul(batch);
     if (batch.length) yield batch;
     if (buf.length > maxRecord) throw new CsvFormatError(`Line ${state.line}: a record longer than ${maxRecord} characters (an unclosed quote?)`);
     opts.onBytes?.(bytes);
@@ -94,8 +98,18 @@ export async function* readCsv(path: string, opts: CsvReadOptions = {}): AsyncGe
   buf += flush();
   const rest: CsvRecord[] = [];
   splitRecords(buf, true, state, rest);
+  markNul(rest);
   if (rest.length) yield rest;
 }
+
+/** PostgreSQL text cannot hold U+0000: a record with one is refused as a whole (its line is reported). */
+function markNul(records: CsvRecord[]): void {
+  for (const r of records) {
+    if (!r.problem && r.fields.some((f) => f.includes('\u0000'))) r.problem = 'a cell holds a NUL character (U+0000)';
+  }
+}
+
+const UNCLOSED = 'a quoted cell is never closed: the row runs to the end of the file';
 
 const NONE = -1;
 const UNKNOWN = -2;
@@ -124,6 +138,7 @@ function splitRecords(s: string, final: boolean, state: { line: number }, out: C
   };
   records: while (pos < n) {
     const fields: string[] = [];
+    let problem: string | undefined;
     let i = pos;
     let newlines = 0;
     for (;;) {
@@ -141,7 +156,8 @@ function splitRecords(s: string, final: boolean, state: { line: number }, out: C
           const k = s.indexOf('"', j);
           if (k < 0) {
             if (!final) break records;
-            value += s.slice(j); // unclosed quote at end of file: take the rest
+            value += s.slice(j); // unclosed quote at end of file: the record is refused, with its line
+            problem = UNCLOSED;
             i = n;
             break;
           }
@@ -169,7 +185,7 @@ function splitRecords(s: string, final: boolean, state: { line: number }, out: C
       }
       fields.push(value);
       if (i >= n) {
-        out.push({ line: state.line, fields });
+        out.push(problem ? { line: state.line, fields, problem } : { line: state.line, fields });
         state.line += newlines + 1;
         return n;
       }

@@ -135,10 +135,9 @@ export class TaobaoImportService {
     } catch (err) {
       const permanent = err instanceof CsvFormatError || err instanceof RowError || err instanceof AppError;
       // Failed either way; a transient failure is rethrown and the queue's retry runs it again from the start.
-      await this.db.em(ctx).query("UPDATE taobao_import SET status = 'failed', phase = 'failed', error = $2, finished_at = now() WHERE id = $1", [
-        importId,
-        (err as Error).message.slice(0, 500),
-      ]);
+      // The record shows the merchant what was wrong with the file; a database's or the server's own words stay in the log.
+      const shown = permanent ? (err as Error).message.slice(0, 500) : 'Interrupted by a server or database error; retried from the start';
+      await this.db.em(ctx).query("UPDATE taobao_import SET status = 'failed', phase = 'failed', error = $2, finished_at = now() WHERE id = $1", [importId, shown]);
       if (permanent) {
         if (job.source === 'upload' && !this.opts.keepFiles) this.deleteFiles(job);
         throw invalid('import_file_invalid', (err as Error).message);
@@ -218,6 +217,7 @@ export class TaobaoImportService {
         let map: ReturnType<typeof mapOrderHeader> | undefined;
         for await (const batch of readCsv(job.orders_file, { onBytes: (b) => progress({ phase: 'reading_orders', bytesRead: b, bytesTotal }) })) for (const rec of batch) {
           if (!map) {
+            if (rec.problem) throw new RowError(`the order report's header (line ${rec.line}): ${rec.problem}`);
             map = mapOrderHeader(rec.fields);
             await client.query('UPDATE taobao_import SET extra_columns = $2 WHERE id = $1', [importId, map.extraNames]);
             continue;
@@ -225,6 +225,7 @@ export class TaobaoImportService {
           if (rec.fields.length === 1 && rec.fields[0]!.trim() === '') continue;
           ordersRead++;
           try {
+            if (rec.problem) throw new RowError(rec.problem);
             const wait = load.add(toStagedOrder(rec.line, rec.fields, map, this.opts.phoneKey));
             if (wait) await wait;
           } catch (err) {
@@ -245,12 +246,14 @@ export class TaobaoImportService {
         try {
           for await (const batch of readCsv(job.items_file, { onBytes: (b) => progress({ phase: 'reading_items', bytesRead: bytesBefore + b, bytesTotal }) })) for (const rec of batch) {
             if (!map) {
+              if (rec.problem) throw new RowError(`the item report's header (line ${rec.line}): ${rec.problem}`);
               map = mapItemHeader(rec.fields);
               continue;
             }
             if (rec.fields.length === 1 && rec.fields[0]!.trim() === '') continue;
             itemsRead++;
             try {
+              if (rec.problem) throw new RowError(rec.problem);
               const it = toStagedItem(rec.line, rec.fields, map);
               const wait = writer.write([it.line, it.orderNo, it.title, it.priceFen, it.quantity, it.sku, it.props, it.extra]);
               if (wait) await wait;
@@ -355,5 +358,5 @@ export class TaobaoImportService {
 
 /** The first cells of a rejected row, for the console (masked fields stay as Taobao masked them). */
 function excerpt(fields: string[]): string {
-  return fields.slice(0, 4).join(',').slice(0, 120);
+  return fields.slice(0, 4).join(',').slice(0, 120).replace(/\u0000/g, '\ufffd');
 }

@@ -78,6 +78,10 @@ export const taobaoRoutes: FastifyPluginAsyncZod<TaobaoRoutesOptions> = async (a
             fields[part.fieldname] = String(part.value);
           }
         }
+        // Multipart fields and file names skip the JSON checks: the same refusal of U+0000 here.
+        for (const [name, value] of [...Object.entries(fields), ...Object.entries(names).map(([f, n]) => [`${f} file name`, n] as const)]) {
+          if (value.includes('\u0000')) throw invalid('invalid_request', `Invalid body: ${name} must not contain a NUL character (U+0000)`);
+        }
         const channelKind = fields.channelKind ?? 'taobao';
         if (channelKind !== 'taobao' && channelKind !== 'tmall') throw invalid('invalid_channel_kind', 'channelKind is taobao or tmall');
         const storeName = fields.storeName?.trim() || undefined;
@@ -133,7 +137,7 @@ export const taobaoRoutes: FastifyPluginAsyncZod<TaobaoRoutesOptions> = async (a
         summary: 'Rows an import rejected, with file, line number and reason',
         security: [{ bearer: [] }],
         params: z.object({ id: z.uuid() }),
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }),
         response: { 200: z.array(z.object({ file: z.string(), line: z.number().int(), reason: z.string(), excerpt: z.string().nullable() })) },
       },
     },
