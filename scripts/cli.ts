@@ -11,7 +11,7 @@ export async function openCliDatabase(): Promise<{ config: Config; dataSource: D
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) embedded = await startEmbeddedPostgres(config.dataDir, 4);
   const url = config.databaseUrl ?? embedded!.url;
-  const dataSource = createDataSource({ url, poolSize: 2, entities, migrations, applicationName: 'snowball-cli' });
+  const dataSource = createDataSource({ url, poolSize: 3, entities, migrations, applicationName: 'snowball-cli' });
   try {
     await connectAndMigrate(dataSource, url);
   } catch (err) {

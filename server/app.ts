@@ -24,7 +24,7 @@ import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 import { SandboxWorld } from './sandbox/sandbox-world';
 import { DemoSeedService } from './modules/demo/demo-seed.service';
-import { createMemberServices, defineMemberJobs, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
+import { createMemberServices, defineMemberJobs, recoverImports, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
 import { membersRoutes } from './modules/members/members.routes';
 import { taobaoRoutes } from './modules/taobao/taobao.routes';
 import { MpSessionService, type MpLogin, type MpMembers } from './modules/mp-session/mp-session.service';
@@ -275,6 +275,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     const owner = await services.staff.ensureOwner(systemCtx, config.admin);
     if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
+    await recoverImports(infra.queue, services, app.log);
     if (config.queueEnabled) await scheduleDaily(infra.queue);
     if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
   });

@@ -59,8 +59,9 @@ export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: Fastif
         const summary = await s.taobaoImport.run({}, importId);
         log.info({ importId, summary }, 'taobao import finished');
       } catch (err) {
-        // A bad file is final (recorded on the import); anything else is retried by the queue.
-        if ((err as { code?: string }).code === 'import_file_invalid') return;
+        // A bad file is final; an import another process is running is that process's.
+        const code = (err as { code?: string }).code;
+        if (code === 'import_file_invalid' || code === 'import_running') return;
         log.error({ err, importId }, 'taobao import failed; the queue retries it');
         throw err;
       }
@@ -86,6 +87,13 @@ export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: Fastif
       await scheduleDaily(queue);
     },
   });
+}
+
+/** On start: imports whose worker is gone are queued again (uploads) or failed (see recoverInterrupted). */
+export async function recoverImports(queue: JobQueue, s: MemberServices, log: FastifyBaseLogger): Promise<void> {
+  const requeued = await s.taobaoImport.recoverInterrupted({});
+  for (const importId of requeued) await queue.send({}, TAOBAO_IMPORT_JOB, { importId });
+  if (requeued.length > 0) log.warn({ imports: requeued }, 'imports interrupted by a stop were queued again');
 }
 
 /** Queues the next daily pass (00:05 Asia/Shanghai); one per day however many instances ask. */

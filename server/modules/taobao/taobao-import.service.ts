@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Ctx, Db } from '../../infra/db';
-import { AppError, invalid, notFound } from '../../infra/errors';
+import { AppError, conflict, invalid, notFound } from '../../infra/errors';
 import type { MembersService } from '../members/members.service';
 import { CsvFormatError, readCsv } from './csv-reader';
 import { createStageSql, stageWriter, type StageColumn } from './stage-writer';
@@ -98,6 +98,49 @@ export class TaobaoImportService {
    * database trouble is rethrown so the queue retries (the import is idempotent).
    */
   async run(ctx: Ctx, importId: string, onProgress?: (p: ImportProgress) => void): Promise<ImportSummary> {
+    // The worker holds the import's lock as long as it runs: a start finding an import `running` with its lock free
+    // knows that worker is gone (see recoverInterrupted).
+    const done = await this.db.exclusively(workerLock(importId), () => this.runHeld(ctx, importId, onProgress));
+    if (done === null) throw conflict('import_running', 'This import is being run by another process');
+    return done;
+  }
+
+  /**
+   * Imports left `running` by a worker that is gone (the process was killed or the machine stopped): nothing of them
+   * was kept (the import is one transaction), so an upload whose files are still there is queued again, from the
+   * start, and the others are failed with the reason. Returns the ids queued again; the caller sends their jobs.
+   */
+  async recoverInterrupted(ctx: Ctx): Promise<string[]> {
+    const running = (await this.db.em(ctx).query("SELECT id, source, orders_file, items_file FROM taobao_import WHERE status = 'running'")) as Array<{
+      id: string;
+      source: 'upload' | 'cli';
+      orders_file: string | null;
+      items_file: string | null;
+    }>;
+    const requeued: string[] = [];
+    for (const r of running) {
+      await this.db.exclusively(workerLock(r.id), async () => {
+        const files = [r.orders_file, r.items_file].filter((f): f is string => !!f);
+        if (r.source === 'upload' && files.length > 0 && files.every((f) => fs.existsSync(f))) {
+          const [, n] = (await this.db.em(ctx).query(
+            `UPDATE taobao_import SET status = 'queued', phase = 'queued', bytes_read = 0, summary = NULL, finished_at = NULL,
+                    error = 'Interrupted: the server stopped during this import and kept nothing of it; queued again' WHERE id = $1 AND status = 'running'`,
+            [r.id],
+          )) as [unknown, number];
+          if (n > 0) requeued.push(r.id);
+        } else {
+          await this.db.em(ctx).query(
+            `UPDATE taobao_import SET status = 'failed', phase = 'failed', finished_at = now(),
+                    error = 'Interrupted: the process running this import stopped and kept nothing of it; import the files again' WHERE id = $1 AND status = 'running'`,
+            [r.id],
+          );
+        }
+      });
+    }
+    return requeued;
+  }
+
+  private async runHeld(ctx: Ctx, importId: string, onProgress?: (p: ImportProgress) => void): Promise<ImportSummary> {
     const [job] = (await this.db.em(ctx).query('SELECT * FROM taobao_import WHERE id = $1', [importId])) as Array<{
       status: string;
       source: 'upload' | 'cli';
@@ -110,7 +153,7 @@ export class TaobaoImportService {
     }>;
     if (!job) throw notFound('import_not_found', 'No import with that id');
     if (job.status === 'succeeded' && job.summary) return job.summary;
-    await this.db.em(ctx).query("UPDATE taobao_import SET status = 'running', started_at = now(), error = NULL WHERE id = $1", [importId]);
+    await this.db.em(ctx).query("UPDATE taobao_import SET status = 'running', phase = 'queued', bytes_read = 0, started_at = now(), finished_at = NULL, error = NULL WHERE id = $1", [importId]);
     await this.db.em(ctx).query('DELETE FROM taobao_import_reject WHERE import_id = $1', [importId]);
     const bytesTotal = Number(job.bytes_total);
     let lastWrite = 0;
@@ -120,7 +163,8 @@ export class TaobaoImportService {
       if (now - lastWrite < 1000 && p.phase !== 'done') return;
       lastWrite = now;
       void this.db.dataSource
-        .query('UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1', [importId, p.phase, p.bytesRead])
+        // Only while running: a write that arrives after the end must not paint a finished import as half-read.
+        .query("UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'", [importId, p.phase, p.bytesRead])
         .catch(() => undefined);
     };
     try {
@@ -322,7 +366,10 @@ export class TaobaoImportService {
     }>;
     if (!row) throw notFound('import_not_found', 'No import with that id');
     const total = Number(row.bytes_total);
-    const read = Math.min(Number(row.bytes_read), total);
+    // A finished import reads as finished, whatever progress was written last.
+    if (row.status === 'succeeded') row.phase = 'done';
+    if (row.status === 'failed') row.phase = 'failed';
+    const read = row.status === 'succeeded' ? total : Math.min(Number(row.bytes_read), total);
     return {
       id: row.id,
       status: row.status,
@@ -354,6 +401,11 @@ export class TaobaoImportService {
     )) as Array<{ file: string; line: number; reason: string; excerpt: string | null }>;
     return rows;
   }
+}
+
+/** Held by the process running an import, for as long as it runs. */
+function workerLock(importId: string): string {
+  return `snowball:taobao-import:${importId}`;
 }
 
 /** The first cells of a rejected row, for the console (masked fields stay as Taobao masked them). */
