@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { DataSource, QueryFailedError, type QueryRunner, type EntityManager, type EntitySchema, type MixedList, type ObjectLiteral, type EntityTarget, type Repository } from 'typeorm';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { claimDataDir } from './data-dir';
 
 /**
  * What travels with a call chain: who acts, and the open transaction if there is one.
@@ -125,23 +126,38 @@ export interface EmbeddedPostgres {
  * Real Postgres compiled to WASM, served on a free loopback port so the app speaks `pg` to it exactly as to a server.
  * `dataDir` 'memory://' keeps nothing on disk (tests).
  */
-export async function startEmbeddedPostgres(dataDir: string, maxConnections = 24): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, maxConnections = 24, role = 'server'): Promise<EmbeddedPostgres> {
   const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const { PGLiteSocketServer } = require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
   const target = dataDir === 'memory://' ? undefined : path.resolve(dataDir, 'pgdata');
-  if (target) fs.mkdirSync(target, { recursive: true });
-  const db: PGlite = await PGlite.create(target);
-  const server: PGLiteSocketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections });
-  keepExtendedQueriesTogether(server);
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-  return {
-    url,
-    async stop() {
-      await server.stop();
-      await db.close();
-    },
-  };
+  // One process owns the directory (see data-dir.ts); throws DataDirBusyError when another does.
+  const lock = target ? claimDataDir(dataDir, role) : undefined;
+  let db: PGlite | undefined;
+  try {
+    if (target) fs.mkdirSync(target, { recursive: true });
+    db = await PGlite.create(target);
+    const server: PGLiteSocketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections });
+    keepExtendedQueriesTogether(server);
+    await server.start();
+    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+    lock?.publish(url);
+    const opened = db;
+    return {
+      url,
+      async stop() {
+        try {
+          await server.stop();
+          await opened.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    lock?.release();
+    throw err;
+  }
 }
 
 interface QueuedMessage {
