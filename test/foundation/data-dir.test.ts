@@ -135,7 +135,7 @@ describe('one process owns an embedded DATA_DIR', () => {
 
     const next = start(await freePort());
     await ready(next);
-    const auth = { authorization: `Bearer ${(await (await login(next.port, OWNER)).json()).token}` };
+    const auth = { authorization: `Bearer ${((await (await login(next.port, OWNER)).json()) as { token: string }).token}` };
     let view: any;
     for (let i = 0; i < 1200; i++) {
       view = await (await fetch(`http://127.0.0.1:${next.port}/api/admin/imports/${id}`, { headers: auth })).json();
