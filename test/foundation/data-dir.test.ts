@@ -109,7 +109,7 @@ describe('one process owns an embedded DATA_DIR', () => {
   it('takes over the lock a killed server left, and finishes the import that server was running', async () => {
     const first = start(await freePort());
     await ready(first);
-    const token = (await (await login(first.port, OWNER)).json()).token as string;
+    const token = ((await (await login(first.port, OWNER)).json()) as { token: string }).token;
     const rows = Array.from({ length: 20_000 }, (_, i) => orderLine({ orderNo: String(4700000000000000000n + BigInt(i)), nick: `k**${i % 97}` }));
     const file = path.join(dataDir, 'ExportOrderList.csv');
     fs.writeFileSync(file, [ORDER_HEADER.join(','), ...rows].join('\r\n') + '\r\n');
