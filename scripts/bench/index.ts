@@ -4,6 +4,7 @@ import { wxpayNotifyBench } from './wxpay-notify.bench';
 import { taobaoImportBench } from './taobao-import.bench';
 import { parcelScanBench } from './parcel-scan.bench';
 import { checkInBench } from './check-in.bench';
+import { importEmbeddedLatencyBench } from './import-embedded-latency.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   import: taobaoImportBench,
   'parcel-scan': parcelScanBench,
   'check-in': checkInBench,
+  'import-embedded-latency': importEmbeddedLatencyBench,
 };
 
 async function main() {

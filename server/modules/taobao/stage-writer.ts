@@ -148,10 +148,18 @@ class BatchWriter implements StageWriter {
  * with multi-row INSERT … SELECT FROM unnest() batches instead; each batch is its own short statement.
  */
 export function stageWriter(client: PoolClient, table: string, columns: StageColumn[], embedded: boolean): StageWriter {
-  return embedded ? new BatchWriter(client, table, columns, 5000) : new CopyWriter(client, table, columns);
+  // Embedded, every statement holds the one database session for its length: batches small enough to let the
+  // requests waiting meanwhile through within a fraction of a second.
+  return embedded ? new BatchWriter(client, table, columns, EMBEDDED_BATCH_ROWS) : new CopyWriter(client, table, columns);
 }
 
-/** A staging table that lives as long as the transaction creating it: no WAL, no file left behind by a failure. */
-export function createStageSql(table: string, columns: StageColumn[]): string {
-  return `CREATE TEMP TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DROP`;
+export const EMBEDDED_BATCH_ROWS = 1000;
+
+/**
+ * A staging table of the session: no WAL, no file left behind by a failure. In one transaction (PostgreSQL) it is
+ * dropped at its commit; embedded imports run in many short transactions, so theirs lives until dropped (or until
+ * the process ends).
+ */
+export function createStageSql(table: string, columns: StageColumn[], untilCommit = true): string {
+  return `CREATE TEMP TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')})${untilCommit ? ' ON COMMIT DROP' : ''}`;
 }

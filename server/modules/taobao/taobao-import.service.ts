@@ -29,7 +29,8 @@ export interface ImportSummary {
 }
 
 export interface ImportProgress {
-  phase: 'queued' | 'reading_orders' | 'reading_items' | 'merging' | 'refreshing_members' | 'done' | 'failed';
+  /** `publishing`: embedded only, the orders are being made visible in short transactions. */
+  phase: 'queued' | 'reading_orders' | 'reading_items' | 'merging' | 'publishing' | 'refreshing_members' | 'done' | 'failed';
   bytesRead: number;
   bytesTotal: number;
 }
@@ -111,9 +112,10 @@ export class TaobaoImportService {
    * start, and the others are failed with the reason. Returns the ids queued again; the caller sends their jobs.
    */
   async recoverInterrupted(ctx: Ctx): Promise<string[]> {
-    const running = (await this.db.em(ctx).query("SELECT id, source, orders_file, items_file FROM taobao_import WHERE status = 'running'")) as Array<{
+    const running = (await this.db.em(ctx).query("SELECT id, source, phase, orders_file, items_file FROM taobao_import WHERE status = 'running'")) as Array<{
       id: string;
       source: 'upload' | 'cli';
+      phase: string;
       orders_file: string | null;
       items_file: string | null;
     }>;
@@ -121,7 +123,10 @@ export class TaobaoImportService {
     for (const r of running) {
       await this.db.exclusively(workerLock(r.id), async () => {
         const files = [r.orders_file, r.items_file].filter((f): f is string => !!f);
-        if (r.source === 'upload' && files.length > 0 && files.every((f) => fs.existsSync(f))) {
+        // Embedded, a stop while publishing left part of the orders visible: running it again completes it (rows
+        // already in are passed over), so a command's import is queued again too.
+        const again = r.source === 'upload' || r.phase === 'publishing';
+        if (again && files.length > 0 && files.every((f) => fs.existsSync(f))) {
           const [, n] = (await this.db.em(ctx).query(
             `UPDATE taobao_import SET status = 'queued', phase = 'queued', bytes_read = 0, summary = NULL, finished_at = NULL,
                     error = 'Interrupted: the server stopped during this import and kept nothing of it; queued again' WHERE id = $1 AND status = 'running'`,
@@ -131,8 +136,13 @@ export class TaobaoImportService {
         } else {
           await this.db.em(ctx).query(
             `UPDATE taobao_import SET status = 'failed', phase = 'failed', finished_at = now(),
-                    error = 'Interrupted: the process running this import stopped and kept nothing of it; import the files again' WHERE id = $1 AND status = 'running'`,
-            [r.id],
+                    error = $2 WHERE id = $1 AND status = 'running'`,
+            [
+              r.id,
+              r.phase === 'publishing'
+                ? 'Interrupted while its orders were being published, and its files are gone: import the same files again to complete it'
+                : 'Interrupted: the process running this import stopped and kept nothing of it; import the files again',
+            ],
           );
         }
       });
@@ -241,13 +251,20 @@ export class TaobaoImportService {
     let items = { attached: 0, orphans: 0, members: [] as string[] };
     const defaultStore = job.store_name ?? (job.channel_kind === 'tmall' ? '天猫店铺' : '淘宝店铺');
     let load: OrderLoad | undefined;
-    // One transaction from the first row to the last: a failure anywhere leaves nothing behind.
-    await client.query('BEGIN');
+    // PostgreSQL: one transaction from the first row to the last, so a failure anywhere leaves nothing behind.
+    // Embedded: the database runs one transaction at a time for every connection, so one that long would hold up
+    // every request for the whole import. There the report is staged in short statements (session tables nobody else
+    // reads) and published at the end in short transactions (OrderLoad.publish); until then nothing of it is visible.
+    const turn = embedded ? embeddedTurn() : undefined;
+    if (turn) await turn.ready;
+    else await client.query('BEGIN');
     try {
-      // One import at a time: two overlapping imports would otherwise both insert the same new order.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
-      // The sorts and hashes over a big file's staged rows fit in memory instead of spilling to disk.
-      await client.query("SET LOCAL work_mem = '256MB'");
+      if (!embedded) {
+        // One import at a time: two overlapping imports would otherwise both insert the same new order.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['snowball:taobao-merge']);
+        // The sorts and hashes over a big file's staged rows fit in memory instead of spilling to disk.
+        await client.query("SET LOCAL work_mem = '256MB'");
+      }
       if (job.orders_file) {
         load = new OrderLoad(client, {
           importId,
@@ -256,6 +273,10 @@ export class TaobaoImportService {
           suffix,
           embedded,
           segmentRows: this.opts.segmentRows ?? 10_000,
+          onPublish: async () => {
+            await client.query("UPDATE taobao_import SET phase = 'publishing' WHERE id = $1", [importId]);
+            progress({ phase: 'publishing', bytesRead: bytesBefore, bytesTotal });
+          },
         });
         await load.begin();
         let map: ReturnType<typeof mapOrderHeader> | undefined;
@@ -284,7 +305,7 @@ export class TaobaoImportService {
         orders = await load.finish();
       }
       if (job.items_file) {
-        await client.query(createStageSql(itemStage, ITEM_STAGE));
+        await client.query(createStageSql(itemStage, ITEM_STAGE, !embedded));
         const writer = stageWriter(client, itemStage, ITEM_STAGE, embedded);
         let map: ReturnType<typeof mapItemHeader> | undefined;
         try {
@@ -317,13 +338,18 @@ export class TaobaoImportService {
         items = { attached: Number(merged[0]!.attached), orphans: Number(orphans[0]!.n), members: merged[0]!.members ?? [] };
       }
       await flushRejects(true);
-      await client.query('COMMIT');
+      if (!embedded) await client.query('COMMIT');
     } catch (err) {
       // The copies under way end first; then everything this import wrote is rolled back.
       await load?.settle();
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!embedded) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      if (embedded) {
+        await load?.drop().catch(() => undefined);
+        await client.query(`DROP TABLE IF EXISTS ${itemStage}`).catch(() => undefined);
+      }
+      turn?.done();
       await runner.release();
     }
     progress({ phase: 'refreshing_members', bytesRead: bytesTotal, bytesTotal });
@@ -401,6 +427,20 @@ export class TaobaoImportService {
     )) as Array<{ file: string; line: number; reason: string; excerpt: string | null }>;
     return rows;
   }
+}
+
+let embeddedQueue: Promise<void> = Promise.resolve();
+
+/**
+ * Embedded imports take turns in the process (the database's advisory locks cannot tell its connections apart: they
+ * share one session). `ready` resolves when it is this import's turn; `done` hands the turn on.
+ */
+function embeddedTurn(): { ready: Promise<void>; done: () => void } {
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  const ready = embeddedQueue;
+  embeddedQueue = ready.then(() => mine);
+  return { ready, done };
 }
 
 /** Held by the process running an import, for as long as it runs. */

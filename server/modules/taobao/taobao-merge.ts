@@ -7,6 +7,7 @@ import {
   ENSURE_CHANNELS_SQL,
   EXISTING_ORDERS_SQL,
   FIX_REPEATED_NEW_ORDERS_SQL,
+  ORDER_COLUMNS,
   ORDER_ROW,
   STAGED_REPEATS_SQL,
   UPDATE_ORDERS_SQL,
@@ -25,6 +26,10 @@ const STAGED_ORDER: StageColumn[] = [
   ...ORDER_ROW,
   { name: 'source_hash', type: 'text' },
 ];
+/** Embedded: new orders wait too, with their line (the file's last row of an order wins), until published. */
+const NEW_STAGED: StageColumn[] = [{ name: 'line', type: 'int' }, ...NEW_ORDER];
+/** Embedded: orders published per transaction (each holds the one database session while it runs). */
+const PUBLISH_ROWS = 1000;
 /** line, fresh, same, channel_id, order_no: a `same` row's key. */
 const STAGED_KEY = STAGED_ORDER.slice(0, 5);
 
@@ -43,6 +48,11 @@ export interface OrderLoadInput {
   embedded: boolean;
   /** Orders per segment: one existence check, then one COPY of the new ones. */
   segmentRows: number;
+  /**
+   * Embedded only: publishing has begun (the orders become visible chunk by chunk from here on); called before the
+   * first chunk, so that a stop from then on is known to leave a part published.
+   */
+  onPublish?: () => Promise<void>;
 }
 
 export interface OrderLoadResult {
@@ -132,6 +142,8 @@ class TextChunks {
  */
 export class OrderLoad {
   readonly stage: string;
+  /** Embedded: the new orders' staging table. */
+  readonly newStage: string;
   private segment = new Segment();
   private readonly storeIndex = new Map<string, number>();
   private readonly storeNames: string[] = [];
@@ -147,10 +159,24 @@ export class OrderLoad {
     private readonly input: OrderLoadInput,
   ) {
     this.stage = `import_stage_orders_${input.suffix}`;
+    this.newStage = `import_stage_new_orders_${input.suffix}`;
   }
 
   async begin(): Promise<void> {
-    await this.client.query(createStageSql(this.stage, STAGED_ORDER));
+    const { embedded } = this.input;
+    await this.client.query(createStageSql(this.stage, STAGED_ORDER, !embedded));
+    if (embedded) {
+      await this.client.query(createStageSql(this.newStage, NEW_STAGED, false));
+      // Publishing walks both by order number, a chunk at a time.
+      await this.client.query(`CREATE INDEX ON ${this.stage} (order_no)`);
+      await this.client.query(`CREATE INDEX ON ${this.newStage} (order_no)`);
+    }
+  }
+
+  /** Embedded: the staging tables outlive the import's statements; dropped once it ends, however it ends. */
+  async drop(): Promise<void> {
+    if (!this.input.embedded) return;
+    await this.client.query(`DROP TABLE IF EXISTS ${this.stage}, ${this.newStage}`);
   }
 
   /** Takes one valid row; returns a promise when the caller must wait (a full segment is being handed over). */
@@ -215,7 +241,11 @@ export class OrderLoad {
       await writer.finish();
     };
     const channel = (i: number) => channels[segment.stores[i]!]!;
-    await copy('sales_order', NEW_ORDER, ['new'], (i, text) => text.row(`${channel(i)}\t`, segment.bytes, segment.body(i), `\t${importId}\t${hashes[i]}`));
+    if (embedded) {
+      await copy(this.newStage, NEW_STAGED, ['new'], (i, text) => text.row(`${segment.lines[i]}\t${channel(i)}\t`, segment.bytes, segment.body(i), `\t${importId}\t${hashes[i]}`));
+    } else {
+      await copy('sales_order', NEW_ORDER, ['new'], (i, text) => text.row(`${channel(i)}\t`, segment.bytes, segment.body(i), `\t${importId}\t${hashes[i]}`));
+    }
     await copy(this.stage, STAGED_ORDER, ['staged', 'staged-fresh'], (i, text) =>
       text.row(`${segment.lines[i]}\t${fate[i] === 'staged-fresh'}\tfalse\t${channel(i)}\t`, segment.bytes, segment.body(i), `\t${hashes[i]}`),
     );
@@ -244,6 +274,7 @@ export class OrderLoad {
   async finish(): Promise<OrderLoadResult> {
     await this.flush();
     await this.writing;
+    if (this.input.embedded) return this.publish();
     const { client } = this;
     const params = [this.input.importId];
     const members = new Set<string>();
@@ -265,6 +296,77 @@ export class OrderLoad {
       add(bound[0]!.members);
     }
     return { inserted: this.inserted, updated, duplicates, memberIds: [...members] };
+  }
+
+  /**
+   * Embedded: the staged report becomes visible in short transactions of PUBLISH_ROWS orders each, by order number
+   * (every row of an order in the same one), so that the requests waiting on the one database session get through
+   * between them. New orders first (the file's last row of each), bound to their members in the same transaction; then
+   * the orders that were there, as on PostgreSQL. Until the first chunk nothing of the import is visible.
+   */
+  private async publish(): Promise<OrderLoadResult> {
+    const { client, input } = this;
+    const members = new Set<string>();
+    const add = (ids: string[] | null | undefined) => ids?.forEach((id) => members.add(id));
+    await client.query(`ANALYZE ${this.stage}, ${this.newStage}`);
+    const { rows: counts } = await client.query<{ rows: string; orders: string }>(
+      `SELECT count(*) AS rows, count(DISTINCT (order_no, channel_id)) AS orders FROM ${this.newStage}`,
+    );
+    const newRows = Number(counts[0]!.rows);
+    const newOrders = Number(counts[0]!.orders);
+    let duplicates = this.repeatsInSegments + newRows - newOrders;
+    let updated = 0;
+    if (this.staged > 0) {
+      const { rows: repeats } = await client.query<{ n: string }>(STAGED_REPEATS_SQL(this.stage));
+      duplicates += Number(repeats[0]!.n);
+    }
+    await input.onPublish?.();
+    const chunks = async (table: string, each: (range: string, params: unknown[]) => Promise<void>) => {
+      let lo: string | null = '';
+      while (lo !== null) {
+        const { rows: next }: { rows: Array<{ order_no: string }> } = await client.query<{ order_no: string }>(
+          `SELECT order_no FROM ${table} WHERE order_no >= $1 ORDER BY order_no OFFSET ${PUBLISH_ROWS} LIMIT 1`,
+          [lo],
+        );
+        const hi: string | null = next[0]?.order_no ?? null;
+        // A chunk, as the staging table the merge statements read: rows of order numbers in [lo, hi).
+        const range = `(SELECT * FROM ${table} WHERE order_no >= $2::text ${hi === null ? 'AND $3::text IS NULL' : 'AND order_no < $3::text'})`;
+        await client.query('BEGIN');
+        try {
+          await each(range, [input.importId, lo, hi]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+        lo = hi;
+      }
+    };
+    if (newRows > 0) {
+      await chunks(this.newStage, async (range, params) => {
+        await client.query(
+          `INSERT INTO sales_order (${ORDER_COLUMNS}, import_id, source_hash)
+           SELECT DISTINCT ON (order_no, channel_id) ${ORDER_COLUMNS}, import_id, source_hash FROM ${range} n
+            WHERE n.import_id = $1::uuid
+            ORDER BY order_no, channel_id, line DESC`,
+          params,
+        );
+        for (const kind of ['taobao_buyer', 'phone'] as const) {
+          const { rows: bound } = (await client.query(BIND_NEW_ORDERS_SQL(kind), [input.importId])) as { rows: Members };
+          add(bound[0]!.members);
+        }
+      });
+    }
+    if (this.staged > 0) {
+      await chunks(this.stage, async (range, params) => {
+        const { rows: fix } = await client.query<{ members: string[] | null }>(FIX_REPEATED_NEW_ORDERS_SQL(`${range} r`), params);
+        add(fix[0]!.members);
+        const { rows: upd } = await client.query<{ n: string; members: string[] | null }>(UPDATE_ORDERS_SQL(`${range} r`), params);
+        updated += Number(upd[0]!.n);
+        add(upd[0]!.members);
+      });
+    }
+    return { inserted: newOrders, updated, duplicates, memberIds: [...members] };
   }
 }
 
