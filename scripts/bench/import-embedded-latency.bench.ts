@@ -39,8 +39,10 @@ export async function importEmbeddedLatencyBench(): Promise<void> {
     const member = { authorization: `Bearer ${(await post('/api/mp/login', { code })).token}` };
 
     /** 4 loops of GET /api/mp/me until `until` resolves (or for `ms`), each call's latency kept. */
-    const measure = async (stop: Promise<unknown>) => {
+    const measure = async (stop: Promise<unknown>, url = '/api/mp/me') => {
       const latencies: number[] = [];
+      const slow: Array<{ atS: number; ms: number }> = [];
+      const t00 = performance.now();
       let errors = 0;
       let done = false;
       void stop.finally(() => (done = true));
@@ -48,20 +50,22 @@ export async function importEmbeddedLatencyBench(): Promise<void> {
         while (!done) {
           const t0 = performance.now();
           try {
-            const res = await fetch(`${base}/api/mp/me`, { headers: member, signal: AbortSignal.timeout(10_000) });
+            const res = await fetch(`${base}${url}`, { headers: member, signal: AbortSignal.timeout(10_000) });
             await res.arrayBuffer();
             if (res.status !== 200) errors++;
           } catch {
             errors++;
           }
-          latencies.push(performance.now() - t0);
+          const ms = performance.now() - t0;
+          latencies.push(ms);
+          if (ms > 500) slow.push({ atS: Math.round((t0 - t00) / 100) / 10, ms: Math.round(ms) });
           await new Promise((r) => setTimeout(r, 20));
         }
       };
       await Promise.all([loop(), loop(), loop(), loop()]);
       latencies.sort((a, b) => a - b);
       const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
-      return { calls: latencies.length, errors, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+      return { calls: latencies.length, errors, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), over500Ms: slow };
     };
 
     const alone = await measure(new Promise((r) => setTimeout(r, 10_000)));
@@ -75,19 +79,23 @@ export async function importEmbeddedLatencyBench(): Promise<void> {
     const upload = await json('/api/admin/imports', { method: 'POST', headers: staff, body: form });
     if (!upload.id) throw new Error(`upload refused: ${JSON.stringify(upload)}`);
     let final: any;
+    const phases: Array<{ atS: number; phase: string; percent: number }> = [];
     const finished = (async () => {
       for (;;) {
         final = await json(`/api/admin/imports/${upload.id}`, { headers: staff });
+        if (phases.at(-1)?.phase !== final.phase) phases.push({ atS: Math.round((Date.now() - started) / 100) / 10, phase: final.phase, percent: final.progress.percent });
         if (final.status === 'succeeded' || final.status === 'failed') return;
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    const during = await measure(finished);
+    const [during, healthz] = await Promise.all([measure(finished), process.env.BENCH_HEALTHZ ? measure(finished, '/healthz') : undefined]);
     report('import-embedded-latency', {
       rows,
       import: { status: final.status, seconds: Math.round((Date.now() - started) / 100) / 10, summary: final.summary, error: final.error },
+      phases,
       meAlone: alone,
       meDuringImport: during,
+      ...(healthz ? { healthzDuringImport: healthz } : {}),
     });
   } finally {
     child.kill('SIGTERM');

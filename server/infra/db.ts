@@ -181,6 +181,24 @@ interface SocketQueryQueue {
 const OPENS_SEQUENCE = new Set(['P', 'B', 'D', 'E', 'C', 'H', 'd'].map((c) => c.charCodeAt(0)));
 
 /**
+ * Whether a connection's data leaves a statement open: its last whole message is one of OPENS_SEQUENCE (a
+ * Parse…Sync sequence or a COPY not finished). Data ending in Sync closes it, so the next connection may go; judging
+ * by the first message alone kept every other connection waiting for this one's next statement, however long the
+ * client took to send it. Data not made of whole messages is judged open.
+ */
+function leavesSequenceOpen(message: Uint8Array): boolean {
+  let i = 0;
+  let last = -1;
+  while (i + 5 <= message.length) {
+    last = message[i]!;
+    const length = ((message[i + 1]! << 24) | (message[i + 2]! << 16) | (message[i + 3]! << 8) | message[i + 4]!) >>> 0;
+    i += 1 + length;
+  }
+  if (i !== message.length || last < 0) return OPENS_SEQUENCE.has(message[0]!);
+  return OPENS_SEQUENCE.has(last);
+}
+
+/**
  * pglite-socket serves many connections on PGlite's one session, one protocol message at a time. Out of a
  * transaction it interleaves messages of different connections, so one connection's Bind can meet another's
  * unnamed Parse ("unnamed prepared statement does not exist"), and after such an error its queue stops for good.
@@ -217,7 +235,7 @@ function keepExtendedQueriesTogether(server: PGLiteSocketServer): void {
           item.reject(err);
           continue;
         }
-        openSequence = OPENS_SEQUENCE.has(item.message[0]!) ? item.handlerId : null;
+        openSequence = leavesSequenceOpen(item.message) ? item.handlerId : null;
         this.lastHandlerId = item.handlerId;
         item.resolve(bytes);
       }

@@ -153,7 +153,7 @@ export function stageWriter(client: PoolClient, table: string, columns: StageCol
   return embedded ? new BatchWriter(client, table, columns, EMBEDDED_BATCH_ROWS) : new CopyWriter(client, table, columns);
 }
 
-export const EMBEDDED_BATCH_ROWS = 1000;
+export const EMBEDDED_BATCH_ROWS = 500;
 
 /**
  * A staging table of the session: no WAL, no file left behind by a failure. In one transaction (PostgreSQL) it is

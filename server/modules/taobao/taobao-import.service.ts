@@ -101,6 +101,9 @@ export class TaobaoImportService {
   async run(ctx: Ctx, importId: string, onProgress?: (p: ImportProgress) => void): Promise<ImportSummary> {
     // The worker holds the import's lock as long as it runs: a start finding an import `running` with its lock free
     // knows that worker is gone (see recoverInterrupted).
+    // Embedded, one process owns the database (and its connections share one session, where the lock tells no one
+    // apart): no connection kept aside for it.
+    if (this.opts.embedded) return this.runHeld(ctx, importId, onProgress);
     const done = await this.db.exclusively(workerLock(importId), () => this.runHeld(ctx, importId, onProgress));
     if (done === null) throw conflict('import_running', 'This import is being run by another process');
     return done;
@@ -272,7 +275,8 @@ export class TaobaoImportService {
           defaultStore,
           suffix,
           embedded,
-          segmentRows: this.opts.segmentRows ?? 10_000,
+          // Embedded, each segment's existence check is one statement holding the database: smaller ones.
+          segmentRows: this.opts.segmentRows ?? (embedded ? 1_000 : 10_000),
           onPublish: async () => {
             await client.query("UPDATE taobao_import SET phase = 'publishing' WHERE id = $1", [importId]);
             progress({ phase: 'publishing', bytesRead: bytesBefore, bytesTotal });

@@ -29,7 +29,7 @@ const STAGED_ORDER: StageColumn[] = [
 /** Embedded: new orders wait too, with their line (the file's last row of an order wins), until published. */
 const NEW_STAGED: StageColumn[] = [{ name: 'line', type: 'int' }, ...NEW_ORDER];
 /** Embedded: orders published per transaction (each holds the one database session while it runs). */
-const PUBLISH_ROWS = 1000;
+const PUBLISH_ROWS = 500;
 /** line, fresh, same, channel_id, order_no: a `same` row's key. */
 const STAGED_KEY = STAGED_ORDER.slice(0, 5);
 
@@ -70,7 +70,12 @@ type Members = Array<{ members: string[] | null }>;
  * the import's biggest cost).
  */
 class Segment {
-  bytes = Buffer.allocUnsafe(1 << 23);
+  /** Room for a segment of `rows` rows of about a kilobyte (8 MiB at most), grown when a segment needs more. */
+  bytes: Buffer;
+
+  constructor(rows: number) {
+    this.bytes = Buffer.allocUnsafe(Math.min(1 << 23, Math.max(1 << 16, rows * 1024)));
+  }
   used = 0;
   readonly starts: number[] = [];
   readonly lines: number[] = [];
@@ -144,7 +149,7 @@ export class OrderLoad {
   readonly stage: string;
   /** Embedded: the new orders' staging table. */
   readonly newStage: string;
-  private segment = new Segment();
+  private segment: Segment;
   private readonly storeIndex = new Map<string, number>();
   private readonly storeNames: string[] = [];
   private readonly channels = new Map<string, string>();
@@ -158,6 +163,7 @@ export class OrderLoad {
     private readonly client: PoolClient,
     private readonly input: OrderLoadInput,
   ) {
+    this.segment = new Segment(input.segmentRows);
     this.stage = `import_stage_orders_${input.suffix}`;
     this.newStage = `import_stage_new_orders_${input.suffix}`;
   }
@@ -195,7 +201,7 @@ export class OrderLoad {
   private async flush(): Promise<void> {
     const segment = this.segment;
     if (segment.size === 0) return;
-    this.segment = new Segment();
+    this.segment = new Segment(this.input.segmentRows);
     const fate: Fate[] = new Array<Fate>(segment.size).fill('new');
     const last = new Map<string, number>();
     for (let i = 0; i < segment.size; i++) {
@@ -308,7 +314,6 @@ export class OrderLoad {
     const { client, input } = this;
     const members = new Set<string>();
     const add = (ids: string[] | null | undefined) => ids?.forEach((id) => members.add(id));
-    await client.query(`ANALYZE ${this.stage}, ${this.newStage}`);
     const { rows: counts } = await client.query<{ rows: string; orders: string }>(
       `SELECT count(*) AS rows, count(DISTINCT (order_no, channel_id)) AS orders FROM ${this.newStage}`,
     );
