@@ -111,7 +111,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     logger: loggerOptions(config.logLevel),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    trustProxy: true,
+    // Off unless configured: otherwise any client picks the address every per-address limit counts.
+    trustProxy: proxyTrust(config.trustProxy),
     bodyLimit: 1024 * 1024,
     childLoggerFactory: lazyChildLoggerFactory,
   }).withTypeProvider<ZodTypeProvider>();
@@ -282,6 +283,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onListen', async () => services.demo.start(systemCtx));
 
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts the nearest n peers whoever they are (Fastify itself refuses
+ * a bare number): right only when nothing reaches the app but through those proxies.
+ */
+function proxyTrust(trust: Config['trustProxy']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_addr, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
 }
 
 /** The simulated WeChat lives in memory: the parcel codes the server made before a restart are told to it again. */

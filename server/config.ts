@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 
@@ -25,6 +26,37 @@ const redisUrl = z
   .transform((v) => (v === '' ? undefined : v))
   .optional()
   .refine((v) => v === undefined || /^rediss?:\/\/[^\s]*$/.test(v), 'must be a redis:// URL');
+
+/**
+ * TRUST_PROXY: whose X-Forwarded-For to believe. Off (`false`, empty): the address is the TCP peer's and the header is
+ * ignored. A hop count (`1`): that many proxies in front. Addresses or CIDRs (or `loopback`, `linklocal`,
+ * `uniquelocal`), comma-separated: only a peer among them may name the client. `true` believes any peer.
+ */
+export type TrustProxy = boolean | number | readonly string[];
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (v: string) => {
+  if (PROXY_RANGES.has(v)) return true;
+  const [addr, bits, ...rest] = v.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v, ctx): TrustProxy => {
+    if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+    if (v === 'true') return true;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = list.find((x) => !isProxyAddress(x));
+    if (bad !== undefined || list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count or comma-separated proxy addresses/CIDRs (not "${bad ?? v}")` });
+      return z.NEVER;
+    }
+    return Object.freeze(list);
+  });
 
 // ---- WeChat Pay (APIv3) -------------------------------------------------------------------------------------
 const wxpayEnv = {
@@ -107,6 +139,7 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 10, 'must be at least 10 characters'),
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  TRUST_PROXY: trustProxy,
   QUEUE_ENABLED: booleanFlag,
   ...wxpayEnv,
   BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
@@ -155,6 +188,8 @@ export interface Config {
   readonly admin?: { readonly username: string; readonly password: string };
   readonly adminSessionHours: number;
   readonly rateLimitPerMinute: number;
+  /** Whose X-Forwarded-For names the client (TRUST_PROXY); false: the TCP peer is the client. */
+  readonly trustProxy: TrustProxy;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
   readonly wxpay: WxPayConfig;
@@ -261,6 +296,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
     queueEnabled: e.QUEUE_ENABLED ?? true,
     wxpay,
     wxpaySandbox: wxpay.mode === 'sandbox',
