@@ -126,7 +126,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => closeInfra(infra));
   app.addHook('onClose', async () => paySandbox?.close());
 
-  await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
+  await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl, metrics: config.metrics });
+  if (!config.metrics.onAppPort && !config.metrics.listen) app.log.info('/metrics is not served: set METRICS_TOKEN or METRICS_PORT to collect metrics');
 
   const wxpay = createWxPay(wxpayCreds, {
     apiBase: config.wxpay.mode === 'off' ? '' : config.wxpay.apiBase,

@@ -140,6 +140,9 @@ export const envSchema = z.object({
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   TRUST_PROXY: trustProxy,
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.union([z.literal('').transform(() => undefined), z.coerce.number().int().min(0).max(65535)]).optional(),
   QUEUE_ENABLED: booleanFlag,
   ...wxpayEnv,
   BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
@@ -190,6 +193,7 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Whose X-Forwarded-For names the client (TRUST_PROXY); false: the TCP peer is the client. */
   readonly trustProxy: TrustProxy;
+  readonly metrics: MetricsConfig;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
   readonly wxpay: WxPayConfig;
@@ -218,6 +222,18 @@ export interface Config {
     readonly pointsMaxPercent: number;
     readonly unpaidMinutes: number;
   };
+}
+
+/**
+ * Where Prometheus metrics are served. `listen` (METRICS_PORT, METRICS_HOST): a listener of their own, and not on the
+ * public port. `token` (METRICS_TOKEN): every /metrics answer needs `Authorization: Bearer <token>`. With neither,
+ * /metrics is open on the public port in development and test, and not served in production.
+ */
+export interface MetricsConfig {
+  readonly token?: string;
+  readonly listen?: { readonly host: string; readonly port: number };
+  /** /metrics is answered on the app's own port. */
+  readonly onAppPort: boolean;
 }
 
 /** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
@@ -297,6 +313,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
+    metrics: Object.freeze({
+      token: e.METRICS_TOKEN,
+      listen: e.METRICS_PORT === undefined ? undefined : Object.freeze({ host: e.METRICS_HOST, port: e.METRICS_PORT }),
+      onAppPort: e.METRICS_PORT === undefined && (e.METRICS_TOKEN !== undefined || e.NODE_ENV !== 'production'),
+    }),
     queueEnabled: e.QUEUE_ENABLED ?? true,
     wxpay,
     wxpaySandbox: wxpay.mode === 'sandbox',

@@ -15,11 +15,14 @@ import { AppError } from './errors';
 import type { KvStore } from './kv';
 import { kvRateLimitStore } from './rate-limit-store';
 import { metricsPlugin } from './metrics';
+import type { MetricsConfig } from '../config';
 
 export interface HttpOptions {
   kv: KvStore;
   rateLimitPerMinute: number;
   publicUrl: string;
+  /** Where /metrics is served; default: on this app's port, open (a bare app in tests). */
+  metrics?: MetricsConfig;
 }
 
 /** Everything every route shares: validation, OpenAPI, security headers, rate limits, metrics, one error shape. */
@@ -54,7 +57,7 @@ export const httpPlugin = fp<HttpOptions>(
       transform: jsonSchemaTransform,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
-    await app.register(metricsPlugin);
+    await app.register(metricsPlugin, { config: opts.metrics ?? { onAppPort: true } });
 
     app.setNotFoundHandler((req, reply) => {
       reply.code(404).send({ code: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}` });
