@@ -111,7 +111,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     logger: loggerOptions(config.logLevel),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    trustProxy: true,
+    // Off unless configured: otherwise any client picks the address every per-address limit counts.
+    trustProxy: proxyTrust(config.trustProxy),
     bodyLimit: 1024 * 1024,
     childLoggerFactory: lazyChildLoggerFactory,
   }).withTypeProvider<ZodTypeProvider>();
@@ -125,7 +126,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => closeInfra(infra));
   app.addHook('onClose', async () => paySandbox?.close());
 
-  await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl });
+  await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl, metrics: config.metrics });
+  if (!config.metrics.onAppPort && !config.metrics.listen) app.log.info('/metrics is not served: set METRICS_TOKEN or METRICS_PORT to collect metrics');
 
   const wxpay = createWxPay(wxpayCreds, {
     apiBase: config.wxpay.mode === 'off' ? '' : config.wxpay.apiBase,
@@ -283,6 +285,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onListen', async () => services.demo.start(systemCtx));
 
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts the nearest n peers whoever they are (Fastify itself refuses
+ * a bare number): right only when nothing reaches the app but through those proxies.
+ */
+function proxyTrust(trust: Config['trustProxy']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_addr, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
 }
 
 /** The simulated WeChat lives in memory: the parcel codes the server made before a restart are told to it again. */

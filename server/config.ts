@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 
@@ -25,6 +26,37 @@ const redisUrl = z
   .transform((v) => (v === '' ? undefined : v))
   .optional()
   .refine((v) => v === undefined || /^rediss?:\/\/[^\s]*$/.test(v), 'must be a redis:// URL');
+
+/**
+ * TRUST_PROXY: whose X-Forwarded-For to believe. Off (`false`, empty): the address is the TCP peer's and the header is
+ * ignored. A hop count (`1`): that many proxies in front. Addresses or CIDRs (or `loopback`, `linklocal`,
+ * `uniquelocal`), comma-separated: only a peer among them may name the client. `true` believes any peer.
+ */
+export type TrustProxy = boolean | number | readonly string[];
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (v: string) => {
+  if (PROXY_RANGES.has(v)) return true;
+  const [addr, bits, ...rest] = v.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v, ctx): TrustProxy => {
+    if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+    if (v === 'true') return true;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = list.find((x) => !isProxyAddress(x));
+    if (bad !== undefined || list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count or comma-separated proxy addresses/CIDRs (not "${bad ?? v}")` });
+      return z.NEVER;
+    }
+    return Object.freeze(list);
+  });
 
 // ---- WeChat Pay (APIv3) -------------------------------------------------------------------------------------
 const wxpayEnv = {
@@ -107,6 +139,10 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 10, 'must be at least 10 characters'),
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  TRUST_PROXY: trustProxy,
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.union([z.literal('').transform(() => undefined), z.coerce.number().int().min(0).max(65535)]).optional(),
   QUEUE_ENABLED: booleanFlag,
   ...wxpayEnv,
   BRAND_NAME: z.string().trim().min(1).max(30).default('雪球小店'),
@@ -155,6 +191,9 @@ export interface Config {
   readonly admin?: { readonly username: string; readonly password: string };
   readonly adminSessionHours: number;
   readonly rateLimitPerMinute: number;
+  /** Whose X-Forwarded-For names the client (TRUST_PROXY); false: the TCP peer is the client. */
+  readonly trustProxy: TrustProxy;
+  readonly metrics: MetricsConfig;
   /** Off only for short-lived tools (migrate, admin:create) that must not consume jobs. */
   readonly queueEnabled: boolean;
   readonly wxpay: WxPayConfig;
@@ -183,6 +222,18 @@ export interface Config {
     readonly pointsMaxPercent: number;
     readonly unpaidMinutes: number;
   };
+}
+
+/**
+ * Where Prometheus metrics are served. `listen` (METRICS_PORT, METRICS_HOST): a listener of their own, and not on the
+ * public port. `token` (METRICS_TOKEN): every /metrics answer needs `Authorization: Bearer <token>`. With neither,
+ * /metrics is open on the public port in development and test, and not served in production.
+ */
+export interface MetricsConfig {
+  readonly token?: string;
+  readonly listen?: { readonly host: string; readonly port: number };
+  /** /metrics is answered on the app's own port. */
+  readonly onAppPort: boolean;
 }
 
 /** The WeChat accounts as configured; in sandbox mode what is absent is made up once (server/wechat/credentials.ts). */
@@ -261,6 +312,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    metrics: Object.freeze({
+      token: e.METRICS_TOKEN,
+      listen: e.METRICS_PORT === undefined ? undefined : Object.freeze({ host: e.METRICS_HOST, port: e.METRICS_PORT }),
+      onAppPort: e.METRICS_PORT === undefined && (e.METRICS_TOKEN !== undefined || e.NODE_ENV !== 'production'),
+    }),
     queueEnabled: e.QUEUE_ENABLED ?? true,
     wxpay,
     wxpaySandbox: wxpay.mode === 'sandbox',

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   try {
     app = await buildApp({ config, databaseUrl });
     await app.listen({ port: config.port, host: config.host });
+    await app.listenMetrics();
   } catch (err) {
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -15,11 +16,48 @@ import { AppError, invalid } from './errors';
 import type { KvStore } from './kv';
 import { kvRateLimitStore } from './rate-limit-store';
 import { metricsPlugin } from './metrics';
+import type { MetricsConfig } from '../config';
 
 export interface HttpOptions {
   kv: KvStore;
   rateLimitPerMinute: number;
   publicUrl: string;
+  /** Where /metrics is served; default: on this app's port, open (a bare app in tests). */
+  metrics?: MetricsConfig;
+}
+
+/**
+ * The Content-Security-Policy of every answer: the API's JSON and the pages the server serves (/docs loads only its
+ * own files). A page with inline code adds the hashes of exactly that code (the sandbox page, sandbox-page.ts).
+ * No upgrade-insecure-requests: the sandbox and development run on plain http://127.0.0.1.
+ */
+export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'default-src': ["'self'"],
+  'base-uri': ["'self'"],
+  'connect-src': ["'self'"],
+  'font-src': ["'self'", 'data:'],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'img-src': ["'self'", 'data:'],
+  'object-src': ["'none'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'"],
+});
+
+/** CSP_DIRECTIVES with a page's inline script and style allowed by their sha256 hashes. */
+export function cspWithInline(inline: { script?: string[]; style?: string[] }) {
+  const hash = (code: string) => `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        ...CSP_DIRECTIVES,
+        'script-src': [...CSP_DIRECTIVES['script-src']!, ...(inline.script ?? []).map(hash)],
+        'style-src': [...CSP_DIRECTIVES['style-src']!, ...(inline.style ?? []).map(hash)],
+      },
+    },
+  };
 }
 
 /** Everything every route shares: validation, OpenAPI, security headers, rate limits, metrics, one error shape. */
@@ -28,10 +66,7 @@ export const httpPlugin = fp<HttpOptions>(
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
 
-    await app.register(helmet, {
-      // The API serves JSON; /docs and /sandbox serve their own pages with inline assets.
-      contentSecurityPolicy: false,
-    });
+    await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
     await app.register(rateLimit, {
       global: true,
       max: opts.rateLimitPerMinute,
@@ -53,8 +88,12 @@ export const httpPlugin = fp<HttpOptions>(
       },
       transform: jsonSchemaTransform,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-    await app.register(metricsPlugin);
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      // Swagger UI sets style attributes as it renders; its scripts stay 'self' only.
+      transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+    });
+    await app.register(metricsPlugin, { config: opts.metrics ?? { onAppPort: true } });
 
     // Checked once for every route, schema or not: PostgreSQL text cannot hold U+0000, so a NUL anywhere in what a
     // client sent is bad input, not a database failure later.

@@ -194,3 +194,9 @@ export const sandboxPage = `<!doctype html>
 </body>
 </html>
 `;
+
+/** The page's inline <style> and <script> text, exactly as served: the Content-Security-Policy allows these by hash. */
+export const sandboxPageInline = {
+  style: [...sandboxPage.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!),
+  script: [...sandboxPage.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!),
+};

@@ -7,7 +7,8 @@ import { CallbackDeliverer } from './callback-deliverer';
 import { sandboxControlRoutes } from './control.routes';
 import type { SandboxDemoSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
-import { sandboxPage } from './sandbox-page';
+import { cspWithInline } from '../infra/http';
+import { sandboxPage, sandboxPageInline } from './sandbox-page';
 import { SandboxWorld } from './sandbox-world';
 import { sandboxWechatApiRoutes } from './wechat-api.routes';
 
@@ -55,5 +56,7 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opt
     },
     { prefix: '/api' },
   );
-  app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage));
+  // The page's own inline script and style, by hash, and nothing else inline.
+  const pageHelmet = cspWithInline(sandboxPageInline);
+  app.get('/', { schema: { hide: true }, config: { rateLimit: false }, helmet: pageHelmet }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage));
 };

@@ -44,7 +44,7 @@ export const wechatCallbackRoutes: FastifyPluginAsyncZod<{ callback: WechatCallb
         response: { 200: z.string(), 400: error, 401: error },
       },
     },
-    async (req, reply) => reply.type('text/plain').send(callback.verifyUrl(req.query)),
+    async (req, reply) => reply.type('text/plain').send(await callback.verifyUrl(req.query)),
   );
 
   app.post(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { invalid, unauthorized } from '../infra/errors';
 import type { KvStore } from '../infra/kv';
@@ -39,6 +40,8 @@ export interface CallbackAnswer {
 
 const SUCCESS: CallbackAnswer = Object.freeze({ body: 'success', contentType: 'text/plain', outcome: 'processed' });
 const DONE = 'done:';
+/** What a console URL check leaves under its (timestamp, nonce): no body's digest matches it. */
+const URL_CHECK = 'url-check';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,10 +60,14 @@ export class WechatCallbackService {
     this.dedupeTtlMs = opts.dedupeTtlMs ?? 3 * 24 * 3600_000;
   }
 
-  /** GET: the console's URL check. Answers `echostr` unchanged when the signature is WeChat's. */
-  verifyUrl(query: CallbackQuery): string {
-    this.checkSignature(query);
+  /**
+   * GET: the console's URL check. Answers `echostr` unchanged when the signature is WeChat's. Without a key its
+   * timestamp and nonce are used up, so the signed URL cannot then carry a plaintext body (a repeated check still echoes).
+   */
+  async verifyUrl(query: CallbackQuery): Promise<string> {
+    const { timestamp, nonce } = this.checkSignature(query);
     if (typeof query.echostr !== 'string' || query.echostr === '') throw invalid('missing_echostr', 'echostr is required');
+    if (!this.opts.crypto.canDecrypt) await this.opts.kv.setIfAbsent(this.nonceKey(timestamp, nonce), URL_CHECK, this.nonceTtlMs(timestamp));
     return query.echostr;
   }
 
@@ -68,6 +75,11 @@ export class WechatCallbackService {
     const safeMode = query.encrypt_type === 'aes';
     if (query.encrypt_type !== undefined && query.encrypt_type !== 'aes' && query.encrypt_type !== 'raw') {
       throw invalid('unknown_encrypt_type', `encrypt_type must be aes or raw, got ${query.encrypt_type}`);
+    }
+    // `signature` signs token, timestamp and nonce, never the body: with a key configured only a verified Encrypt is
+    // trusted (compatible mode carries one too, and its clear copy is ignored), so dropping encrypt_type forges nothing.
+    if (!safeMode && this.opts.crypto.canDecrypt) {
+      throw unauthorized('encryption_required', 'WECHAT_AES_KEY is configured: only encrypted callbacks (compatible or safe mode) are accepted');
     }
     let xml: string;
     let keyIndex = 0;
@@ -90,7 +102,8 @@ export class WechatCallbackService {
         throw unauthorized(err.reason === 'appid_mismatch' ? 'appid_mismatch' : 'decrypt_failed', err.message);
       }
     } else {
-      this.checkSignature(query);
+      const { timestamp, nonce } = this.checkSignature(query);
+      await this.claimNonce(timestamp, nonce, raw);
       xml = raw.toString('utf8');
     }
 
@@ -184,11 +197,38 @@ export class WechatCallbackService {
     return timestamp;
   }
 
-  private checkSignature(query: CallbackQuery): void {
+  private checkSignature(query: CallbackQuery): { timestamp: string; nonce: string } {
     const timestamp = this.checkTimestamp(query);
     const nonce = required(query.nonce, 'nonce');
     const expected = wechatSignature(this.opts.crypto.token, timestamp, nonce);
     if (!signatureMatches(expected, query.signature)) throw unauthorized('bad_signature', 'signature does not match');
+    return { timestamp, nonce };
+  }
+
+  /**
+   * Plaintext mode: a signed (timestamp, nonce) carries one body. It is remembered in the shared store while the
+   * timestamp is acceptable, with the body's digest: the same URL and body again is a redelivery (the dedupe answers
+   * it), the same URL with another body is refused on every instance. Encrypted mode needs no such record:
+   * msg_signature covers the Encrypt, so a replayed URL can only carry the message it was signed for, which the
+   * dedupe absorbs like any redelivery.
+   */
+  private async claimNonce(timestamp: string, nonce: string, raw: Buffer): Promise<void> {
+    const key = this.nonceKey(timestamp, nonce);
+    const digest = createHash('sha256').update(raw).digest('base64');
+    if (await this.opts.kv.setIfAbsent(key, digest, this.nonceTtlMs(timestamp))) return;
+    if ((await this.opts.kv.get(key)) === digest) return;
+    throw unauthorized('replayed_nonce', 'this timestamp and nonce were already used for another message');
+  }
+
+  private nonceKey(timestamp: string, nonce: string): string {
+    return `wechat:nonce:${this.opts.crypto.options.appid}:${timestamp}:${nonce}`;
+  }
+
+  /** Until the timestamp leaves the window (plus a minute of clock skew); a day when the age check is off. */
+  private nonceTtlMs(timestamp: string): number {
+    const maxAge = this.opts.maxAgeSeconds;
+    if (maxAge === 0) return 24 * 3600_000;
+    return Math.max(0, (Number(timestamp) + maxAge) * 1000 - Date.now()) + 60_000;
   }
 }
 

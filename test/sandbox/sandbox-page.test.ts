@@ -29,7 +29,14 @@ describe('the sandbox page in a real browser', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.baseUrl}/sandbox`);
+    // Whatever the Content-Security-Policy refuses, the browser reports on the console.
+    page.on('console', (m) => m.text().includes('Content Security Policy') && errors.push(m.text()));
+    const response = await page.goto(`${t.baseUrl}/sandbox`);
+    const csp = response!.headers()['content-security-policy']!;
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/]+=';/);
+    expect(csp).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]+='/);
+    expect(csp).toContain("script-src-attr 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
     await page.getByPlaceholder('nickname (optional)').fill('小雪');
     await page.getByRole('button', { name: 'New person' }).click();
     const card = page.locator('section.person', { hasText: '小雪' });
@@ -64,6 +71,36 @@ describe('the sandbox page in a real browser', () => {
     await card.locator('.badge', { hasText: 'not following' }).waitFor();
     expect((await page.locator('#log li').count()) > 0).toBe(true);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('/docs (Swagger UI) renders the API under its Content-Security-Policy', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.text().includes('Content Security Policy') && errors.push(m.text()));
+    const response = await page.goto(`${t.baseUrl}/docs`);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self';");
+    await page.locator('.swagger-ui .info .title', { hasText: 'Snowball API' }).waitFor();
+    await page.locator('.opblock-summary-path', { hasText: '/api/admin/login' }).first().waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('an inline script the page did not ship is refused by the policy', async () => {
+    const page = await browser.newPage();
+    const refused: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && refused.push(m.text()));
+    await page.goto(`${t.baseUrl}/sandbox`);
+    await page.locator('#people').waitFor({ state: 'attached' });
+    const ran = await page.evaluate(`(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.injected = true';
+      document.body.append(s);
+      return window.injected === true;
+    })()`);
+    expect(ran).toBe(false);
+    expect(refused.some((m) => m.includes('Content Security Policy'))).toBe(true);
     await page.close();
   });
 });

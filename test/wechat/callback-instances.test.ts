@@ -56,4 +56,23 @@ describe('callback dedupe across instances', () => {
     expect(replyOf(retry.body)).toBe('reply to slow');
     expect(seen).toHaveLength(1);
   });
+
+  it('plaintext mode: a signed URL used on one instance carries no other body on another', async () => {
+    const plainEnv = { ...env, WECHAT_AES_KEY: '' };
+    const plain = (seen: InboundMessage[]) =>
+      new WechatCallbackService({
+        crypto: cryptoFor(plainEnv, undefined),
+        kv,
+        dispatcher: new InboundDispatcher().onMessage('text', async (msg) => void seen.push(msg)),
+        log: pino({ level: 'silent' }) as never,
+        maxAgeSeconds: 300,
+      });
+    const seen: InboundMessage[] = [];
+    const [a, b] = [plain(seen), plain(seen)];
+    const req = signedCallback(plainEnv, textMessage('o-a', 'first'), { mode: 'raw' });
+    const query = Object.fromEntries(new URL(`http://x${req.url}`).searchParams);
+    expect((await a.handle(query, Buffer.from(req.payload), 'r')).body).toBe('success');
+    await expect(b.handle(query, Buffer.from(textMessage('o-b', 'forged')), 'r')).rejects.toMatchObject({ statusCode: 401, code: 'replayed_nonce' });
+    expect(seen.map((m) => m.openid)).toEqual(['o-a']);
+  });
 });

@@ -39,11 +39,21 @@ describe('POST|GET /wechat/callback', () => {
     expect(bad.json().code).toBe('bad_signature');
   });
 
-  it('accepts plaintext mode and answers a passive reply in clear', async () => {
-    const res = await post(signedCallback(env, textMessage('o-plain', 'hi'), { mode: 'raw' }));
-    expect(res.statusCode).toBe(200);
-    const reply = parseWechatXml(res.body);
-    expect(reply).toMatchObject({ ToUserName: 'o-plain', FromUserName: 'gh_test', MsgType: 'text', Content: '你好 o-plain' });
+  it('with a key configured, a plaintext callback (encrypt_type dropped or raw) is refused: signature does not sign the body', async () => {
+    const before = seen.length;
+    // A URL WeChat signed for a safe-mode delivery, replayed in clear with a made-up event.
+    const captured = signedCallback(env, textMessage('o-real', 'hi'));
+    const forged = eventMessage('o-forged', 'subscribe', { EventKey: 'qrscene_batch-1', Ticket: 'T' });
+    const withoutMode = captured.url.replace(/&encrypt_type=aes&msg_signature=[0-9a-f]+/, '');
+    for (const url of [withoutMode, `${withoutMode}&encrypt_type=raw`]) {
+      const res = await post({ url, payload: forged });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('encryption_required');
+    }
+    expect(seen.length).toBe(before);
+    // The URL itself still works for the message it was signed for.
+    expect((await post(captured)).statusCode).toBe(200);
+    expect(seen.filter((m) => m.openid === 'o-real' && m.content === 'hi')).toHaveLength(1);
   });
 
   it('safe mode: decrypts, dispatches once, answers an encrypted reply signed over its Encrypt', async () => {
@@ -155,18 +165,16 @@ describe('POST|GET /wechat/callback', () => {
     it('an entity bomb or external entity inside a correctly signed message → 400', async () => {
       const before = count();
       const bomb = '<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><ToUserName>g</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&b;</Content><MsgId>1</MsgId></xml>';
-      for (const mode of ['aes', 'raw'] as const) {
-        const res = await post(signedCallback(env, bomb, { mode }));
-        expect(res.statusCode).toBe(400);
-        expect(res.json().code).toBe('malformed_xml');
-      }
+      const res = await post(signedCallback(env, bomb));
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('malformed_xml');
       const xxe = '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Content>&x;</Content></xml>';
       expect((await post(signedCallback(env, xxe))).statusCode).toBe(400);
       expect(count()).toBe(before);
     });
 
     it('malformed XML, a message without its fields, or no Encrypt → 400', async () => {
-      expect((await post(signedCallback(env, '<xml><a>', { mode: 'raw' }))).json().code).toBe('malformed_xml');
+      expect((await post(signedCallback(env, '<xml><a>'))).json().code).toBe('malformed_xml');
       expect((await post(signedCallback(env, '<xml><MsgType>text</MsgType></xml>'))).json().code).toBe('invalid_message');
       const req = signedCallback(env, textMessage('o', 'x'));
       expect((await post({ url: req.url, payload: '<xml><ToUserName>x</ToUserName></xml>' })).json().code).toBe('missing_encrypt');
@@ -177,5 +185,67 @@ describe('POST|GET /wechat/callback', () => {
       const res = await post(req);
       expect(res.statusCode).toBe(413);
     });
+  });
+});
+
+describe('POST|GET /wechat/callback in plaintext mode (no WECHAT_AES_KEY)', () => {
+  const { WECHAT_AES_KEY: _key, ...env } = wechatTestEnv({ SANDBOX: 'false', WECHAT_CALLBACK_MAX_AGE_S: '300' });
+  let t: TestApp;
+  const seen: InboundMessage[] = [];
+
+  beforeAll(async () => {
+    t = await buildTestApp(env, undefined, { productHandlers: false });
+    t.app.services.wechat.inbound.onMessage('text', async (msg) => {
+      seen.push(msg);
+      return { type: 'text', content: `你好 ${msg.openid}` };
+    });
+    t.app.services.wechat.inbound.onEvent('subscribe', async (msg) => {
+      seen.push(msg);
+      return undefined;
+    });
+  });
+  afterAll(async () => t.close());
+
+  const post = (req: { url: string; payload: string }) => t.app.inject({ method: 'POST', url: req.url, payload: req.payload, headers: { 'content-type': 'text/xml' } });
+
+  it('accepts plaintext mode and answers a passive reply in clear', async () => {
+    const res = await post(signedCallback(env, textMessage('o-plain', 'hi'), { mode: 'raw' }));
+    expect(res.statusCode).toBe(200);
+    const reply = parseWechatXml(res.body);
+    expect(reply).toMatchObject({ ToUserName: 'o-plain', FromUserName: 'gh_test', MsgType: 'text', Content: '你好 o-plain' });
+  });
+
+  it('a signed URL carries one body: another body → 401 replayed_nonce; the same body again is a redelivery', async () => {
+    const msgId = bigMsgId();
+    const req = signedCallback(env, textMessage('o-once', 'hi', msgId), { mode: 'raw' });
+    expect((await post(req)).statusCode).toBe(200);
+    const forged = await post({ url: req.url, payload: eventMessage('o-forged', 'subscribe', { EventKey: 'qrscene_batch-1', Ticket: 'T' }) });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().code).toBe('replayed_nonce');
+    expect(seen.some((m) => m.openid === 'o-forged')).toBe(false);
+    const again = await post(req);
+    expect(again.statusCode).toBe(200);
+    expect(parseWechatXml(again.body).Content).toBe('你好 o-once');
+    expect(seen.filter((m) => m.msgId === msgId)).toHaveLength(1);
+  });
+
+  it('the console URL check echoes (also twice), and its signed URL then carries no body', async () => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const url = `/wechat/callback?signature=${wechatSignature(env.WECHAT_TOKEN!, ts, '4711')}&timestamp=${ts}&nonce=4711`;
+    for (let i = 0; i < 2; i++) {
+      const check = await t.app.inject(`${url}&echostr=5566`);
+      expect(check.statusCode).toBe(200);
+      expect(check.body).toBe('5566');
+    }
+    const res = await post({ url, payload: textMessage('o-echo', 'hi') });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('replayed_nonce');
+    expect(seen.some((m) => m.openid === 'o-echo')).toBe(false);
+  });
+
+  it('a safe-mode callback without a configured key → 400 safe_mode_unavailable', async () => {
+    const res = await post(signedCallback({ ...env, WECHAT_AES_KEY: 'Q'.repeat(43) }, textMessage('o-aes', 'hi')));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('safe_mode_unavailable');
   });
 });

@@ -106,14 +106,28 @@ export class StaffService {
     await this.db.repo(ctx, StaffSession).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  /** Disabling an account also revokes every session it has. */
+  /**
+   * Disabling an account also revokes every session it has. The last active owner cannot be disabled (409
+   * `last_owner`): the database refuses it (migration StaffLastOwner), race-safe.
+   */
   async disable(ctx: Ctx, staffId: string): Promise<void> {
-    await this.db.transaction(ctx, async (tx) => {
-      const res = await this.db.repo(tx, StaffAccount).update({ id: staffId, disabledAt: IsNull() }, { disabledAt: new Date() });
-      if (!res.affected) throw notFound('staff_not_found', 'No active staff account with that id');
-      await this.db.repo(tx, StaffSession).update({ staffId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    });
+    try {
+      await this.db.transaction(ctx, async (tx) => {
+        const res = await this.db.repo(tx, StaffAccount).update({ id: staffId, disabledAt: IsNull() }, { disabledAt: new Date() });
+        if (!res.affected) throw notFound('staff_not_found', 'No active staff account with that id');
+        await this.db.repo(tx, StaffSession).update({ staffId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      });
+    } catch (err) {
+      throw lastOwnerError(err);
+    }
   }
+}
+
+/** The database's refusal to leave no active owner, as the API's stable error. */
+export function lastOwnerError(err: unknown): unknown {
+  const e = err as { hint?: string; driverError?: { hint?: string } };
+  if ((e?.driverError?.hint ?? e?.hint) !== 'last_owner') return err;
+  return conflict('last_owner', 'This is the last active owner: make another account owner first');
 }
 
 function toView(a: StaffAccount): StaffView {

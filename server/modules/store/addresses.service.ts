@@ -1,6 +1,7 @@
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, notFound } from '../../infra/errors';
 import { maskPhone } from '../../infra/logging';
+import type { StaffRole } from '../staff/staff.entity';
 import { StoreAddress } from './store.entity';
 import { rows } from './store-sql';
 
@@ -38,6 +39,33 @@ export function addressView(a: StoreAddress | AddressView, masked: boolean): Add
     detail: a.detail,
     isDefault: a.isDefault,
   };
+}
+
+/**
+ * The staff roles that ship goods (store orders, mall gifts): they print the receiver on the parcel, so they see it
+ * in full. The others (customer service) see the region, the name's first character and the phone's first three
+ * and last four digits: enough to recognise a buyer on the phone, not to find their door.
+ */
+export const SHIPPING_ROLES: readonly StaffRole[] = ['owner', 'operator'];
+
+export const shipsGoods = (role: StaffRole) => SHIPPING_ROLES.includes(role);
+
+/** What a street address becomes for a role that does not ship. */
+export const HIDDEN_DETAIL = '***';
+
+/** A receiver (an order's or a gift's address copy) as a role that does not ship sees it. */
+export function maskedReceiver<T extends object>(receiver: T): T {
+  const a = receiver as Record<string, unknown>;
+  const name = typeof a.name === 'string' ? Array.from(a.name) : [];
+  const phone = typeof a.phone === 'string' ? a.phone : '';
+  const masked = maskPhone(phone);
+  return {
+    ...a,
+    name: name.length ? name[0] + '*'.repeat(Math.max(1, name.length - 1)) : '',
+    // Every stored phone is a mainland mobile (validated); anything else keeps only its last four digits.
+    phone: masked !== phone || phone === '' ? masked : '*'.repeat(Math.max(0, phone.length - 4)) + phone.slice(-4),
+    detail: HIDDEN_DETAIL,
+  } as T;
 }
 
 /** A member's address book; one default per member, enforced by a partial unique index. */

@@ -217,7 +217,7 @@ export class FulfilmentService implements StorePaymentEvents {
     return order;
   }
 
-  /** Staff see the receiver's full phone: they print it on the parcel. */
+  /** The receiver in full; the routes mask it for roles that do not ship (SHIPPING_ROLES). */
   private async adminViews(ctx: Ctx, orders: StoreOrder[]): Promise<AdminOrderView[]> {
     const views = await this.orders.views(ctx, orders, false);
     return views.map((v, i) => {

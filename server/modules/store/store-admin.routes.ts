@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { currentStaff } from '../../infra/auth';
+import { maskedReceiver, shipsGoods } from './addresses.service';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CatalogService } from './catalog.service';
@@ -62,6 +64,12 @@ const redemptionView = z.object({
   createdAt: z.string(),
 });
 const showRedemption = (r: MallRedemption) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() });
+
+/** Receivers in full for the roles that ship goods (SHIPPING_ROLES), masked for the others. */
+function forRole<T extends { address: object | null }>(req: FastifyRequest, views: T[]): T[] {
+  if (shipsGoods(currentStaff(req).role)) return views;
+  return views.map((v) => (v.address ? { ...v, address: maskedReceiver(v.address) } : v));
+}
 
 const sku = z.object({ id: z.string(), name: z.string(), priceFen: z.number(), stock: z.number(), active: z.boolean() });
 const product = z.object({
@@ -131,7 +139,7 @@ export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = 
     {
       schema: { tags: ['points-mall'], security: sec, querystring: z.object({ status: z.enum(['fulfilled', 'pending_shipment', 'shipped']).optional() }), response: { 200: z.array(redemptionView) } },
     },
-    async (req) => (await mall.adminRedemptions(ctx(req), req.query.status)).map(showRedemption),
+    async (req) => forRole(req, (await mall.adminRedemptions(ctx(req), req.query.status)).map(showRedemption)),
   );
   app.post(
     '/mall/redemptions/:id/ship',
@@ -186,9 +194,11 @@ export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = 
         response: { 200: z.array(adminOrder) },
       },
     },
-    async (req) => fulfilment.adminList(ctx(req), req.query),
+    async (req) => forRole(req, await fulfilment.adminList(ctx(req), req.query)),
   );
-  app.get('/orders/:id', { schema: { tags: ['store'], security: sec, params: id, response: { 200: adminOrder } } }, async (req) => fulfilment.adminDetail(ctx(req), req.params.id));
+  app.get('/orders/:id', { schema: { tags: ['store'], security: sec, params: id, response: { 200: adminOrder } } }, async (req) =>
+    forRole(req, [await fulfilment.adminDetail(ctx(req), req.params.id)])[0]!,
+  );
   app.post(
     '/orders/:id/ship',
     {
