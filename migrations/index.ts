@@ -13,6 +13,7 @@ import { SalesOrderNoCheck1795500000000 } from './1795500000000-sales-order-no-c
 import { FollowerInfoSweep1795500100000 } from './1795500100000-follower-info-sweep';
 import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit-function';
 import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
+import { StaffLoginEpoch1795510000000 } from './1795510000000-staff-login-epoch';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   FollowerInfoSweep1795500100000,
   PointsCreditFunction1795500200000,
   OrderBulkLoad1795500300000,
+  StaffLoginEpoch1795510000000,
 ];
