@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { BIND_FAILURE_LIMIT } from '../../server/modules/members/member-binding.service';
 import { bindReplies } from '../../server/modules/parcels/conversation.service';
 import { parseWechatXml } from '../../server/wechat/xml';
@@ -15,7 +16,7 @@ describe('member limits', () => {
   const MP_ORDER = '2036455525271597001';
   const OA_ORDER = '2036455525271597002';
   const OTHER_ORDER = '2036455525271597003';
-  type Person = { id: string };
+  type Person = { id: string; oaOpenid: string; unionid: string };
 
   const q = (sql: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(sql, params);
   const person = async () => (await t.sandbox('POST', '/people', {})).body as Person;
@@ -28,10 +29,10 @@ describe('member limits', () => {
     expect(res.statusCode).toBe(200);
     return { memberId: res.json().member.id, auth: { authorization: `Bearer ${res.json().token}` } };
   }
-  async function sessionsOfOneMember(n: number) {
-    const p = await person();
+  async function sessionsOfOneMember(n: number, p?: Person) {
+    p ??= await person();
     const all = [];
-    for (let i = 0; i < n; i++) all.push(await session(p));
+    for (let i = 0; i < n; i++) all.push(await session(p!));
     expect(new Set(all.map((s) => s.memberId)).size).toBe(1);
     return { memberId: all[0]!.memberId, auths: all.map((s) => s.auth) };
   }
@@ -40,38 +41,10 @@ describe('member limits', () => {
     for (const r of res) out[`${r.statusCode} ${r.json().code}`] = (out[`${r.statusCode} ${r.json().code}`] ?? 0) + 1;
     return out;
   };
+  const until = async (cond: () => Promise<boolean>) => {
+    while (!(await cond())) await new Promise((r) => setTimeout(r, 10));
+  };
   const orderMember = async (orderNo: string) => (await q('SELECT member_id FROM sales_order WHERE order_no = $1', [orderNo]))[0].member_id as string | null;
-
-  beforeAll(async () => {
-    t = await buildSandboxApp(env);
-    const file = ordersFile([
-      { orderNo: MP_ORDER, nick: 'm**p', phone: "'138****4321", total: '49.00', status: '交易成功' },
-      { orderNo: OA_ORDER, nick: 'o**a', phone: "'139****8765", total: '59.00', status: '交易成功' },
-      { orderNo: OTHER_ORDER, nick: 'x**y', phone: "'137****1111", total: '69.00', status: '交易成功' },
-    ]);
-    const imp = t.app.services.taobaoImport;
-    await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: file }));
-  });
-  afterAll(async () => t.close());
-
-  it('race (true concurrency in PostgreSQL + Redis mode): 100 wrong binds fired together from 5 sessions of one member, the right digits among them, judge exactly 5 and bind nothing', async () => {
-    const { memberId, auths } = await sessionsOfOneMember(5);
-    const guesses = Array.from({ length: 101 }, (_, i) => (i === 10 ? '4321' : String(1000 + i)));
-    const res = await Promise.all(
-      guesses.map((phoneLast4, i) => t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: auths[i % 5]!, payload: { orderNo: MP_ORDER, phoneLast4 } })),
-    );
-    // 20 pass the member's budget on the endpoint (whichever session sent them), the right digits among them;
-    // 5 of those are judged, the rest refused unjudged.
-    expect(tally(res)).toEqual({ '400 phone_mismatch': BIND_FAILURE_LIMIT, '429 too_many_attempts': 20 - BIND_FAILURE_LIMIT, '429 rate_limited': 81 });
-    expect(res[10]!.json().code).toBe('too_many_attempts');
-    expect(await orderMember(MP_ORDER)).toBeNull();
-
-    const rightDigits = await t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: auths[4]!, payload: { orderNo: MP_ORDER, phoneLast4: '4321' } });
-    expect(rightDigits.statusCode).toBe(429);
-    // Past the endpoint's budget too, the binding itself still refuses the right digits this hour.
-    await expect(t.app.services.memberBinding.bindTaobaoOrder({}, memberId, MP_ORDER, '4321')).rejects.toMatchObject({ code: 'too_many_attempts' });
-    expect(await orderMember(MP_ORDER)).toBeNull();
-  });
 
   /** A text from `openid` as WeChat posts it (safe mode), answering the passive reply's text. */
   const chat = async (openid: string, text: string) => {
@@ -82,11 +55,69 @@ describe('member limits', () => {
     return parseWechatXml(req.crypto.decrypt(parseWechatXml(res.body).Encrypt as string).message).Content as string;
   };
 
-  it('race (true concurrency in PostgreSQL + Redis mode): 30 wrong digits posted together in the Official Account chat, the right ones among them, judge exactly 5 and bind nothing', async () => {
+  beforeAll(async () => {
+    // Room in the pool for every guess that waits at the order lookup in the race below.
+    t = await buildSandboxApp({ ...env, DATABASE_POOL_SIZE: '30' });
+    const file = ordersFile([
+      { orderNo: MP_ORDER, nick: 'm**p', phone: "'138****4321", total: '49.00', status: '交易成功' },
+      { orderNo: OA_ORDER, nick: 'o**a', phone: "'139****8765", total: '59.00', status: '交易成功' },
+      { orderNo: OTHER_ORDER, nick: 'x**y', phone: "'137****1111", total: '69.00', status: '交易成功' },
+    ]);
+    const imp = t.app.services.taobaoImport;
+    await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: file }));
+  });
+  afterAll(async () => t.close());
+
+  it('race (true concurrency in PostgreSQL + Redis mode): 100 wrong binds fired together from 5 sessions of one member, then the right digits in the chat while they are judged: 5 judged, nothing bound', async () => {
+    const p = await person();
+    const { memberId, auths } = await sessionsOfOneMember(5, p);
+    // The same person follows the Official Account: one member (by unionid) with a chat beside the sessions.
+    expect((await t.app.services.members.findOrCreateByOpenid({}, { app: 'oa', openid: p.oaOpenid, unionid: p.unionid })).memberId).toBe(memberId);
+    expect(await chat(p.oaOpenid, MP_ORDER)).toBe(bindReplies.askLast4(MP_ORDER));
+
+    const bind = (i: number) =>
+      t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: auths[i % 5]!, payload: { orderNo: MP_ORDER, phoneLast4: String(1000 + i) } });
+    let res: Awaited<ReturnType<typeof bind>>[];
+    let right: string | undefined;
+    if (t.database.server) {
+      // The order lookup is held behind a table lock, so the wrong guesses are in flight, counted or not, when the
+      // right digits arrive; the lock goes once those are answered or wait at the lookup themselves.
+      const locker = new Client({ connectionString: t.database.url });
+      await locker.connect();
+      const waiting = async () =>
+        Number((await locker.query("SELECT count(*) AS n FROM pg_locks WHERE relation = 'sales_order'::regclass AND NOT granted")).rows[0].n);
+      try {
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE sales_order IN ACCESS EXCLUSIVE MODE');
+        let settled = 0;
+        const wrong = Promise.all(Array.from({ length: 100 }, (_, i) => bind(i).finally(() => settled++)));
+        // Every wrong guess is answered or waits at the lookup; then the right digits come.
+        await until(async () => settled + (await waiting()) === 100);
+        const before = await waiting();
+        let answered = false;
+        const rightDigits = chat(p.oaOpenid, '4321').finally(() => (answered = true));
+        await until(async () => answered || (await waiting()) > before);
+        await locker.query('COMMIT');
+        [res, right] = await Promise.all([wrong, rightDigits]);
+      } finally {
+        await locker.end();
+      }
+    } else {
+      // Embedded: one database session serves the requests in turn, so this is no true race there.
+      [res, right] = await Promise.all([Promise.all(Array.from({ length: 100 }, (_, i) => bind(i))), chat(p.oaOpenid, '4321')]);
+    }
+    expect(right).toBe(bindReplies.too_many_attempts);
+    // 20 pass the member's budget on the endpoint (whichever session sent them); 5 of those are judged.
+    expect(tally(res)).toEqual({ '400 phone_mismatch': BIND_FAILURE_LIMIT, '429 too_many_attempts': 20 - BIND_FAILURE_LIMIT, '429 rate_limited': 80 });
+    expect(await orderMember(MP_ORDER)).toBeNull();
+    await expect(t.app.services.memberBinding.bindTaobaoOrder({}, memberId, MP_ORDER, '4321')).rejects.toMatchObject({ code: 'too_many_attempts' });
+    expect(await orderMember(MP_ORDER)).toBeNull();
+  });
+
+  it('30 wrong digits posted together in the Official Account chat get exactly 5 answers on the digits, then the right digits are refused', async () => {
     const openid = 'o-chat-racer-0000000000001';
     expect(await chat(openid, OA_ORDER)).toBe(bindReplies.askLast4(OA_ORDER));
-    const guesses = Array.from({ length: 31 }, (_, i) => (i === 10 ? '8765' : String(2000 + i)));
-    const replies = await Promise.all(guesses.map((digits) => chat(openid, digits)));
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(openid, String(2000 + i))));
     expect(replies.filter((r) => r === bindReplies.phone_mismatch)).toHaveLength(BIND_FAILURE_LIMIT);
     // The others are refused unjudged; once refused, the pending order is forgotten and later digits are plain chat.
     expect(replies.filter((r) => r === bindReplies.too_many_attempts).length).toBeGreaterThan(0);
