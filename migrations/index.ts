@@ -14,6 +14,7 @@ import { FollowerInfoSweep1795500100000 } from './1795500100000-follower-info-sw
 import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit-function';
 import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
+import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   PointsCreditFunction1795500200000,
   OrderBulkLoad1795500300000,
   StaffLastOwner1795510000000,
+  StaffLoginEpoch1795510000001,
 ];

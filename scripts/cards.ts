@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ParcelBatch } from '../server/modules/parcels/parcels.entity';
-import { renderInsertCards, type CardLayout } from '../server/modules/parcels/insert-cards';
+import { CARD_HEADLINE, renderInsertCards, type CardLayout } from '../server/modules/parcels/insert-cards';
 import { openCliDatabase, runCli } from './cli';
 
 /** npm run cards -- --batch <id> [--layout a6|a4] [--copies N] [--out file.pdf]: printable insert cards. */
@@ -25,7 +25,7 @@ runCli(async () => {
     if (!batch) throw new Error(`No parcel batch ${values.batch}`);
     if (!batch.qrUrl) throw new Error('This batch has no QR code yet');
     const pdf = await renderInsertCards(
-      { qrContent: batch.qrUrl, brand: db.config.brandName, headline: '晒单评价有礼', offer: batch.insertText, footnote: batch.name },
+      { qrContent: batch.qrUrl, brand: db.config.brandName, headline: CARD_HEADLINE, offer: batch.insertText },
       layout,
       copies,
     );

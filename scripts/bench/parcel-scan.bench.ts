@@ -95,7 +95,7 @@ export async function parcelScanBench(): Promise<void> {
       const created = await fetch(`${app.url}/api/admin/parcel-batches`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: owner },
-        body: JSON.stringify({ name: '双11 包裹卡', quantityPrinted: 50_000, printingCostFen: 1_500_000, insertText: '扫码关注，晒单有礼' }),
+        body: JSON.stringify({ name: '双11 包裹卡', quantityPrinted: 50_000, printingCostFen: 1_500_000, insertText: '扫码后发送淘宝订单号，晒单评价有礼' }),
       });
       if (created.status !== 201) throw new Error(`batch creation failed: ${created.status} ${await created.text()}`);
       const batch = (await created.json()) as { id: string; scene: string };

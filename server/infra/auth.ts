@@ -1,6 +1,5 @@
-import { hashToken } from './password';
-import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
-import { forbidden, unauthorized } from './errors';
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
+import { forbidden, rateLimited, unauthorized } from './errors';
 import type { StaffIdentity, StaffService } from '../modules/staff/staff.service';
 import type { StaffRole } from '../modules/staff/staff.entity';
 import type { MemberSession, MpSessionService } from '../modules/mp-session/mp-session.service';
@@ -59,8 +58,18 @@ export function currentMember(req: FastifyRequest): MemberSession {
   return req.member;
 }
 
-/** Member endpoints are limited per session (the member), not per address: a shop's Wi-Fi is one address. */
-export const perSession = (req: FastifyRequest) => {
-  const token = bearerToken(req);
-  return token ? `s:${hashToken(token).slice(0, 32)}` : `ip:${req.ip}`;
-};
+/**
+ * A member's budget on one endpoint (claims, check-in, binding, redemption, checkout), counted by member: every
+ * session of one member draws on the same budget, and members sharing a shop's Wi-Fi do not share it. A route's
+ * preValidation hook, so it runs after the member guard has resolved the session and before the body is read; the
+ * per-address budget of every route still counts the call first.
+ */
+export function perMemberLimit(app: FastifyInstance, name: string, max: number, timeWindow = 60_000): preValidationAsyncHookHandler {
+  const limiter = app.createRateLimit({ max, timeWindow, keyGenerator: (req) => `member:${name}:${currentMember(req).memberId}` });
+  return async (req, reply) => {
+    const r = await limiter(req);
+    if (r.isAllowed || !r.isExceeded) return;
+    reply.header('retry-after', r.ttlInSeconds);
+    throw rateLimited('rate_limited', `Too many requests; retry in ${r.ttlInSeconds} s`);
+  };
+}

@@ -37,7 +37,7 @@ export const unauthorized = (code: string, message: string) => new AppError('una
 export const forbidden = (code: string, message: string) => new AppError('forbidden', code, message);
 export const notFound = (code: string, message: string) => new AppError('not_found', code, message);
 export const conflict = (code: string, message: string, details?: unknown) => new AppError('conflict', code, message, details);
-export const rateLimited = (code: string, message: string) => new AppError('rate_limited', code, message);
+export const rateLimited = (code: string, message: string, details?: unknown) => new AppError('rate_limited', code, message, details);
 export const unavailable = (code: string, message: string) => new AppError('unavailable', code, message);
 
 /** True when a database error is a unique violation, optionally on one named constraint. */

@@ -12,6 +12,8 @@ export interface KvStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Increments a counter whose TTL starts at its first increment. */
   incr(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
+  /** Takes one increment back from a live counter: never below zero, never reviving one that expired; the TTL stays. */
+  decr(key: string): Promise<void>;
   del(key: string): Promise<void>;
   /** Deletes only if the value still matches: releases a lock this caller holds, never another's. */
   delIfEquals(key: string, value: string): Promise<boolean>;
@@ -74,6 +76,11 @@ export class MemoryKv implements KvStore {
     return { count: Number(e.value), ttlMs: e.expiresAt === Infinity ? -1 : e.expiresAt - Date.now() };
   }
 
+  async decr(key: string) {
+    const e = this.live(key);
+    if (e && Number(e.value) > 0) e.value = String(Number(e.value) - 1);
+  }
+
   async del(key: string) {
     this.map.delete(this.prefix + key);
   }
@@ -92,6 +99,7 @@ export class MemoryKv implements KvStore {
   }
 }
 
+const DECR_LIVE = "local v = tonumber(redis.call('GET', KEYS[1])) if v and v > 0 then return redis.call('DECR', KEYS[1]) end return 0";
 const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 export class RedisKv implements KvStore {
@@ -135,6 +143,10 @@ export class RedisKv implements KvStore {
     const k = this.prefix + key;
     const [count, , ttl] = (await this.client.multi().incr(k).pExpire(k, ttlMs, 'NX').pTTL(k).exec()) as unknown as [number, number, number];
     return { count: Number(count), ttlMs: Number(ttl) };
+  }
+
+  async decr(key: string) {
+    await this.client.eval(DECR_LIVE, { keys: [this.prefix + key], arguments: [] });
   }
 
   async del(key: string) {

@@ -7,6 +7,7 @@ import { generateDemoExport } from '../../server/modules/demo/demo-export';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 import { multipart } from '../helpers/multipart';
+import { pdfTexts } from '../helpers/pdf-text';
 
 interface DemoView {
   brand: string;
@@ -125,6 +126,18 @@ describe('the demo shop of sandbox mode', () => {
     expect(approved.json()).toMatchObject({ status: 'transfer_pending', amountFen: 500 });
     const figures = (await t!.app.inject({ method: 'GET', url: `/api/admin/parcel-batches/${demo.batch.id}/figures`, headers: auth })).json();
     expect(figures).toMatchObject({ scans: 1, newFollowers: 1, boundBuyers: 1, reviewRewardClaims: 1 });
+  });
+
+  it('prints the demo batch’s card with the review reward and how to claim it: no follow as its condition, no batch name', async () => {
+    const demo = (await demoView())!;
+    await t!.app.services.staff.createAccount({}, { username: 'printer', password: 'printer-password-1', role: 'operator' });
+    const token = (await t!.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'printer', password: 'printer-password-1' } })).json().token;
+    const res = await t!.app.inject({ method: 'GET', url: `/api/admin/parcel-batches/${demo.batch.id}/cards.pdf?layout=a6&copies=1`, headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    const printed = pdfTexts(res.rawPayload).join('');
+    expect(printed).toBe(`${demo.brand}晒单评价有礼在淘宝如实评价并晒图，可领 5 元现金。扫码后发送淘宝订单号，按提示领取。`);
+    expect(printed).not.toContain('关注');
+    expect(printed).not.toContain(demo.batch.name);
   });
 
   it('seeds nothing more on the next start, and the batch’s code still scans there', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 import { multipart } from '../helpers/multipart';
+import { pdfTexts } from '../helpers/pdf-text';
 import { ordersFile } from '../taobao/taobao-files';
 
 /**
@@ -195,6 +196,11 @@ describe('from parcel to member', () => {
     expect(pdf.statusCode).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    // Four cards of the merchant's offer; the batch's own name stays off them.
+    const printed = pdfTexts(pdf.rawPayload);
+    expect(printed.filter((line) => line === '晒单评价有礼')).toHaveLength(4);
+    expect(printed.join('')).toContain('如实评价并晒图，领取 5 元');
+    expect(printed.join('')).not.toContain('双十一第一批');
     const list = (await t.app.inject({ method: 'GET', url: '/api/admin/parcel-batches', headers: auth })).json();
     expect(list.permanentCodes).toEqual({ used: 1, limit: 100_000 });
     // Customer service may read batches but not create them.

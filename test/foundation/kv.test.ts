@@ -52,6 +52,21 @@ describe.each(stores)('%s key-value store', (_name, open) => {
     expect((await kv.incr('short', 60)).count).toBe(1);
   });
 
+  it('decr takes increments back without going below zero or reviving an expired counter', async () => {
+    await Promise.all(Array.from({ length: 10 }, () => kv.incr('back', 10_000)));
+    await Promise.all(Array.from({ length: 4 }, () => kv.decr('back')));
+    expect(await kv.get('back')).toBe('6');
+    expect((await kv.incr('back', 10_000)).count).toBe(7);
+    await Promise.all(Array.from({ length: 9 }, () => kv.decr('back')));
+    expect(await kv.get('back')).toBe('0');
+    await kv.decr('never-counted');
+    expect(await kv.get('never-counted')).toBeNull();
+    await kv.incr('gone', 60);
+    await sleep(120);
+    await kv.decr('gone');
+    expect(await kv.get('gone')).toBeNull();
+  });
+
   it('answers ping', async () => {
     await expect(kv.ping()).resolves.toBeUndefined();
   });

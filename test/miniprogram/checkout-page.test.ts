@@ -22,6 +22,8 @@ const cart: Cart = {
 
 let fake: FakeWx;
 let placed: PlaceOrderInput[];
+// Order requests the server got but whose answer never reached the phone (a timeout).
+let answersLost: number;
 let cartWrites: unknown[];
 
 beforeEach(() => {
@@ -29,6 +31,7 @@ beforeEach(() => {
   installFakeWx(fake);
   placed = [];
   cartWrites = [];
+  answersLost = 0;
   fake.setHandler(
     routes({
       'GET /api/mp/cart': () => ({ status: 200, body: cart }),
@@ -41,6 +44,7 @@ beforeEach(() => {
       'POST /api/mp/orders': (req) => {
         const input = req.data as PlaceOrderInput;
         placed.push(input);
+        if (answersLost > 0 && answersLost--) return 'timeout';
         const order = {
           id: '9001', orderNo: 'SB2026112300001', status: 'pending_payment', items: [], goodsFen: 21300, discountFen: 2000,
           pointsUsed: input.pointsToUse, pointsDiscountFen: input.pointsToUse, shippingFen: 0, payableFen: 19300 - input.pointsToUse,
@@ -95,6 +99,30 @@ describe('checkout page', () => {
     expect(fake.payments).toEqual([{ timeStamp: '1795000000', nonceStr: 'n0nce', package: 'prepay_id=wx123', signType: 'RSA', paySign: 'c2lnbg==' }]);
     expect(cartWrites).toEqual([{ skuId: 'sku-1', quantity: 0 }, { skuId: 'sku-2', quantity: 0 }]);
     expect(fake.navigations).toEqual(['/packages/orders/detail/index?id=9001&payment=paid']);
+  });
+
+  it('a re-tap after a timeout sends the order again under the same Idempotency-Key; the next order gets a new one', async () => {
+    answersLost = 1;
+    const page = await open();
+    await page.instance.submit();
+    await settle();
+    expect(fake.toasts).toEqual(['网络超时，请稍后重试']);
+    expect(fake.payments).toEqual([]);
+
+    await page.instance.submit();
+    await settle();
+    const keys = fake.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/mp/orders')).map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(fake.navigations).toEqual(['/packages/orders/detail/index?id=9001&payment=paid']);
+
+    // Answered: another order of the same goods is another write.
+    const again = await open();
+    await again.instance.submit();
+    await settle();
+    const after = fake.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/mp/orders')).map((r) => r.header['Idempotency-Key']);
+    expect(after).toHaveLength(3);
+    expect(after[2]).not.toBe(keys[0]);
   });
 
   it('sends the member to the unpaid order when the pay sheet is closed', async () => {

@@ -109,6 +109,48 @@ describe('request wrapper', () => {
     expect(fake.requests.find((r) => r.method === 'GET')).toBeUndefined();
   });
 
+  it('keeps a write’s key until it is answered: a retry after a timeout, a network failure or a 5xx sends the same key', async () => {
+    const replies: Array<'timeout' | 'network_error' | { status: number; body?: unknown }> = [
+      'timeout',
+      'network_error',
+      { status: 503, body: { code: 'unavailable' } },
+      { status: 201, body: { id: 'r1' } },
+      { status: 201, body: { id: 'r2' } },
+    ];
+    fake.setHandler((req) => (pathOf(req) === '/api/mp/login' ? loginReply('tok') : replies.shift()!));
+    const redeem = () => request('/api/mp/mall/redemptions', { method: 'POST', data: { itemId: 'gift-1' } });
+    await expect(redeem()).rejects.toMatchObject({ code: 'timeout' });
+    await expect(redeem()).rejects.toMatchObject({ code: 'network_error' });
+    await expect(redeem()).rejects.toMatchObject({ status: 503 });
+    await expect(redeem()).resolves.toEqual({ id: 'r1' });
+    // Answered: the same write again is a new one.
+    await expect(redeem()).resolves.toEqual({ id: 'r2' });
+    const keys = fake.requests.filter((r) => r.method === 'POST' && pathOf(r) !== '/api/mp/login').map((r) => r.header['Idempotency-Key']);
+    expect(keys).toHaveLength(5);
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(keys[4]).not.toBe(keys[0]);
+  });
+
+  it('lets the key go on a refusal (4xx), and a different write never shares a kept key', async () => {
+    const replies: Array<'timeout' | { status: number; body?: unknown }> = ['timeout', { status: 409, body: { code: 'insufficient_points' } }, 'timeout', { status: 200 }];
+    fake.setHandler((req) => (pathOf(req) === '/api/mp/login' ? loginReply('tok') : replies.shift()!));
+    await expect(request('/api/mp/mall/redemptions', { method: 'POST', data: { itemId: 'a' } })).rejects.toMatchObject({ code: 'timeout' });
+    await expect(request('/api/mp/mall/redemptions', { method: 'POST', data: { itemId: 'b' } })).rejects.toMatchObject({ code: 'insufficient_points' });
+    await expect(request('/api/mp/mall/redemptions', { method: 'POST', data: { itemId: 'b' } })).rejects.toMatchObject({ code: 'timeout' });
+    await request('/api/mp/mall/redemptions', { method: 'POST', data: { itemId: 'a' } });
+    const [a1, b1, b2, a2] = fake.requests.filter((r) => r.method === 'POST' && pathOf(r) !== '/api/mp/login').map((r) => r.header['Idempotency-Key']);
+    expect(b1).not.toBe(a1);
+    expect(b2).not.toBe(b1);
+    expect(a2).toBe(a1);
+  });
+
+  it('sends the key a caller keeps for its logical operation', async () => {
+    fake.setHandler((req) => (pathOf(req) === '/api/mp/login' ? loginReply('tok') : { status: 200, body: {} }));
+    await request('/api/mp/orders/o-1/pay', { method: 'POST', data: {}, idempotencyKey: 'pay-o-1-attempt-1' });
+    await request('/api/mp/orders/o-1/pay', { method: 'POST', data: {}, idempotencyKey: 'pay-o-1-attempt-1' });
+    expect(fake.requests.filter((r) => r.method === 'POST' && pathOf(r) !== '/api/mp/login').map((r) => r.header['Idempotency-Key'])).toEqual(['pay-o-1-attempt-1', 'pay-o-1-attempt-1']);
+  });
+
   it('guards against a double tap: the second identical write joins the first', async () => {
     fake.setHandler((req) => (pathOf(req) === '/api/mp/login' ? loginReply('tok') : { status: 200, body: { streak: 3 } }));
     const first = request('/api/mp/check-ins', { method: 'POST', data: {} });

@@ -1,4 +1,5 @@
-import { renderInsertCards } from '../../server/modules/parcels/insert-cards';
+import { CARD_HEADLINE, defaultOfferText, renderInsertCards } from '../../server/modules/parcels/insert-cards';
+import { pdfTexts } from '../helpers/pdf-text';
 import { sceneFromEventKey } from '../../server/modules/parcels/parcels.service';
 import { checkScreenshot, sniffImageType } from '../../server/modules/review-rewards/screenshot-store';
 import { outBillNoOf } from '../../server/modules/review-rewards/review-rewards.service';
@@ -8,7 +9,6 @@ const card = {
   brand: '小雪球旗舰店',
   headline: '晒单评价有礼',
   offer: '在淘宝如实评价并晒图，扫码提交截图，领取 5 元或积分。',
-  footnote: '批次 A',
 };
 
 const pageSizes = (pdf: Buffer) => [...pdf.toString('latin1').matchAll(/\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -25,6 +25,16 @@ describe('insert cards', () => {
     }
     // The Chinese font is embedded (as a subset), so the card prints the same on any machine.
     expect(pdf.toString('latin1')).toMatch(/\/FontFile3|\/FontFile2/);
+  });
+
+  it('prints the brand, the headline and the offer, and nothing else', async () => {
+    expect(pdfTexts(await renderInsertCards(card, 'a6', 1)).join('')).toBe(`${card.brand}${card.headline}${card.offer}`);
+  });
+
+  it('default texts name the review reward and how to claim it, with no follow as its condition and no word on the rating', () => {
+    const offer = defaultOfferText('5 元现金');
+    expect(offer).toBe('在淘宝如实评价并晒图，可领 5 元现金。扫码后发送淘宝订单号，按提示领取。');
+    for (const text of [CARD_HEADLINE, offer]) expect(text).not.toMatch(/关注|好评|五星|5 ?星/);
   });
 
   it('puts four cards on each A4 sheet', async () => {

@@ -12,6 +12,9 @@ export interface RequestOptions {
   data?: Record<string, unknown> | unknown[];
   // false for the few calls made before a session exists (login itself).
   auth?: boolean;
+  // A write's Idempotency-Key, for a caller that keeps one per logical operation across its own retries. Without it
+  // the wrapper keeps one per write (method, path and body) until the server answers it.
+  idempotencyKey?: string;
 }
 
 export class ApiError extends Error {
@@ -35,6 +38,9 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 let loginInFlight: Promise<LoginResult> | null = null;
 const writesInFlight = new Map<string, Promise<unknown>>();
+// Writes sent and not yet answered (a timeout, a network failure, a server error): the write may have been applied,
+// so sending it again (a re-tap) reuses its key and the server applies it once. A definite answer lets the key go.
+const unansweredKeys = new Map<string, string>();
 let keyCounter = 0;
 
 // Unique enough per member and device; the server scopes keys to the member.
@@ -112,10 +118,14 @@ async function freshToken(refused: string): Promise<string> {
   return (await login()).token;
 }
 
-async function execute<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
+async function execute<T>(method: HttpMethod, path: string, options: RequestOptions, write?: string): Promise<T> {
   const headers: Record<string, string> = {};
-  // One key per logical write: the retry after a re-login replays the same key, so the server applies it once.
-  if (method !== 'GET') headers['Idempotency-Key'] = newIdempotencyKey();
+  // One key per logical write: the retry after a re-login, and a re-tap after no answer, replay the same key.
+  if (write !== undefined) {
+    const key = options.idempotencyKey ?? unansweredKeys.get(write) ?? newIdempotencyKey();
+    if (!options.idempotencyKey) unansweredKeys.set(write, key);
+    headers['Idempotency-Key'] = key;
+  }
   const auth = options.auth !== false;
   const usedToken = auth ? await ensureToken() : '';
   if (auth) headers.Authorization = `Bearer ${usedToken}`;
@@ -127,6 +137,8 @@ async function execute<T>(method: HttpMethod, path: string, options: RequestOpti
     headers.Authorization = `Bearer ${await freshToken(usedToken)}`;
     res = await send(method, path, data, headers);
   }
+  // Answered: applied or refused for good. A 5xx leaves it open, like no answer at all.
+  if (write !== undefined && res.status < 500) unansweredKeys.delete(write);
   if (res.status === 401) clearSession();
   if (res.status < 200 || res.status >= 300) throw errorFrom(res);
   return (res.status === 204 ? undefined : res.body) as T;
@@ -139,7 +151,7 @@ export function request<T>(path: string, options: RequestOptions = {}): Promise<
   const guardKey = `${method} ${path} ${JSON.stringify(options.data ?? null)}`;
   const pending = writesInFlight.get(guardKey);
   if (pending) return pending as Promise<T>;
-  const promise = execute<T>(method, path, options).finally(() => writesInFlight.delete(guardKey));
+  const promise = execute<T>(method, path, options, guardKey).finally(() => writesInFlight.delete(guardKey));
   writesInFlight.set(guardKey, promise);
   return promise;
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { currentMember, perSession } from '../../infra/auth';
+import { currentMember, perMemberLimit } from '../../infra/auth';
 import { shanghaiDay } from '../../infra/time';
 import type { CheckInService } from './check-ins.service';
 
@@ -18,7 +18,7 @@ export const checkInMemberRoutes: FastifyPluginAsyncZod<{ checkIns: CheckInServi
   app.post(
     '/check-ins',
     {
-      config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'check-in', 20),
       schema: { tags: ['check-in'], summary: "Today's check-in (once per Asia/Shanghai day)", security: [{ bearer: [] }], response: { 200: result } },
     },
     async (req) => checkIns.checkIn({ requestId: req.id }, currentMember(req).memberId),
@@ -27,7 +27,7 @@ export const checkInMemberRoutes: FastifyPluginAsyncZod<{ checkIns: CheckInServi
   app.post(
     '/check-ins/make-up',
     {
-      config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'check-in-make-up', 20),
       schema: {
         tags: ['check-in'],
         summary: 'Make up a missed day with a make-up card (补签卡) or points',

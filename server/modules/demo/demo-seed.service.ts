@@ -12,6 +12,7 @@ import type { CatalogService } from '../store/catalog.service';
 import type { MallService } from '../store/mall.service';
 import type { SandboxDemo } from '../../sandbox/sandbox-demo';
 import { generateDemoExport, type DemoOrder } from './demo-export';
+import { defaultOfferText } from '../parcels/insert-cards';
 
 export const DEMO_ORDER_COUNT = 300;
 export const DEMO_HINT_COUNT = 5;
@@ -119,7 +120,7 @@ export class DemoSeedService {
       name: '演示包裹卡 · 第一批',
       quantityPrinted: 1000,
       printingCostFen: 30_000,
-      insertText: `关注${this.opts.brand}公众号，如实评价并晒单，领 ${REWARD_FEN / 100} 元现金`,
+      insertText: defaultOfferText(`${REWARD_FEN / 100} 元现金`),
     });
     const campaign = await this.deps.reviewRewards.createCampaign(ctx, {
       name: '晒单评价有礼（演示）',

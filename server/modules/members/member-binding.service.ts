@@ -1,5 +1,5 @@
 import type { Ctx, Db } from '../../infra/db';
-import { conflict, invalid, notFound, rateLimited } from '../../infra/errors';
+import { AppError, conflict, invalid, notFound, rateLimited } from '../../infra/errors';
 import type { KvStore } from '../../infra/kv';
 import type { PointsService } from '../points/points.service';
 import type { MembersService } from './members.service';
@@ -21,6 +21,8 @@ export interface BindResult {
 
 export const BIND_FAILURE_LIMIT = 5;
 const BIND_FAILURE_WINDOW_MS = 3_600_000;
+/** The outcomes that count as a wrong guess; the others (bound, already bound elsewhere) give their count back. */
+const WRONG_GUESSES = new Set(['order_not_found', 'phone_mismatch']);
 
 /**
  * Links a member to Taobao buyers: by an order number and the last four digits of the receiver's phone (the parcel
@@ -45,10 +47,23 @@ export class MemberBindingService {
     const no = orderNo.trim().replace(/^="?|"$/g, '');
     if (!/^\d{6,25}$/.test(no)) throw invalid('invalid_order_no', 'An order number is 6–25 digits');
     if (!/^\d{4}$/.test(phoneLast4)) throw invalid('invalid_phone_last4', 'Give the last four digits of the receiver phone');
+    // Every guess is counted before it is judged, so guesses arriving together cannot all read a count under the limit
+    // (the member's, across sessions and channels); a guess that turns out not wrong gives its count back.
     const failKey = `bind-fail:${id}`;
-    const fails = Number((await this.kv.get(failKey)) ?? 0);
-    if (fails >= BIND_FAILURE_LIMIT) throw rateLimited('too_many_attempts', 'Too many wrong attempts; try again in an hour');
+    const { count } = await this.kv.incr(failKey, BIND_FAILURE_WINDOW_MS);
+    if (count > BIND_FAILURE_LIMIT) throw rateLimited('too_many_attempts', 'Too many wrong attempts; try again in an hour');
+    let wrong = false;
+    try {
+      return await this.judge(ctx, id, no, phoneLast4);
+    } catch (err) {
+      wrong = err instanceof AppError && WRONG_GUESSES.has(err.code);
+      throw err;
+    } finally {
+      if (!wrong) await this.kv.decr(failKey);
+    }
+  }
 
+  private async judge(ctx: Ctx, id: string, no: string, phoneLast4: string): Promise<BindResult> {
     const [order] = (await this.db.em(ctx).query(
       `SELECT o.id, o.buyer_key, o.buyer_nick, o.member_id, o.phone_last4, o.channel_id, c.kind, c.name
          FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id
@@ -57,11 +72,9 @@ export class MemberBindingService {
       [no],
     )) as Array<{ id: string; buyer_key: string | null; buyer_nick: string | null; member_id: string | null; phone_last4: string | null; channel_id: string; kind: string; name: string }>;
     if (!order || !order.buyer_key) {
-      await this.fail(failKey);
       throw notFound('order_not_found', 'No imported Taobao order with that number');
     }
     if (order.phone_last4 !== phoneLast4) {
-      await this.fail(failKey);
       throw invalid('phone_mismatch', 'The phone digits do not match that order');
     }
     const result = await this.db.transaction(ctx, async (tx) => {
@@ -129,11 +142,5 @@ export class MemberBindingService {
     });
     if (linked > 0) await this.members.refresh(ctx, [id], 'phone linked');
     return { ordersLinked: linked };
-  }
-
-  private async fail(key: string): Promise<void> {
-    const { count } = await this.kv.incr(key, BIND_FAILURE_WINDOW_MS);
-    // Past the limit the caller learns nothing more about the order: the guess is refused outright.
-    if (count > BIND_FAILURE_LIMIT) throw rateLimited('too_many_attempts', 'Too many wrong attempts; try again in an hour');
   }
 }

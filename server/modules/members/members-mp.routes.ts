@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { currentMember, perSession } from '../../infra/auth';
+import { currentMember, perMemberLimit } from '../../infra/auth';
 import type { Services } from '../../app';
 
 /** The member's own card, binding and personal data in the mini-program; mounted inside /api/mp. */
@@ -17,7 +17,7 @@ export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; member
   app.post(
     '/bindings',
     {
-      config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'binding', 20),
       schema: {
         tags: ['mini-program'],
         summary: 'Bind a Taobao order (order number + last four digits of the receiver’s phone)',

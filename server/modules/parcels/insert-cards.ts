@@ -17,13 +17,24 @@ export interface InsertCard {
   /** The QR content: the `url` WeChat returned with the ticket (rendered here, never fetched from WeChat). */
   qrContent: string;
   brand: string;
-  /** The headline of the insert, e.g. 扫码关注，晒单评价有礼 */
+  /** The headline of the insert: the review reward (CARD_HEADLINE), never a follow. */
   headline: string;
   /** Body text: the offer, in the merchant's words. */
   offer: string;
-  /** Small print under the code, e.g. the batch name, so a shop can tell its inserts apart. */
-  footnote?: string;
 }
+
+/**
+ * The texts a buyer reads on a card, and nothing else: the batch's name is the merchant's own and stays off it.
+ * WeChat forbids making a follow the condition of a reward, so the default texts name the reward and how to claim it
+ * and never ask for a follow; nor do they say anything of the review's rating.
+ */
+export const CARD_HEADLINE = '晒单评价有礼';
+
+/** The default offer of a batch: the review reward (e.g. "5 元现金") and how to claim it. */
+export const defaultOfferText = (reward: string) => `在淘宝如实评价并晒图，可领 ${reward}。扫码后发送淘宝订单号，按提示领取。`;
+
+/** The texts printed on a card, top to bottom. */
+export const cardTexts = (card: InsertCard): string[] => [card.brand, card.headline, card.offer];
 
 export type CardLayout = 'a6' | 'a4';
 
@@ -62,15 +73,13 @@ function drawCard(doc: PDFKit.PDFDocument, card: InsertCard, qr: Buffer, x: numb
   const [w] = A6;
   const pad = 10 * MM;
   const inner = w - 2 * pad;
-  doc.font('bold').fontSize(18).fillColor('#111').text(card.brand, x + pad, y + pad, { width: inner, align: 'center' });
-  doc.font('bold').fontSize(13).fillColor('#c0392b').text(card.headline, x + pad, y + pad + 30, { width: inner, align: 'center' });
+  const [brand, headline, offer] = cardTexts(card);
+  doc.font('bold').fontSize(18).fillColor('#111').text(brand!, x + pad, y + pad, { width: inner, align: 'center' });
+  doc.font('bold').fontSize(13).fillColor('#c0392b').text(headline!, x + pad, y + pad + 30, { width: inner, align: 'center' });
   const qrSize = 52 * MM;
   doc.image(qr, x + (w - qrSize) / 2, y + pad + 60, { width: qrSize, height: qrSize });
   const below = y + pad + 60 + qrSize + 10;
-  doc.font('regular').fontSize(10).fillColor('#333').text(card.offer, x + pad, below, { width: inner, align: 'center', lineGap: 2 });
-  if (card.footnote) {
-    doc.font('regular').fontSize(7).fillColor('#999').text(card.footnote, x + pad, y + A6[1] - pad - 8, { width: inner, align: 'center' });
-  }
+  doc.font('regular').fontSize(10).fillColor('#333').text(offer!, x + pad, below, { width: inner, align: 'center', lineGap: 2 });
 }
 
 function drawCutMarks(doc: PDFKit.PDFDocument): void {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentStaff } from '../../infra/auth';
-import { renderInsertCards } from './insert-cards';
+import { CARD_HEADLINE, renderInsertCards } from './insert-cards';
 import type { ClaimsCounter, ParcelsService } from './parcels.service';
 import type { ConversationService } from './conversation.service';
 
@@ -131,7 +131,7 @@ export const parcelsRoutes: FastifyPluginAsyncZod<ParcelsRoutesOptions> = async 
       const batch = await parcels.getBatch({ requestId: req.id }, req.params.id);
       if (!batch.qrUrl) return reply.code(409).send({ code: 'qr_missing', message: 'This batch has no QR code yet' });
       const pdf = await renderInsertCards(
-        { qrContent: batch.qrUrl, brand, headline: '晒单评价有礼', offer: batch.insertText, footnote: batch.name },
+        { qrContent: batch.qrUrl, brand, headline: CARD_HEADLINE, offer: batch.insertText },
         req.query.layout,
         req.query.copies,
       );

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { currentStaff, perSession } from '../../infra/auth';
+import { currentStaff, perMemberLimit } from '../../infra/auth';
 import { invalid } from '../../infra/errors';
 import { CLAIM_STATES } from './review-rewards.entity';
 import type { ReviewRewardsService } from './review-rewards.service';
@@ -189,7 +189,7 @@ export const reviewRewardsMemberRoutes: FastifyPluginAsyncZod<MemberRoutesOption
   app.post(
     '/review-claims',
     {
-      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'review-claim', 10),
       schema: {
         tags: ['review-rewards'],
         summary: 'Claim the reward for an order: multipart with fields orderNo and screenshot (the review’s screenshot)',

@@ -26,6 +26,10 @@ export class StaffAccount {
 
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt!: Date | null;
+
+  /** Moved on by `admin:unlock`: the login counters are kept per epoch, so a new one starts them afresh. */
+  @Column({ name: 'login_epoch', type: 'integer', default: 0 })
+  loginEpoch!: number;
 }
 
 /** A login session; only a hash of the bearer token is stored, so a leaked table grants nothing. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentStaff } from '../../infra/auth';
+import { AppError } from '../../infra/errors';
 import { STAFF_ROLES } from './staff.entity';
 import type { StaffService } from './staff.service';
 
@@ -28,9 +29,16 @@ export const staffRoutes: FastifyPluginAsyncZod<{ staff: StaffService }> = async
         response: { 200: z.object({ token: z.string(), expiresAt: z.string(), staff: staffView }) },
       },
     },
-    async (req) => {
-      const r = await staff.login({ requestId: req.id }, req.body.username, req.body.password);
-      return { token: r.token, expiresAt: r.expiresAt.toISOString(), staff: r.staff };
+    async (req, reply) => {
+      try {
+        const r = await staff.login({ requestId: req.id }, req.body.username, req.body.password, req.ip);
+        return { token: r.token, expiresAt: r.expiresAt.toISOString(), staff: r.staff };
+      } catch (err) {
+        // A refused login says when to come back, in the header as well as in `details`.
+        const wait = err instanceof AppError ? (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
+        if (wait) reply.header('retry-after', wait);
+        throw err;
+      }
     },
   );
 

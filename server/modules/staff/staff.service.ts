@@ -21,8 +21,28 @@ export interface StaffView {
   disabled: boolean;
 }
 
-const FAILED_LOGIN_LIMIT = 10;
-const FAILED_LOGIN_WINDOW_MS = 15 * 60_000;
+/**
+ * Login guesses are bounded per guesser, not per account, so a guesser cannot lock the owner out:
+ * - per account and address: LOGIN_ADDRESS_LIMIT judged guesses in LOGIN_ADDRESS_WINDOW_MS, then that address is
+ *   refused (`too_many_attempts`) while every other address still gets in;
+ * - per account, from every address together: LOGIN_ACCOUNT_FREE guesses in LOGIN_ACCOUNT_WINDOW_MS, then one guess per
+ *   delay, the delay doubling with each (from LOGIN_DELAY_BASE_MS up to LOGIN_DELAY_MAX_MS); a call inside the delay
+ *   is refused (`login_delayed`) with the seconds to wait, never held open.
+ * Each guess is counted before it is judged, so guesses arriving together cannot all read a count under the limit.
+ */
+export const LOGIN_ADDRESS_LIMIT = 10;
+export const LOGIN_ADDRESS_WINDOW_MS = 15 * 60_000;
+export const LOGIN_ACCOUNT_FREE = 30;
+export const LOGIN_ACCOUNT_WINDOW_MS = 60 * 60_000;
+export const LOGIN_DELAY_BASE_MS = 1_000;
+export const LOGIN_DELAY_MAX_MS = 60_000;
+
+const loginKeys = (name: string, epoch: number, address: string) => {
+  const base = `staff:login:${name}:${epoch}`;
+  return { address: `${base}:addr:${address}`, account: `${base}:all`, delay: `${base}:delay` };
+};
+
+const retryIn = (ms: number) => ({ retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
 
 
 export class StaffService {
@@ -68,23 +88,43 @@ export class StaffService {
     return rows.map(toView);
   }
 
-  async login(ctx: Ctx, username: string, password: string): Promise<{ token: string; expiresAt: Date; staff: StaffView }> {
+  async login(ctx: Ctx, username: string, password: string, address: string): Promise<{ token: string; expiresAt: Date; staff: StaffView }> {
     const name = username.toLowerCase();
-    const failKey = `staff:login-fail:${name}`;
-    const fails = Number((await this.kv.get(failKey)) ?? 0);
-    if (fails >= FAILED_LOGIN_LIMIT) throw rateLimited('too_many_attempts', 'Too many failed logins; try again later');
-
     const account = await this.db.repo(ctx, StaffAccount).findOneBy({ username: name });
-    const ok = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));
-    if (!account || !ok || account.disabledAt) {
-      await this.kv.incr(failKey, FAILED_LOGIN_WINDOW_MS);
-      throw unauthorized('invalid_credentials', 'Wrong username or password');
+    const keys = loginKeys(name, account?.loginEpoch ?? 0, address);
+    // A running delay refuses before anything is counted: waiting it out costs the owner no guess.
+    const delayedUntil = Number(await this.kv.get(keys.delay));
+    if (delayedUntil > Date.now()) throw delayed(delayedUntil);
+    const fromHere = await this.kv.incr(keys.address, LOGIN_ADDRESS_WINDOW_MS);
+    if (fromHere.count > LOGIN_ADDRESS_LIMIT) {
+      throw rateLimited('too_many_attempts', 'Too many failed logins from this address; try again later', retryIn(fromHere.ttlMs));
     }
-    await this.kv.del(failKey);
+    const fromAll = await this.kv.incr(keys.account, LOGIN_ACCOUNT_WINDOW_MS);
+    if (fromAll.count > LOGIN_ACCOUNT_FREE) {
+      const delayMs = Math.min(LOGIN_DELAY_BASE_MS * 2 ** Math.min(fromAll.count - LOGIN_ACCOUNT_FREE - 1, 30), LOGIN_DELAY_MAX_MS);
+      const until = Date.now() + delayMs;
+      // One guess per delay: the guess that starts the next delay is the one judged; the others wait for it.
+      if (!(await this.kv.setIfAbsent(keys.delay, String(until), delayMs))) {
+        await this.kv.decr(keys.account);
+        throw delayed(Number(await this.kv.get(keys.delay)) || until);
+      }
+    }
+
+    const ok = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));
+    if (!account || !ok || account.disabledAt) throw unauthorized('invalid_credentials', 'Wrong username or password');
+    // The right password is not a guess: this address starts afresh, and the account's count gives this call back.
+    await this.kv.del(keys.address);
+    await this.kv.decr(keys.account);
     const token = newToken();
     const expiresAt = new Date(Date.now() + this.sessionHours * 3_600_000);
     await this.db.repo(ctx, StaffSession).insert({ tokenHash: hashToken(token), staffId: account.id, expiresAt, revokedAt: null });
     return { token, expiresAt, staff: toView(account) };
+  }
+
+  /** `admin:unlock`: the account's login counters start afresh, on every address; false when there is no such account. */
+  async unlock(ctx: Ctx, username: string): Promise<boolean> {
+    const res = await this.db.repo(ctx, StaffAccount).increment({ username: username.toLowerCase() }, 'loginEpoch', 1);
+    return Boolean(res.affected);
   }
 
   /** The staff member behind a bearer token, or a 401 naming why. */
@@ -129,6 +169,9 @@ export function lastOwnerError(err: unknown): unknown {
   if ((e?.driverError?.hint ?? e?.hint) !== 'last_owner') return err;
   return conflict('last_owner', 'This is the last active owner: make another account owner first');
 }
+
+const delayed = (until: number) =>
+  rateLimited('login_delayed', 'Too many failed logins on this account; wait before trying again', retryIn(until - Date.now()));
 
 function toView(a: StaffAccount): StaffView {
   return {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { currentMember, perSession } from '../../infra/auth';
+import { currentMember, perMemberLimit } from '../../infra/auth';
 import { invalid } from '../../infra/errors';
 import { addressView, type AddressService } from './addresses.service';
 import type { CatalogService } from './catalog.service';
@@ -138,7 +138,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   app.post(
     '/mall/redemptions',
     {
-      config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'redemption', 20),
       schema: {
         tags: ['points-mall'],
         summary: 'Redeem a reward with points (stock and the per-member limit are checked in the same transaction)',
@@ -240,7 +240,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   app.post(
     '/orders',
     {
-      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: perSession } },
+      preValidation: perMemberLimit(app, 'checkout', 10),
       schema: {
         tags: ['store'],
         summary: 'Checkout: stock, coupon and points in one transaction, then the JSAPI prepay',
@@ -276,7 +276,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
 
   app.post(
     '/orders/:id/pay',
-    { config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } }, schema: { tags: ['store'], security: sec, params: idParams, response: { 200: z.object({ payment }) } } },
+    { preValidation: perMemberLimit(app, 'pay', 20), schema: { tags: ['store'], security: sec, params: idParams, response: { 200: z.object({ payment }) } } },
     async (req) => orders.pay(ctx(req), currentMember(req).memberId, req.params.id),
   );
 

@@ -12,7 +12,9 @@ export interface FakeReply {
   body?: unknown;
 }
 
-export type RequestHandler = (req: SentRequest) => FakeReply | Promise<FakeReply> | 'network_error';
+// 'network_error' and 'timeout' fail the request the way wx.request does (errMsg request:fail / request:fail timeout).
+export type FailedReply = 'network_error' | 'timeout';
+export type RequestHandler = (req: SentRequest) => FakeReply | Promise<FakeReply> | FailedReply;
 
 export interface FakeWx {
   wx: WechatMiniprogram.Wx;
@@ -64,6 +66,7 @@ export function createFakeWx(handler: RequestHandler = () => ({ status: 200, bod
       setTimeout(async () => {
         const reply = await current(sent);
         if (reply === 'network_error') opts.fail?.({ errMsg: 'request:fail' });
+        else if (reply === 'timeout') opts.fail?.({ errMsg: 'request:fail timeout' });
         else opts.success?.({ statusCode: reply.status, data: reply.body ?? '' });
       }, 0);
       return { abort: () => undefined };
@@ -146,7 +149,7 @@ export function loginReply(token: string, accepted = true): FakeReply {
   };
 }
 
-export type Route = (req: SentRequest, query: URLSearchParams) => FakeReply;
+export type Route = (req: SentRequest, query: URLSearchParams) => FakeReply | FailedReply;
 
 // Routes by "METHOD /path" (query string aside); login is answered for every test.
 export function routes(table: Record<string, Route>): RequestHandler {
