@@ -85,9 +85,4 @@ export class MpSessionService {
   async revokeAll(ctx: Ctx, memberId: string): Promise<void> {
     await this.db.repo(ctx, MpSession).update({ memberId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
-
-  /** Erasure (PIPL): sessions end and their WeChat keys go; the consent record stays as proof. */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
-    await this.db.em(ctx).query("UPDATE mp_session SET revoked_at = COALESCE(revoked_at, now()), session_key = '', mp_openid = 'erased' WHERE member_id = $1", [memberId]);
-  }
 }
