@@ -29,6 +29,7 @@ import { membersRoutes } from './modules/members/members.routes';
 import { taobaoRoutes } from './modules/taobao/taobao.routes';
 import { MpSessionService, type MpLogin, type MpMembers } from './modules/mp-session/mp-session.service';
 import { mpSessionRoutes } from './modules/mp-session/mp-session.routes';
+import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
 import type { MemberTiers, StorePayments, StorePaymentEvents, StorePoints } from './modules/store/store.ports';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
@@ -264,6 +265,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (mp) => {
       // The member always comes from the session: no /api/mp route reads it from the body.
       mp.addHook('preValidation', requireMember(services.mpSessions));
+      // Routes marked collectsPersonalData wait for the current privacy notice to be accepted.
+      mp.addHook('preValidation', requirePrivacyConsent(services.mpSessions));
       await mp.register(mpSessionRoutes, { sessions: services.mpSessions, memberCard });
       await mp.register(storeMemberRoutes, { ...services, points: storePoints });
       await mp.register(membersMpRoutes, { services, memberCard });

@@ -17,7 +17,7 @@ export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; member
   app.post(
     '/bindings',
     {
-      config: { rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
+      config: { collectsPersonalData: true, rateLimit: { max: 20, timeWindow: 60_000, keyGenerator: perSession } },
       schema: {
         tags: ['mini-program'],
         summary: 'Bind a Taobao order (order number + last four digits of the receiver’s phone)',

@@ -4,6 +4,7 @@ import { prepared, type Ctx, type Db } from '../../infra/db';
 import { unauthorized } from '../../infra/errors';
 import { MpPrivacyConsent, MpSession } from './mp-session.entity';
 
+const FIND_CONSENT = prepared('SELECT version FROM mp_privacy_consent WHERE member_id = $1');
 const FIND_SESSION = prepared('SELECT id, member_id, mp_openid, expires_at, revoked_at FROM mp_session WHERE token_hash = $1');
 
 export interface MpLogin {
@@ -66,6 +67,12 @@ export class MpSessionService {
     if (!s || s.revoked_at) throw unauthorized('invalid_session', 'Session is not valid; log in again');
     if (new Date(s.expires_at).getTime() <= Date.now()) throw unauthorized('session_expired', 'Session expired; log in again');
     return { memberId: s.member_id, mpOpenid: s.mp_openid, sessionId: s.id };
+  }
+
+  /** Whether the member accepted the current privacy notice (a merge copies the latest acceptance to the survivor). */
+  async hasAcceptedPrivacy(ctx: Ctx, memberId: string): Promise<boolean> {
+    const [row] = await this.db.query<{ version: string }>(ctx, FIND_CONSENT, [memberId]);
+    return row?.version === PRIVACY_NOTICE_VERSION;
   }
 
   async acceptPrivacy(ctx: Ctx, memberId: string, version: string): Promise<void> {

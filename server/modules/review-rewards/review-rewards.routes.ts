@@ -189,7 +189,7 @@ export const reviewRewardsMemberRoutes: FastifyPluginAsyncZod<MemberRoutesOption
   app.post(
     '/review-claims',
     {
-      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: perSession } },
+      config: { collectsPersonalData: true, rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: perSession } },
       schema: {
         tags: ['review-rewards'],
         summary: 'Claim the reward for an order: multipart with fields orderNo and screenshot (the review’s screenshot)',
