@@ -48,6 +48,7 @@ const refused = (res: { statusCode: number; json(): { code: string } }) => expec
 describe('the privacy notice, enforced by the server', () => {
   it('refuses an address, the binding digits and a review screenshot before the notice is accepted, and stores nothing', async () => {
     const m = await k.member('未同意', { acceptPrivacy: false });
+    const shotsBefore = screenshots(); // the uploads directory is shared by the test files of one worker
     const login = await k.t.app.services.mpSessions.hasAcceptedPrivacy({}, m.memberId);
     expect(login).toBe(false);
 
@@ -57,7 +58,7 @@ describe('the privacy notice, enforced by the server', () => {
     expect(await sql('SELECT count(*)::int AS n FROM store_address WHERE member_id = $1', [m.memberId])).toEqual([{ n: 0 }]);
     expect(await sql("SELECT count(*)::int AS n FROM member_identity WHERE member_id = $1 AND kind = 'taobao_buyer'", [m.memberId])).toEqual([{ n: 0 }]);
     expect(await sql('SELECT count(*)::int AS n FROM review_claim WHERE member_id = $1', [m.memberId])).toEqual([{ n: 0 }]);
-    expect(screenshots()).toBe(0);
+    expect(screenshots()).toBe(shotsBefore);
     // Reading and everything that collects nothing still work.
     expect((await inject({ method: 'GET', url: '/api/mp/me', headers: m.headers })).statusCode).toBe(200);
     expect((await inject({ method: 'GET', url: '/api/mp/addresses', headers: m.headers })).json()).toEqual([]);
@@ -75,7 +76,7 @@ describe('the privacy notice, enforced by the server', () => {
     const claimed = await claim(m);
     expect(claimed.statusCode).toBe(201);
     expect(claimed.json()).toMatchObject({ status: 'submitted', orderNo: ORDER.orderNo });
-    expect(screenshots()).toBe(1);
+    expect(screenshots()).toBe(shotsBefore + 1);
   });
 
   it('asks again when the notice changed: a consent to an older version does not count', async () => {
