@@ -29,6 +29,7 @@ import { membersRoutes } from './modules/members/members.routes';
 import { taobaoRoutes } from './modules/taobao/taobao.routes';
 import { MpSessionService, type MpLogin, type MpMembers } from './modules/mp-session/mp-session.service';
 import { mpSessionRoutes } from './modules/mp-session/mp-session.routes';
+import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
 import type { MemberTiers, StorePayments, StorePaymentEvents, StorePoints } from './modules/store/store.ports';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
@@ -47,6 +48,11 @@ import { CheckInService } from './modules/check-ins/check-ins.service';
 import { checkInAdminRoutes, checkInMemberRoutes } from './modules/check-ins/check-ins.routes';
 import { membersMpRoutes } from './modules/members/members-mp.routes';
 import { registerWechatHandlers } from './wechat-handlers';
+import { mpSessionPrivacy } from './modules/mp-session/mp-session.privacy';
+import { parcelsPrivacy } from './modules/parcels/parcels.privacy';
+import { storePrivacy } from './modules/store/store.privacy';
+import { checkInsPrivacy } from './modules/check-ins/check-ins.privacy';
+import { reviewRewardsPrivacy } from './modules/review-rewards/review-rewards.privacy';
 import { memberTiersPort, mpPorts, parcelPorts, pointsPorts, reminderSender, reviewRewardPorts, storePaymentsPort } from './adapters';
 
 declare module 'fastify' {
@@ -198,12 +204,14 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     demo,
   };
   if (opts.productHandlers !== false) registerWechatHandlers(services);
-  // An erasure reaches every module that keeps something of the member, in one transaction.
-  services.memberPrivacy.onErase('followers', (ctx, id) => services.parcels.eraseMember(ctx, id));
-  services.memberPrivacy.onErase('addresses', (ctx, id) => services.addresses.eraseMember(ctx, id));
-  services.memberPrivacy.onErase('mini-program sessions', (ctx, id) => services.mpSessions.eraseMember(ctx, id));
-  services.memberPrivacy.onErase('review screenshots', (ctx, id) => services.reviewRewards.eraseMember(ctx, id));
-  services.memberPrivacy.onErase('check-in reminders', (ctx, id) => services.checkIns.eraseMember(ctx, id));
+  // Export, erasure and merge reach every module that keeps something of the member, each in one transaction.
+  services.privacy.register(
+    mpSessionPrivacy(infra.db),
+    parcelsPrivacy(infra.db, (ctx, id) => services.memberQuery.identitiesOf(ctx, id, 'oa_openid')),
+    storePrivacy(infra.db, services.wxpayNotifications),
+    checkInsPrivacy(infra.db),
+    reviewRewardsPrivacy(infra.db, services.reviewRewards, services.wxpayNotifications),
+  );
   defineMemberJobs(infra.queue, services, app.log);
   app.decorate('services', services);
 
@@ -259,6 +267,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (mp) => {
       // The member always comes from the session: no /api/mp route reads it from the body.
       mp.addHook('preValidation', requireMember(services.mpSessions));
+      // Routes marked collectsPersonalData wait for the current privacy notice to be accepted.
+      mp.addHook('preValidation', requirePrivacyConsent(services.mpSessions));
       await mp.register(mpSessionRoutes, { sessions: services.mpSessions, memberCard });
       await mp.register(storeMemberRoutes, { ...services, points: storePoints });
       await mp.register(membersMpRoutes, { services, memberCard });

@@ -52,7 +52,7 @@ export const sandboxPage = `<!doctype html>
         <li>New person (below).</li>
         <li>In their card pick <b id="demo-batch"></b> and press Scan: they follow and get the welcome.</li>
         <li>Send one of these order numbers, then its four digits: the order is bound and its points appear.</li>
-        <li>Claim the <span id="demo-reward"></span> review reward in the mini-program (<code>POST /api/mp/review-claims</code>); the merchant approves it in <a href="../docs">/docs</a><span id="demo-owner"></span>.</li>
+        <li>Claim the <span id="demo-reward"></span> review reward in the mini-program (<code>POST /api/mp/review-claims</code>, once the privacy notice is accepted: <code>POST /api/mp/privacy/accept</code>); the merchant approves it in <a href="../docs">/docs</a><span id="demo-owner"></span>.</li>
       </ol>
       <table><thead><tr><th>order number</th><th>then send</th><th>buyer</th><th></th></tr></thead><tbody id="demo-orders"></tbody></table>
     </section>

@@ -108,13 +108,20 @@ describe('the demo shop of sandbox mode', () => {
     const { code } = (await t!.sandbox('POST', `/people/${person.id}/login-code`, {})).body;
     const login = await t!.app.inject({ method: 'POST', url: '/api/mp/login', payload: { code } });
     const member = { authorization: `Bearer ${login.json().token}` };
+    expect(login.json().privacy).toEqual({ version: expect.any(String), accepted: false });
     const me = (await t!.app.inject({ method: 'GET', url: '/api/mp/me', headers: member })).json();
     expect(me.pointsBalance).toBeGreaterThan(0);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-claim-'));
     fs.writeFileSync(path.join(dir, 'review.png'), png);
     const body = multipart({ orderNo: hint.orderNo }, { screenshot: path.join(dir, 'review.png') });
-    const claim = await t!.app.inject({ method: 'POST', url: '/api/mp/review-claims', headers: { ...member, ...body.headers }, payload: body.payload });
+    const postClaim = () => t!.app.inject({ method: 'POST', url: '/api/mp/review-claims', headers: { ...member, ...body.headers }, payload: body.payload });
+    // The screenshot waits for the privacy notice, which the mini-program's popup shows first.
+    const early = await postClaim();
+    expect([early.statusCode, early.json().code]).toEqual([403, 'privacy_consent_required']);
+    const accepted = await t!.app.inject({ method: 'POST', url: '/api/mp/privacy/accept', headers: member, payload: { version: login.json().privacy.version } });
+    expect(accepted.statusCode).toBe(204);
+    const claim = await postClaim();
     expect(claim.statusCode).toBe(201);
     expect(claim.json()).toMatchObject({ status: 'submitted', amountFen: 500 });
 

@@ -31,7 +31,13 @@ describe('from parcel to member', () => {
     const { code } = (await t.sandbox('POST', `/people/${id}/login-code`, {})).body;
     const res = await t.app.inject({ method: 'POST', url: '/api/mp/login', payload: { code } });
     expect(res.statusCode).toBe(200);
-    return { authorization: `Bearer ${res.json().token}` };
+    const auth = { authorization: `Bearer ${res.json().token}` };
+    // The privacy notice first, as the mini-program's popup does before a claim's screenshot.
+    if (!res.json().privacy.accepted) {
+      const accepted = await t.app.inject({ method: 'POST', url: '/api/mp/privacy/accept', headers: auth, payload: { version: res.json().privacy.version } });
+      expect(accepted.statusCode).toBe(204);
+    }
+    return auth;
   }
 
   function claim(member: { authorization: string }, orderNo: string, screenshot = png) {

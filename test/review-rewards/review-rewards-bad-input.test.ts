@@ -63,6 +63,9 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     const login = await t.app.inject({ method: 'POST', url: '/api/mp/login', payload: { code } });
     expect(login.statusCode).toBe(200);
     const auth = { authorization: `Bearer ${login.json().token}` };
+    // The privacy notice first, as the mini-program's popup does: nothing personal is taken before it.
+    const accepted = await t.app.inject({ method: 'POST', url: '/api/mp/privacy/accept', headers: auth, payload: { version: login.json().privacy.version } });
+    expect(accepted.statusCode).toBe(204);
     const bound = await t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: auth, payload: { orderNo, phoneLast4: last4 } });
     expect(bound.statusCode).toBe(200);
     return { id: p.id, mpOpenid: p.mpOpenid, auth };

@@ -1,5 +1,6 @@
 import { createVerify, randomBytes } from 'node:crypto';
 import { systemCtx } from '../../server/infra/db';
+import { PRIVACY_NOTICE_VERSION } from '../../server/modules/mp-session/mp-session.service';
 import type { PaymentParams } from '../../server/modules/store/store.ports';
 import { chinaIso, chinaStamp } from '../../server/sandbox/pay/pay-sandbox-notifier';
 import type { PaySandbox } from '../../server/sandbox/pay/pay-sandbox';
@@ -23,8 +24,11 @@ export interface StoreKit {
   t: SandboxTestApp;
   admin: { authorization: string };
   wxpay: PaySandbox;
-  /** A member session: a sandbox person's wx.login code through the session service (the HTTP login is rate-limited per address). */
-  member(name: string): Promise<StoreMember>;
+  /**
+   * A member session: a sandbox person's wx.login code through the session service (the HTTP login is rate-limited
+   * per address), with the current privacy notice accepted over HTTP unless `acceptPrivacy: false`.
+   */
+  member(name: string, opts?: { acceptPrivacy?: boolean }): Promise<StoreMember>;
   /** Points through the points ledger, as any earning would. */
   grant(memberId: string, points: number): Promise<void>;
   balance(memberId: string): Promise<number>;
@@ -68,11 +72,16 @@ export async function storeKit(env: Record<string, string> = {}): Promise<StoreK
     t,
     admin: await t.ownerAuth(),
     wxpay,
-    async member(name) {
+    async member(name, opts = {}) {
       const person = (await t.sandbox('POST', '/people', { nickname: name.slice(0, 32) })).body as { id: string; mpOpenid: string };
       const { code } = (await t.sandbox('POST', `/people/${person.id}/login-code`, {})).body as { code: string };
       const s = await t.app.services.mpSessions.login(systemCtx, code);
-      return { memberId: s.memberId, personId: person.id, mpOpenid: person.mpOpenid, headers: { authorization: `Bearer ${s.token}` } };
+      const headers = { authorization: `Bearer ${s.token}` };
+      if (opts.acceptPrivacy !== false) {
+        const accepted = await t.app.inject({ method: 'POST', url: '/api/mp/privacy/accept', headers, payload: { version: PRIVACY_NOTICE_VERSION } });
+        if (accepted.statusCode !== 204) throw new Error(`privacy notice not accepted: ${accepted.statusCode} ${accepted.body}`);
+      }
+      return { memberId: s.memberId, personId: person.id, mpOpenid: person.mpOpenid, headers };
     },
     async grant(memberId, points) {
       await t.app.services.points.earn(systemCtx, { memberId, amount: points, idempotencyKey: `test-grant:${randomBytes(8).toString('hex')}`, reason: '测试发放' });

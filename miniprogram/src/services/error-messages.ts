@@ -10,7 +10,7 @@ const MESSAGES: Record<string, string> = {
   conflict: '操作冲突，请刷新后重试',
   rate_limited: '操作太频繁，请稍后再试',
   unavailable: '服务暂时不可用，请稍后再试',
-  privacy_not_accepted: '请先阅读并同意隐私保护指引',
+  privacy_consent_required: '请先阅读并同意隐私保护指引',
   order_not_found: '没有找到这个订单，请核对订单号',
   phone_mismatch: '手机号后四位与订单不一致',
   already_bound_to_other: '该订单已被其他微信账号绑定，如有疑问请联系客服',

@@ -224,10 +224,4 @@ export class CheckInService {
     }
     return { sent, failed };
   }
-
-  /** Erasure (PIPL): the reminder subscription (an openid) goes; check-in days hold nothing personal. */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
-    await this.db.em(ctx).query('DELETE FROM check_in_reminder WHERE member_id = $1', [memberId]);
-  }
-
 }

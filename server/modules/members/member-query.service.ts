@@ -202,6 +202,12 @@ export class MemberQueryService {
     return row?.value ?? null;
   }
 
+  /** Every identity of one kind the member holds (all its Official Account openids, say); the id as given. */
+  async identitiesOf(ctx: Ctx, memberId: string, kind: 'oa_openid' | 'mp_openid' | 'unionid'): Promise<string[]> {
+    const rows = await this.db.rows<{ value: string }>(ctx, 'SELECT value FROM member_identity WHERE member_id = $1 AND kind = $2 ORDER BY created_at', [memberId, kind]);
+    return rows.map((r) => r.value);
+  }
+
   /** A Taobao order of this member (bound through its buyer), or null when it is not theirs. */
   async boundOrder(ctx: Ctx, memberId: string, orderNo: string): Promise<{ channelId: string; orderNo: string; completed: boolean } | null> {
     const id = await this.members.resolve(ctx, memberId);

@@ -3,7 +3,9 @@ import type { Config } from '../../config';
 import type { Db } from '../../infra/db';
 import type { KvStore } from '../../infra/kv';
 import type { JobQueue } from '../../infra/queue';
+import { PrivacyRegistry } from '../../infra/privacy';
 import { PointsService } from '../points/points.service';
+import { pointsPrivacy } from '../points/points.privacy';
 import { nextShanghaiRun, parseExpiryRule } from '../points/points-expiry';
 import { shanghaiDay } from '../../infra/time';
 import { TaobaoImportService } from '../taobao/taobao-import.service';
@@ -12,6 +14,7 @@ import { MemberPrivacyService } from './member-privacy.service';
 import { MemberQueryService } from './member-query.service';
 import { MEMBER_REFRESH_JOB, MembersService } from './members.service';
 import { OrderPointsService } from './order-points.service';
+import { membersPrivacy } from './members.privacy';
 import { TIER_CHANGED_JOB, TiersService, type TierChangeEvent } from './tiers.service';
 
 /** The member ledger's services, wired once for the app and for the CLIs. */
@@ -23,6 +26,8 @@ export interface MemberServices {
   memberPrivacy: MemberPrivacyService;
   memberQuery: MemberQueryService;
   taobaoImport: TaobaoImportService;
+  /** Where every module registers its privacy hooks (export, erase, merge); the ledger's own come first. */
+  privacy: PrivacyRegistry;
 }
 
 export const TAOBAO_IMPORT_JOB = 'taobao.import';
@@ -32,13 +37,15 @@ export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, confi
   const points = new PointsService(db, parseExpiryRule(config.pointsExpiry));
   const tiers = new TiersService(db, queue);
   const orderPoints = new OrderPointsService(db, points, config.pointsPerYuan);
-  const members = new MembersService(db, queue, points, tiers, orderPoints);
+  const privacy = new PrivacyRegistry().register(membersPrivacy(db, tiers), pointsPrivacy(points));
+  const members = new MembersService(db, queue, tiers, orderPoints, privacy);
   return {
+    privacy,
     points,
     tiers,
     members,
     memberBinding: new MemberBindingService(db, kv, members, points, config.memberDataKey),
-    memberPrivacy: new MemberPrivacyService(db, members, points, tiers),
+    memberPrivacy: new MemberPrivacyService(db, members, points, privacy),
     memberQuery: new MemberQueryService(db, members, points, tiers),
     taobaoImport: new TaobaoImportService(db, members, {
       phoneKey: config.memberDataKey,

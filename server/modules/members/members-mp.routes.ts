@@ -18,6 +18,7 @@ export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; member
     '/bindings',
     {
       preValidation: perMemberLimit(app, 'binding', 20),
+      config: { collectsPersonalData: true },
       schema: {
         tags: ['mini-program'],
         summary: 'Bind a Taobao order (order number + last four digits of the receiver’s phone)',

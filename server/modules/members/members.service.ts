@@ -1,7 +1,7 @@
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, notFound } from '../../infra/errors';
 import type { JobQueue } from '../../infra/queue';
-import type { PointsService } from '../points/points.service';
+import type { PrivacyRegistry } from '../../infra/privacy';
 import type { TiersService } from './tiers.service';
 import type { OrderPointsService } from './order-points.service';
 
@@ -52,9 +52,10 @@ export class MembersService {
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
-    private readonly points: PointsService,
     private readonly tiers: TiersService,
     private readonly orderPoints: OrderPointsService,
+    /** Every module's merge hook (this ledger's and the points ledger's first), run in the merge's transaction. */
+    private readonly privacy: PrivacyRegistry,
   ) {}
 
   /**
@@ -258,7 +259,8 @@ export class MembersService {
 
   /**
    * Merges `otherId` into `survivorId` (the same person found twice): identities, orders, points, tier history and
-   * audit move to the survivor in one transaction; the other row stays, pointing at the survivor.
+   * every other module's rows (sessions, followers, store orders, check-ins, claims, addresses, coupons) move to the
+   * survivor in one transaction, through the modules' merge hooks; the other row stays, pointing at the survivor.
    */
   async merge(ctx: Ctx, survivorId: string, otherId: string, opts: { reason: string; actor: string }): Promise<void> {
     await this.db.transaction(ctx, (tx) => this.mergeIn(tx, survivorId, otherId, opts));
@@ -274,25 +276,19 @@ export class MembersService {
     }>;
     if (rows.length !== 2) throw notFound('member_not_found', 'Both members must exist');
     if (rows.some((r) => r.status !== 'active')) throw conflict('member_inactive', 'Only active members can be merged');
-    const [moved] = (await em.query(
-      `WITH i AS (UPDATE member_identity SET member_id = $1 WHERE member_id = $2 RETURNING 1),
-            o AS (UPDATE sales_order SET member_id = $1 WHERE member_id = $2 RETURNING 1),
-            t AS (UPDATE tier_change SET member_id = $1 WHERE member_id = $2 RETURNING 1)
-       SELECT (SELECT count(*) FROM i) AS identities, (SELECT count(*) FROM o) AS orders, (SELECT count(*) FROM t) AS tier_changes`,
-      [survivorId, otherId],
-    )) as Array<{ identities: string; orders: string; tier_changes: string }>;
-    const points = await this.points.transferAll(tx, otherId, survivorId, `merged into ${survivorId}`);
-    await em.query(
-      `UPDATE member s SET nickname = coalesce(s.nickname, o.nickname), gender = coalesce(s.gender, o.gender),
-              birthday = coalesce(s.birthday, o.birthday), region = coalesce(s.region, o.region),
-              tags = ARRAY(SELECT DISTINCT unnest(s.tags || o.tags)),
-              notes = nullif(concat_ws(E'\\n', s.notes, o.notes), ''), updated_at = now()
-         FROM member o WHERE s.id = $1 AND o.id = $2`,
-      [survivorId, otherId],
-    );
-    await em.query('UPDATE member SET merged_into = $1 WHERE merged_into = $2', [survivorId, otherId]);
+    // Every module moves the other's rows to the survivor, in this transaction: all of them or none.
+    const moved: Record<string, Record<string, number>> = {};
+    for (const h of this.privacy.hooks) moved[h.name] = (await h.merge(tx, survivorId, otherId)) ?? {};
     await em.query("UPDATE member SET status = 'merged', merged_into = $1, updated_at = now() WHERE id = $2", [survivorId, otherId]);
-    const details = { other: otherId, survivor: survivorId, reason: opts.reason, identities: Number(moved!.identities), orders: Number(moved!.orders), points };
+    const details = {
+      other: otherId,
+      survivor: survivorId,
+      reason: opts.reason,
+      identities: moved.members?.identities ?? 0,
+      orders: moved.members?.orders ?? 0,
+      points: moved.points?.points ?? 0,
+      moved,
+    };
     await this.audit(tx, survivorId, 'merge', opts.actor, details);
     await this.audit(tx, otherId, 'merged_into', opts.actor, details);
   }

@@ -4,6 +4,7 @@ import { prepared, type Ctx, type Db } from '../../infra/db';
 import { unauthorized } from '../../infra/errors';
 import { MpPrivacyConsent, MpSession } from './mp-session.entity';
 
+const FIND_CONSENT = prepared('SELECT version FROM mp_privacy_consent WHERE member_id = $1');
 const FIND_SESSION = prepared('SELECT id, member_id, mp_openid, expires_at, revoked_at FROM mp_session WHERE token_hash = $1');
 
 export interface MpLogin {
@@ -68,6 +69,12 @@ export class MpSessionService {
     return { memberId: s.member_id, mpOpenid: s.mp_openid, sessionId: s.id };
   }
 
+  /** Whether the member accepted the current privacy notice (a merge copies the latest acceptance to the survivor). */
+  async hasAcceptedPrivacy(ctx: Ctx, memberId: string): Promise<boolean> {
+    const [row] = await this.db.query<{ version: string }>(ctx, FIND_CONSENT, [memberId]);
+    return row?.version === PRIVACY_NOTICE_VERSION;
+  }
+
   async acceptPrivacy(ctx: Ctx, memberId: string, version: string): Promise<void> {
     await this.db
       .em(ctx)
@@ -84,10 +91,5 @@ export class MpSessionService {
   /** Erasure: every session of the member ends. */
   async revokeAll(ctx: Ctx, memberId: string): Promise<void> {
     await this.db.repo(ctx, MpSession).update({ memberId, revokedAt: IsNull() }, { revokedAt: new Date() });
-  }
-
-  /** Erasure (PIPL): sessions end and their WeChat keys go; the consent record stays as proof. */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
-    await this.db.em(ctx).query("UPDATE mp_session SET revoked_at = COALESCE(revoked_at, now()), session_key = '', mp_openid = 'erased' WHERE member_id = $1", [memberId]);
   }
 }

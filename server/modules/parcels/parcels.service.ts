@@ -421,24 +421,6 @@ export class ParcelsService {
     };
   }
 
-  /**
-   * Erasure (PIPL): the member's followers lose their openid and unionid (replaced by random tokens, so batch
-   * figures still add up) and their messages are deleted.
-   */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
-    const em = this.db.em(ctx);
-    const followers: Array<{ openid: string }> = await em.query('SELECT openid FROM oa_follower WHERE member_id = $1', [memberId]);
-    for (const { openid } of followers) {
-      const token = `erased:${randomBytes(9).toString('base64url')}`;
-      await em.query('DELETE FROM oa_message WHERE openid = $1', [openid]);
-      await em.query('UPDATE follow_event SET openid = $2 WHERE openid = $1', [openid, token]);
-      await em.query(
-        'UPDATE oa_follower SET openid = $2, unionid = NULL, member_id = NULL, info_fetched_at = COALESCE(info_fetched_at, now()) WHERE openid = $1',
-        [openid, token],
-      );
-    }
-  }
-
   followerOfOpenid(ctx: Ctx, openid: string): Promise<OaFollower | null> {
     return this.db.repo(ctx, OaFollower).findOneBy({ openid });
   }

@@ -190,6 +190,7 @@ export const reviewRewardsMemberRoutes: FastifyPluginAsyncZod<MemberRoutesOption
     '/review-claims',
     {
       preValidation: perMemberLimit(app, 'review-claim', 10),
+      config: { collectsPersonalData: true },
       schema: {
         tags: ['review-rewards'],
         summary: 'Claim the reward for an order: multipart with fields orderNo and screenshot (the review’s screenshot)',

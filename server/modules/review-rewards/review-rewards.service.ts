@@ -332,12 +332,13 @@ export class ReviewRewardsService {
   }
 
   /** Erasure (PIPL): screenshots are deleted; claims keep their amounts for the books. */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
+  async eraseMember(ctx: Ctx, memberId: string): Promise<number> {
     const claims = await this.db.repo(ctx, ReviewClaim).find({ where: { memberId } });
     for (const c of claims) {
       if (c.screenshotPath !== 'erased') await this.files.remove(c.screenshotPath).catch(() => undefined);
     }
     await this.db.repo(ctx, ReviewClaim).update({ memberId }, { screenshotPath: 'erased', packageInfo: null });
+    return claims.length;
   }
 
   private async claim(ctx: Ctx, id: string, lock = false): Promise<ReviewClaim> {

@@ -139,12 +139,4 @@ export class AddressService {
       }
     });
   }
-
-  /** Erasure (PIPL): the address book goes; orders keep amounts but lose where they were sent. */
-  async eraseMember(ctx: Ctx, memberId: string): Promise<void> {
-    const em = this.db.em(ctx);
-    await em.query('DELETE FROM store_address WHERE member_id = $1', [memberId]);
-    await em.query(`UPDATE store_order SET address = '{"erased":true}'::jsonb WHERE member_id = $1`, [memberId]);
-    await em.query(`UPDATE mall_redemption SET address = '{"erased":true}'::jsonb WHERE member_id = $1 AND address IS NOT NULL`, [memberId]);
-  }
 }

@@ -294,11 +294,11 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
     async (req) => addressView(await addresses.get(ctx(req), currentMember(req).memberId, req.params.id), false),
   );
 
-  app.post('/addresses', { schema: { tags: ['addresses'], security: sec, body: addressBody, response: { 200: address } } }, async (req) =>
+  app.post('/addresses', { config: { collectsPersonalData: true }, schema: { tags: ['addresses'], security: sec, body: addressBody, response: { 200: address } } }, async (req) =>
     addressView(await addresses.create(ctx(req), currentMember(req).memberId, req.body, req.headers['idempotency-key'] === undefined ? undefined : idempotencyKey(req)), true),
   );
 
-  app.put('/addresses/:id', { schema: { tags: ['addresses'], security: sec, params: z.object({ id: uuid }), body: addressBody, response: { 200: address } } }, async (req) =>
+  app.put('/addresses/:id', { config: { collectsPersonalData: true }, schema: { tags: ['addresses'], security: sec, params: z.object({ id: uuid }), body: addressBody, response: { 200: address } } }, async (req) =>
     addressView(await addresses.update(ctx(req), currentMember(req).memberId, req.params.id, req.body), true),
   );
 

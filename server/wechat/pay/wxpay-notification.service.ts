@@ -34,6 +34,15 @@ export interface WxPayNotificationHandlers {
 
 export type NotificationOutcome = 'processed' | 'duplicate';
 
+/** The notifications kept about a module's payments, as the module's erasure sees them. */
+export interface WxPayNotificationRecords {
+  /** Removes the payer (openid, receiving account, name) from the stored notifications about these payments. */
+  forgetPayers(ctx: Ctx, refs: { outTradeNos?: readonly string[]; outBillNos?: readonly string[] }): Promise<number>;
+}
+
+/** What a decrypted notification says about the person: the payer's openid, the transfer's receiver, their account. */
+const PERSONAL_RESOURCE_FIELDS = ['payer', 'openid', 'user_name', 'user_received_account'];
+
 interface Registration {
   name: string;
   handler: (ctx: Ctx, resource: unknown, meta: WxPayNoticeMeta) => Promise<void>;
@@ -47,7 +56,7 @@ const KNOWN_EVENTS: readonly WxPayEventType[] = ['TRANSACTION.SUCCESS', 'REFUND.
  * chosen by Wechatpay-Serial, within the timestamp window), decrypts the resource, and dispatches it to the
  * registered handlers exactly once per notification id and per business key, across instances.
  */
-export class WxPayNotificationService implements WxPayNotificationHandlers {
+export class WxPayNotificationService implements WxPayNotificationHandlers, WxPayNotificationRecords {
   private readonly handlers = new Map<string, Registration[]>();
 
   constructor(
@@ -68,6 +77,21 @@ export class WxPayNotificationService implements WxPayNotificationHandlers {
       });
       this.handlers.set(event, list);
     }
+  }
+
+  async forgetPayers(ctx: Ctx, refs: { outTradeNos?: readonly string[]; outBillNos?: readonly string[] }): Promise<number> {
+    const trades = refs.outTradeNos ?? [];
+    const bills = refs.outBillNos ?? [];
+    if (trades.length === 0 && bills.length === 0) return 0;
+    const rows = await this.db.rows(
+      ctx,
+      `UPDATE wxpay_notification SET resource = (resource - $3::text[]) || '{"payer_erased":true}'::jsonb
+        WHERE (resource->>'out_trade_no' = ANY($1::text[]) OR resource->>'out_bill_no' = ANY($2::text[]))
+          AND resource ?| $3::text[]
+        RETURNING 1`,
+      [trades, bills, PERSONAL_RESOURCE_FIELDS],
+    );
+    return rows.length;
   }
 
   /** Verifies, decrypts and processes one delivery; throws AppError (401 forged/stale, 400 malformed). */
