@@ -59,12 +59,15 @@ describe('WeChat Pay configuration', () => {
   });
 
   it('never echoes key material in an error', () => {
+    let thrown: unknown;
     try {
       loadConfig({ ...live, WXPAY_APIV3_KEY: 'secret-but-short' });
-      throw new Error('should have failed');
     } catch (err) {
-      expect((err as Error).message).not.toContain('secret-but-short');
+      thrown = err;
     }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(/^Invalid configuration: WXPAY_APIV3_KEY must be exactly 32 characters/);
+    expect((thrown as Error).message).not.toContain('secret-but-short');
   });
 
   it('refuses an unreadable or non-PEM key file at boot, naming the variable, before opening anything', async () => {
