@@ -12,7 +12,8 @@ const swc = [
 ];
 
 module.exports = {
-  testEnvironment: 'node',
+  // jest's node environment, failing a file that leaves a server, socket or timer running (see the file).
+  testEnvironment: '<rootDir>/test/helpers/leak-check-environment.js',
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   // ESM-only dependencies that Node 20 loads natively (require(esm)) but jest's module sandbox cannot.
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],

@@ -32,7 +32,7 @@ describe.each(stores)('%s key-value store', (_name, open) => {
     expect(await kv.get('ttl')).toBe('y'); // no TTL: kept
   });
 
-  it('setIfAbsent lets exactly one of many racing callers win', async () => {
+  it('setIfAbsent lets exactly one of many racing callers win (a race across round trips on Redis)', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => kv.setIfAbsent('lock', String(i), 5_000)));
     expect(results.filter(Boolean)).toHaveLength(1);
     const holder = await kv.get('lock');

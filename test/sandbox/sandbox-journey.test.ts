@@ -1,6 +1,7 @@
 import { buildSandboxApp, eventually, type SandboxTestApp } from '../helpers/sandbox';
 import type { InboundMessage } from '../../server/wechat/inbound';
 import { WechatApiError } from '../../server/wechat/api-errors';
+import { STORE_RACE } from '../helpers/race';
 
 /** The sandbox mounted in the real app: people act, the sandbox posts signed encrypted callbacks over HTTP. */
 describe('sandbox journeys through the real app', () => {
@@ -64,7 +65,7 @@ describe('sandbox journeys through the real app', () => {
     expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('three concurrent deliveries of one subscribe are still processed once', async () => {
+  it(`three concurrent deliveries of one subscribe are still processed once: ${STORE_RACE}`, async () => {
     const qr = (await t.sandbox('POST', '/qrcodes', { scene: 'race' })).body;
     const bob = await newPerson('Bob');
     const scan = await t.sandbox('POST', `/people/${bob.id}/scan`, { ticket: qr.ticket, deliveries: 3, concurrent: true });

@@ -6,6 +6,7 @@ import { InboundDispatcher, type InboundMessage } from '../../server/wechat/inbo
 import { parseWechatXml } from '../../server/wechat/xml';
 import { waitFor } from '../helpers/wait';
 import { cryptoFor, signedCallback, textMessage, wechatTestEnv } from '../helpers/wechat';
+import { STORE_RACE } from '../helpers/race';
 
 /** Two instances behind a load balancer share the store (Redis when REDIS_URL is set): one processes, both answer. */
 describe('callback dedupe across instances', () => {
@@ -33,7 +34,7 @@ describe('callback dedupe across instances', () => {
   };
   const replyOf = (body: string) => parseWechatXml(cryptoFor(env).decrypt(String(parseWechatXml(body).Encrypt)).message).Content;
 
-  it('the same message on two instances at once is processed by one; both answer the same reply', async () => {
+  it(`the same message on two instances at once is processed by one; both answer the same reply: ${STORE_RACE}`, async () => {
     const seenA: InboundMessage[] = [];
     const seenB: InboundMessage[] = [];
     // The handler holds on a little so that the four deliveries overlap; the dedupe does not depend on it.
