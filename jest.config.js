@@ -18,6 +18,8 @@ module.exports = {
   // ESM-only dependencies that Node 20 loads natively (require(esm)) but jest's module sandbox cannot.
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The server's OpenAPI document, once per run: the mini-program tests' stand-in replies are checked against it.
+  globalSetup: '<rootDir>/test/helpers/openapi-global-setup.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
   // Each file builds its own app and database; a stray handle should fail loudly, not hang CI.
