@@ -20,8 +20,12 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The server's OpenAPI document, once per run: the mini-program tests' stand-in replies are checked against it.
   globalSetup: '<rootDir>/test/helpers/openapi-global-setup.ts',
-  testTimeout: 60_000,
+  // A guard against a hang, not a speed check: a file's beforeAll builds the app and imports, and on a busy 2-core
+  // machine that alone has taken over a minute.
+  testTimeout: 120_000,
   maxWorkers: 2,
-  // Each file builds its own app and database; a stray handle should fail loudly, not hang CI.
+  // Each file builds its own app and database. A server, socket or child process still open when a file ends fails
+  // that file (the test environment above); forceExit stays off so that nothing is cut short silently. A handle opened
+  // after a file's end is only reported by jest's "worker failed to exit gracefully" warning.
   forceExit: false,
 };

@@ -58,13 +58,18 @@ function start(env: Record<string, string>) {
   return { child, exited, ready, lines };
 }
 
-// A readiness that fails (or any failed expectation) must not leave a server running behind the suite.
-afterEach(async () => {
-  for (const child of started) {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+/** Kills what is still running: a readiness that fails (or any failed expectation) leaves no server behind. */
+async function stopAll(): Promise<void> {
+  for (const child of [...started]) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    started.delete(child);
   }
-});
+}
+afterEach(stopAll);
 
 const post = (port: number, url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`http://127.0.0.1:${port}${url}`, {
@@ -123,6 +128,7 @@ describe('the process', () => {
       second.child.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);
     } finally {
+      await stopAll(); // before its data directory goes: a server still writing there would keep it from going
       fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }
   });
