@@ -108,6 +108,8 @@ export interface BuildOptions extends InfraOptions {
   ports?: Partial<AppPorts>;
   /** false: the product registers no WeChat handlers (tests of the bare boundary register their own). */
   productHandlers?: boolean;
+  /** The clock the shop's Shanghai day is read from by check-ins and review rewards (tests fix it). */
+  clock?: () => Date;
 }
 
 
@@ -172,6 +174,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     rewardSide.members,
     rewardSide.transfers,
     rewardSide.notifier,
+    opts.clock,
   );
   const demo = new DemoSeedService(
     infra.db,
@@ -200,7 +203,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       fallbackUrl: config.publicUrl,
     }),
     reviewRewards,
-    checkIns: new CheckInService(infra.db, infra.queue, points, reminderSender(wechat)),
+    checkIns: new CheckInService(infra.db, infra.queue, points, reminderSender(wechat), opts.clock),
     demo,
   };
   if (opts.productHandlers !== false) registerWechatHandlers(services);

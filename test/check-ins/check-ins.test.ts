@@ -1,13 +1,20 @@
 import { addDays, shanghaiDay } from '../../server/infra/time';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
+import { PG_RACE, watchConnections } from '../helpers/race';
 
 /** Daily check-in through the real app: mini-program sessions from sandbox login codes, the real points ledger. */
 describe('check-in', () => {
   let t: SandboxTestApp;
   let owner: { authorization: string };
 
+  // The app's clock, fixed: noon in Shanghai on a day that is not today, so that the server's day is provably the
+  // clock's (and a run crossing 16:00 UTC, midnight in Shanghai, cannot split the test's day from the server's).
+  const NOW = new Date('2026-06-15T04:00:00Z');
+  const TODAY = '2026-06-15';
+  expect(shanghaiDay(NOW)).toBe(TODAY);
+
   beforeAll(async () => {
-    t = await buildSandboxApp();
+    t = await buildSandboxApp({}, { clock: () => NOW });
     owner = await t.ownerAuth();
   });
   afterAll(async () => t.close());
@@ -21,16 +28,18 @@ describe('check-in', () => {
   }
   const q = (sql: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(sql, params);
 
-  it('50 simultaneous taps check in once and credit the reward once; past 20 a minute the session is rate-limited', async () => {
+  it(`50 simultaneous taps check in once and credit the reward once; past 20 a minute the session is rate-limited: ${PG_RACE}`, async () => {
     const m = await member();
+    const race = watchConnections(t.app);
     const taps = await Promise.all(Array.from({ length: 50 }, () => t.app.inject({ method: 'POST', url: '/api/mp/check-ins', headers: m.auth })));
+    race.done();
     const codes = taps.map((r) => r.statusCode).sort();
     expect(codes.filter((c) => c === 200)).toHaveLength(1);
     expect(codes.filter((c) => c === 409)).toHaveLength(19);
     expect(codes.filter((c) => c === 429)).toHaveLength(30);
     expect(taps.find((r) => r.statusCode === 409)!.json().code).toBe('already_checked_in');
     const ok = taps.find((r) => r.statusCode === 200)!.json();
-    expect(ok).toMatchObject({ date: shanghaiDay(), streak: 1, reward: { points: 5 }, pointsBalance: 5 });
+    expect(ok).toMatchObject({ date: TODAY, streak: 1, reward: { points: 5 }, pointsBalance: 5 });
     expect(await q('SELECT count(*)::int AS n FROM check_in WHERE member_id = $1', [m.id])).toEqual([{ n: 1 }]);
     expect((await t.app.inject({ method: 'GET', url: '/api/mp/me', headers: m.auth })).json().pointsBalance).toBe(5);
   });
@@ -81,7 +90,7 @@ describe('check-in', () => {
 
   it('makes up with points when no card is left, and refuses what cannot be made up', async () => {
     const m = await member();
-    const today = shanghaiDay();
+    const today = TODAY;
     const make = (date: string) => t.app.inject({ method: 'POST', url: '/api/mp/check-ins/make-up', headers: m.auth, payload: { date } });
     // No card and no points: refused, nothing written.
     const broke = await make(addDays(today, -2));
@@ -125,6 +134,6 @@ describe('check-in', () => {
     const m = await member();
     expect((await t.app.inject({ method: 'GET', url: '/api/mp/check-ins?month=2026-3', headers: m.auth })).statusCode).toBe(400);
     const cal = await t.app.inject({ method: 'GET', url: '/api/mp/check-ins', headers: m.auth });
-    expect(cal.json()).toMatchObject({ month: shanghaiDay().slice(0, 7), todayCheckedIn: false, streak: 0, rules: { basePoints: 5 } });
+    expect(cal.json()).toMatchObject({ month: '2026-06', todayCheckedIn: false, streak: 0, rules: { basePoints: 5 } });
   });
 });

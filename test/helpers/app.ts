@@ -16,6 +16,8 @@ export interface TestAppOptions {
   productHandlers?: boolean;
   /** Start on this database instead of a clean one (it is left for the caller to drop). */
   database?: TestDatabase;
+  /** The app's clock for the shop's Shanghai day (check-ins, review rewards): see fixedShanghaiClock. */
+  clock?: () => Date;
 }
 
 export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
@@ -35,7 +37,8 @@ export async function buildTestApp(
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATA_DIR: `/tmp/snowball-test-${process.pid}`,
+    // The database's own directory: removed with it (on close(), or by the caller who handed the database in).
+    DATA_DIR: database.dataDir,
     ADMIN_USERNAME: TEST_OWNER.username,
     ADMIN_PASSWORD: TEST_OWNER.password,
     RATE_LIMIT_PER_MINUTE: '100000',
@@ -52,6 +55,7 @@ export async function buildTestApp(
       queuePollingSeconds: 0.5,
       ports,
       productHandlers: options.productHandlers,
+      clock: options.clock,
     });
     await app.ready();
   } catch (err) {

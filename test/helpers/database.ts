@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../server/infra/db';
 
@@ -7,6 +10,11 @@ export interface TestDatabase {
   readonly url: string;
   /** True when it is a database on the machine's PostgreSQL (DATABASE_URL set), false when embedded. */
   readonly server: boolean;
+  /**
+   * The DATA_DIR of the apps started on this database (sandbox credentials and keys, uploads): a directory of its
+   * own, so that a restart on the same data finds them and no other test file shares them. Removed by drop().
+   */
+  readonly dataDir: string;
   drop(): Promise<void>;
 }
 
@@ -15,10 +23,20 @@ export interface TestDatabase {
  * (dropped afterwards), or an in-memory embedded Postgres when no DATABASE_URL is set.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snowball-test-'));
+  const removeDataDir = () => fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   const base = process.env.DATABASE_URL;
   if (!base) {
     const embedded = await startEmbeddedPostgres('memory://');
-    return { url: embedded.url, server: false, drop: () => embedded.stop() };
+    return {
+      url: embedded.url,
+      server: false,
+      dataDir,
+      async drop() {
+        await embedded.stop();
+        removeDataDir();
+      },
+    };
   }
   const name = `snowball_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: base });
@@ -33,6 +51,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     server: true,
+    dataDir,
     async drop() {
       const c = new Client({ connectionString: base });
       await c.connect();
@@ -41,6 +60,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } finally {
         await c.end();
       }
+      removeDataDir();
     },
   };
 }

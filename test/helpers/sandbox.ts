@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { buildTestApp, type TestApp, type TestAppOptions } from './app';
 
-export async function freePort(): Promise<number> {
+/** A port the OS has just handed out and taken back: another process may take it before it is listened on again. */
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -18,12 +19,31 @@ export interface SandboxTestApp extends TestApp {
   sandbox<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
+/**
+ * Builds an app that must know its own address before it listens (PUBLIC_URL: the sandbox calls back to it) and
+ * listens there. The port is free when picked but may be taken before the app binds it: then this app is closed and
+ * another port tried, so a port taken in between never fails a test.
+ */
+export async function listenOnFreePort(build: (port: number) => Promise<TestApp>): Promise<{ t: TestApp; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const t = await build(port);
+    try {
+      await t.app.listen({ port, host: '127.0.0.1' });
+      return { t, port };
+    } catch (err) {
+      await t.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+}
+
 /** The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. */
 export async function buildSandboxApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<SandboxTestApp> {
-  const port = await freePort();
+  const { t, port } = await listenOnFreePort((p) =>
+    buildTestApp({ SANDBOX: 'true', PORT: String(p), PUBLIC_URL: `http://127.0.0.1:${p}`, ...env }, undefined, options),
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
-  const t = await buildTestApp({ SANDBOX: 'true', PORT: String(port), PUBLIC_URL: baseUrl, ...env }, undefined, options);
-  await t.app.listen({ port, host: '127.0.0.1' });
   return {
     ...t,
     baseUrl,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { ordersFile, type OrderRow } from '../taobao/taobao-files';
 import { auditLedger } from '../../server/modules/points/points-audit';
+import { PG_RACE, watchConnections } from '../helpers/race';
 
 const openid = () => `o${randomBytes(12).toString('base64url')}`;
 
@@ -55,9 +56,11 @@ describe('members, identities and binding', () => {
     await expect(members.findOrCreateByOpenid({}, { app: 'mp', openid: 'bad id!' })).rejects.toMatchObject({ code: 'invalid_openid' });
   });
 
-  it('creates exactly one member when the same openid arrives ten times at once', async () => {
+  it(`creates exactly one member when the same openid arrives ten times at once: ${PG_RACE}`, async () => {
     const id = openid();
+    const race = watchConnections(t.app);
     const results = await Promise.all(Array.from({ length: 10 }, () => t.app.services.members.findOrCreateByOpenid({}, { app: 'mp', openid: id })));
+    race.done();
     expect(new Set(results.map((r) => r.memberId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const [n] = await q("SELECT count(*)::int AS n FROM member_identity WHERE kind = 'mp_openid' AND value = $1", [id]);

@@ -33,7 +33,7 @@ describe('address edit page', () => {
         },
         'POST /api/mp/addresses': (req) => {
           sent.push({ method: 'POST', data: req.data });
-          return { status: 201, body: { ...stored, id: 'a2' } };
+          return { status: 200, body: { ...stored, id: 'a2' } };
         },
       }),
     );

@@ -3,7 +3,7 @@
  */
 import simulate from 'miniprogram-simulate';
 import { loadPage, mount, settle } from './helpers/simulate';
-import { createFakeWx, installFakeWx, routes, type FakeWx } from './helpers/fake-wx';
+import { createFakeWx, installFakeWx, routes, sampleMember, type FakeWx } from './helpers/fake-wx';
 import type { Cart, CartItem, Order } from '../../miniprogram/src/models/api-types';
 
 simulate.load({ id: 'button', tagName: 'wx-button', template: '<slot/>', properties: { disabled: { type: Boolean, value: false } } });
@@ -58,10 +58,10 @@ describe('cart page', () => {
 
 describe('orders list page', () => {
   it('opens on the tab asked for and asks the server for that status only', async () => {
-    const order: Order = {
+    const order: Order & { expiresAt: string } = {
       id: '1', orderNo: 'SB1', status: 'shipped', items: [{ skuId: 's', title: '围巾', skuName: '燕麦色', quantity: 2, unitPriceFen: 7900 }],
       goodsFen: 15800, discountFen: 0, pointsUsed: 0, pointsDiscountFen: 0, shippingFen: 0, payableFen: 15800,
-      address: null, createdAt: '2026-11-20T02:00:00Z', paidAt: '2026-11-20T02:01:00Z', shipping: { company: '顺丰', trackingNo: 'SF1' },
+      address: null, createdAt: '2026-11-20T02:00:00Z', paidAt: '2026-11-20T02:01:00Z', expiresAt: '2026-11-20T02:30:00Z', shipping: { company: '顺丰', trackingNo: 'SF1' },
     };
     const statuses: (string | null)[] = [];
     fake.setHandler(
@@ -91,7 +91,7 @@ describe('privacy page', () => {
     let erased = 0;
     fake.setHandler(
       routes({
-        'GET /api/mp/me/export': () => ({ status: 200, body: { member: { id: '1001' }, pointsEntries: [] } }),
+        'GET /api/mp/me/export': () => ({ status: 200, body: { member: { id: sampleMember.id }, pointsEntries: [] } }),
         'POST /api/mp/me/erase': (req) => {
           expect(req.data).toEqual({ confirm: true });
           erased += 1;

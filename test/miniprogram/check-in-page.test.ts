@@ -21,12 +21,12 @@ function serve(): void {
       'POST /api/mp/check-ins': () => {
         if (month.todayCheckedIn) return { status: 409, body: { code: 'already_checked_in', message: 'already' } };
         month = { ...month, todayCheckedIn: true, streak: month.streak + 1, days: [...month.days, { date: month.today, checkedIn: true, madeUp: false }] };
-        return { status: 201, body: { date: month.today, streak: month.streak, reward: { points: 5, couponName: null }, pointsBalance: 105 } };
+        return { status: 200, body: { date: month.today, streak: month.streak, reward: { points: 5, couponName: null }, pointsBalance: 105 } };
       },
       'POST /api/mp/check-ins/make-up': (req) => {
         const { date } = req.data as { date: string };
         month = { ...month, makeUpCards: month.makeUpCards - 1, days: [...month.days, { date, checkedIn: true, madeUp: true }] };
-        return { status: 201, body: { date, streak: 4, reward: { points: 5, couponName: null }, pointsBalance: 110 } };
+        return { status: 200, body: { date, streak: 4, reward: { points: 5, couponName: null }, pointsBalance: 110 } };
       },
       'POST /api/mp/check-ins/reminder': () => ({ status: 204 }),
     }),

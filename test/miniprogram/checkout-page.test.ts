@@ -48,9 +48,9 @@ beforeEach(() => {
         const order = {
           id: '9001', orderNo: 'SB2026112300001', status: 'pending_payment', items: [], goodsFen: 21300, discountFen: 2000,
           pointsUsed: input.pointsToUse, pointsDiscountFen: input.pointsToUse, shippingFen: 0, payableFen: 19300 - input.pointsToUse,
-          address, createdAt: '2026-11-23T02:00:00Z', paidAt: null, shipping: null,
+          address, createdAt: '2026-11-23T02:00:00Z', paidAt: null, expiresAt: '2026-11-23T02:30:00Z', shipping: null,
         };
-        return { status: 201, body: { order, payment: { timeStamp: '1795000000', nonceStr: 'n0nce', package: 'prepay_id=wx123', signType: 'RSA', paySign: 'c2lnbg==' } } };
+        return { status: 200, body: { order, payment: { timeStamp: '1795000000', nonceStr: 'n0nce', package: 'prepay_id=wx123', signType: 'RSA', paySign: 'c2lnbg==' } } };
       },
     }),
   );

@@ -27,7 +27,7 @@ describe('home page', () => {
   });
 
   it('says so when the card cannot be loaded', async () => {
-    fake.setHandler(routes({ 'GET /api/mp/me': () => ({ status: 503, body: { code: 'unavailable' } }) }));
+    fake.setHandler(routes({ 'GET /api/mp/me': () => ({ status: 503, body: { code: 'unavailable', message: 'Service unavailable' } }) }));
     const page = mount(homeId);
     page.instance.onShow();
     await settle();

@@ -9,11 +9,12 @@ import { selectAddress } from '../../miniprogram/src/utils/address-selection';
 const detailId = loadPage('packages/orders/detail/index');
 const mallId = loadPage('packages/mall/index');
 
-const baseOrder: Order = {
+// As the server sends it: the page's Order type leaves out expiresAt, which every order carries.
+const baseOrder: Order & { expiresAt: string } = {
   id: '9001', orderNo: 'SB2026112300001', status: 'pending_payment',
   items: [{ skuId: 's1', title: '羊毛围巾', skuName: '燕麦色', quantity: 1, unitPriceFen: 7900 }],
   goodsFen: 9900, discountFen: 2000, pointsUsed: 0, pointsDiscountFen: 0, shippingFen: 0, payableFen: 7900,
-  address: null, createdAt: '2026-11-23T02:00:00Z', paidAt: null, shipping: null,
+  address: null, createdAt: '2026-11-23T02:00:00Z', paidAt: null, expiresAt: '2026-11-23T02:30:00Z', shipping: null,
 };
 
 let fake: FakeWx;
@@ -104,7 +105,7 @@ describe('points mall page', () => {
         'GET /api/mp/addresses': () => ({ status: 200, body: addresses }),
         'POST /api/mp/mall/redemptions': (req) => {
           redemptions.push(req.data);
-          return { status: 201, body: { id: 'r1', itemId: (req.data as { itemId: string }).itemId, pointsSpent: 300, pointsBalance: 980, status: 'fulfilled' } };
+          return { status: 200, body: { id: 'r1', itemId: (req.data as { itemId: string }).itemId, pointsSpent: 300, pointsBalance: 980, status: 'fulfilled' } };
         },
       }),
     );

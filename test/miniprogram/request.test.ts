@@ -9,7 +9,8 @@ function pathOf(req: SentRequest): string {
 }
 
 beforeEach(() => {
-  fake = createFakeWx();
+  // The request layer's own protocol (sessions, retries, status handling) against made-up routes and bodies.
+  fake = createFakeWx(undefined, { schemaCheck: false });
   installFakeWx(fake);
 });
 

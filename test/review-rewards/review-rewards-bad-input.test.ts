@@ -14,6 +14,11 @@ import { ordersFile } from '../taobao/taobao-files';
  */
 describe('review rewards: rate limit, daily budget, transfer retries', () => {
   const env = { WXPAY_SANDBOX_TIME_SCALE: '0.001' };
+  // The app's clock, fixed at noon of this Shanghai day: the test's "today" is the server's even when the run crosses
+  // 16:00 UTC (midnight in Shanghai); approvals over HTTP count against this day's budget.
+  const NOW = new Date(`${shanghaiDay()}T12:00:00+08:00`);
+  const TODAY = shanghaiDay(NOW);
+  const app = (opts: { database: TestDatabase }) => buildSandboxApp(env, { ...opts, clock: () => NOW });
   let database: TestDatabase;
   let t: SandboxTestApp;
   let owner: { authorization: string };
@@ -81,7 +86,7 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     fs.writeFileSync(shotFile, png);
     // A database of the test's own: the last test starts the app again on it.
     database = await createTestDatabase();
-    t = await buildSandboxApp(env, { database });
+    t = await app({ database });
     await ownerLogin();
     await t.app.inject({ method: 'POST', url: '/api/admin/staff', headers: owner, payload: { username: 'cs-r', password: 'cs-r-password-1', role: 'customer_service' } });
     cs = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username: 'cs-r', password: 'cs-r-password-1' } })).json().token}` };
@@ -96,7 +101,7 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
       method: 'POST',
       url: '/api/admin/review-campaigns',
       headers: owner,
-      payload: { name: '晒单有礼', rewardKind: 'cash', amountFen: 500, dailyBudgetFen: 1000, startsAt: new Date(Date.now() - 3600_000).toISOString(), endsAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+      payload: { name: '晒单有礼', rewardKind: 'cash', amountFen: 500, dailyBudgetFen: 1000, startsAt: new Date(NOW.getTime() - 2 * 86_400_000).toISOString(), endsAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
     });
     expect(campaign.statusCode).toBe(201);
     campaignId = campaign.json().id;
@@ -149,7 +154,7 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
       expect(bills(ids[2]!)).toEqual([]);
 
       // The last second of the Shanghai day is still today; its first second is tomorrow.
-      const today = shanghaiDay();
+      const today = TODAY;
       const tomorrow = addDays(today, 1);
       const midnight = new Date(`${tomorrow}T00:00:00+08:00`);
       const rewards = t.app.services.reviewRewards;
@@ -213,7 +218,7 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
       expect(done.json().code).toBe('claim_state');
       const [{ spent }] = await q("SELECT sum(amount_fen)::int AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status <> 'rejected'", [
         campaignId,
-        shanghaiDay(),
+        TODAY,
       ]);
       expect(spent).toBe(1000);
     });
@@ -223,7 +228,7 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
       expect(await row(waiting)).toMatchObject({ status: 'transfer_pending', out_bill_no: outBillNoOf(waiting, 1) });
       // The app starts again; the WeChat Pay sandbox keeps its bills in memory, so WeChat now has no such bill.
       await t.close();
-      t = await buildSandboxApp(env, { database });
+      t = await app({ database });
       await ownerLogin();
       expect(bills(waiting)).toEqual([]);
 

@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { ordersFile } from '../taobao/taobao-files';
 import { storeKit, type StoreKit } from './store-kit';
+import { PG_RACE, watchConnections } from '../helpers/race';
 
 // Taobao orders whose 12-month spend puts the member who binds them in a tier (silver from 1000.00, gold from 1800.00).
 const SILVER_ORDER = { orderNo: '4036455525271590001', nick: 's**r', phone: "'136****1001", total: '1200.00', status: '交易成功' };
@@ -187,12 +188,14 @@ describe('checkout', () => {
     expect([other.statusCode, other.json().code]).toEqual([409, 'idempotency_key_reused']);
   });
 
-  it('50 parallel checkouts of the last 5 units: exactly 5 orders', async () => {
+  it(`50 parallel checkouts of the last 5 units: exactly 5 orders: ${PG_RACE}`, async () => {
     const p = await product([{ name: '限量', priceFen: 9900, stock: 5 }]);
     const sku = p.skus[0]!.id;
     const buyers: Array<Member & { addressId: string }> = [];
     for (let i = 0; i < 50; i++) buyers.push(await shopper(`rush-${i}`));
+    const race = watchConnections(k.t.app);
     const results = await Promise.all(buyers.map((m) => checkout(m, { items: [{ skuId: sku, quantity: 1 }] })));
+    race.done();
     expect(results.filter((r) => r.statusCode === 200)).toHaveLength(5);
     expect(results.filter((r) => r.statusCode !== 200).map((r) => r.json().code)).toEqual(Array(buyers.length - 5).fill('out_of_stock'));
     expect(await stockOf(sku)).toBe(0);

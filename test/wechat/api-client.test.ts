@@ -6,6 +6,7 @@ import { sandboxPlugin } from '../../server/sandbox/sandbox.plugin';
 import { newSandboxCredentials } from '../../server/wechat/credentials';
 import { OfficialAccountApi } from '../../server/wechat/oa-api';
 import { WechatApiError } from '../../server/wechat/api-errors';
+import { STORE_RACE } from '../helpers/race';
 
 /** The API client against the sandbox started alone on its own port, two "instances" sharing one store. */
 describe('WeChat API client: shared access token', () => {
@@ -41,21 +42,21 @@ describe('WeChat API client: shared access token', () => {
 
   const twentyCalls = () => Promise.all(Array.from({ length: 20 }, (_, i) => instances[i % 2]!.listFollowers()));
 
-  it('fetches one token for the first 20 parallel calls of two instances', async () => {
+  it(`fetches one token for the first 20 parallel calls of two instances: ${STORE_RACE}`, async () => {
     const before = (await stats()).tokenFetches.oa;
     const results = await twentyCalls();
     expect(results.every((r) => r.total === 3)).toBe(true);
     expect((await stats()).tokenFetches.oa - before).toBe(1);
   });
 
-  it('20 parallel calls with an expired shared token → exactly one token fetch', async () => {
+  it(`20 parallel calls with an expired shared token → exactly one token fetch: ${STORE_RACE}`, async () => {
     await kv.set(`wechat:token:${credentials.appid}`, JSON.stringify({ accessToken: 'old', expireTime: Date.now() - 1 }), 60_000);
     const before = (await stats()).tokenFetches.oa;
     await twentyCalls();
     expect((await stats()).tokenFetches.oa - before).toBe(1);
   });
 
-  it('20 parallel calls refused with 42001 (WeChat expired the token) → one refresh, every call retried once and answered', async () => {
+  it(`20 parallel calls refused with 42001 (WeChat expired the token) → one refresh, every call retried once and answered: ${STORE_RACE}`, async () => {
     await instances[0]!.listFollowers();
     const expired = (await (await control('/tokens/expire')).json()) as { expired: number };
     expect(expired.expired).toBeGreaterThan(0);

@@ -4,7 +4,9 @@ import { createKv, type KvStore } from '../../server/infra/kv';
 import { WechatCallbackService } from '../../server/wechat/callback.service';
 import { InboundDispatcher, type InboundMessage } from '../../server/wechat/inbound';
 import { parseWechatXml } from '../../server/wechat/xml';
+import { waitFor } from '../helpers/wait';
 import { cryptoFor, signedCallback, textMessage, wechatTestEnv } from '../helpers/wechat';
+import { STORE_RACE } from '../helpers/race';
 
 /** Two instances behind a load balancer share the store (Redis when REDIS_URL is set): one processes, both answer. */
 describe('callback dedupe across instances', () => {
@@ -15,10 +17,11 @@ describe('callback dedupe across instances', () => {
   });
   afterAll(async () => kv.close());
 
-  const instance = (seen: InboundMessage[], delayMs: number, replyBudgetMs?: number) => {
+  /** An instance whose text handler records the message, waits for `until` and replies. */
+  const instance = (seen: InboundMessage[], until: () => Promise<unknown>, replyBudgetMs?: number) => {
     const dispatcher = new InboundDispatcher().onMessage('text', async (msg) => {
       seen.push(msg);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await until();
       return { type: 'text', content: `reply to ${msg.content}` };
     });
     return new WechatCallbackService({ crypto: cryptoFor(env), kv, dispatcher, log: pino({ level: 'silent' }) as never, maxAgeSeconds: 300, replyBudgetMs });
@@ -31,10 +34,12 @@ describe('callback dedupe across instances', () => {
   };
   const replyOf = (body: string) => parseWechatXml(cryptoFor(env).decrypt(String(parseWechatXml(body).Encrypt)).message).Content;
 
-  it('the same message on two instances at once is processed by one; both answer the same reply', async () => {
+  it(`the same message on two instances at once is processed by one; both answer the same reply: ${STORE_RACE}`, async () => {
     const seenA: InboundMessage[] = [];
     const seenB: InboundMessage[] = [];
-    const [a, b] = [instance(seenA, 100), instance(seenB, 100)];
+    // The handler holds on a little so that the four deliveries overlap; the dedupe does not depend on it.
+    const hold = () => new Promise((r) => setTimeout(r, 100));
+    const [a, b] = [instance(seenA, hold), instance(seenB, hold)];
     const xml = textMessage('o-lb', 'twice');
     const answers = await Promise.all([call(a, xml), call(b, xml), call(a, xml), call(b, xml)]);
     expect(seenA.length + seenB.length).toBe(1);
@@ -44,14 +49,20 @@ describe('callback dedupe across instances', () => {
 
   it('a handler slower than the reply budget is answered success in time, finishes, and its retry gets the reply', async () => {
     const seen: InboundMessage[] = [];
-    const svc = instance(seen, 400, 100);
+    // The handler finishes only when released: the budget (100 ms) runs out first whatever the machine's speed.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const svc = instance(seen, () => gate, 100);
     const xml = textMessage('o-slow', 'slow');
-    const started = Date.now();
     const first = await call(svc, xml);
-    expect(Date.now() - started).toBeLessThan(350);
     expect(first).toMatchObject({ body: 'success', outcome: 'timed_out' });
-    await new Promise((r) => setTimeout(r, 450));
-    const retry = await call(svc, xml);
+    expect(seen).toHaveLength(1);
+    release();
+    // WeChat's retry, until the finished handler's reply is there (a retry while it still runs answers empty).
+    const retry = await waitFor('the reply of the finished handler', async () => {
+      const r = await call(svc, xml);
+      return r.body !== '' && r;
+    });
     expect(retry.outcome).toBe('duplicate');
     expect(replyOf(retry.body)).toBe('reply to slow');
     expect(seen).toHaveLength(1);

@@ -3,6 +3,7 @@ import { bigMsgId, eventMessage, signedCallback, textMessage, wechatTestEnv } fr
 import { wechatSignature } from '../../server/wechat/callback-crypto';
 import { parseWechatXml } from '../../server/wechat/xml';
 import type { InboundMessage } from '../../server/wechat/inbound';
+import { STORE_RACE } from '../helpers/race';
 
 describe('POST|GET /wechat/callback', () => {
   const previousKey = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210abcdefg';
@@ -84,7 +85,7 @@ describe('POST|GET /wechat/callback', () => {
     expect(seen.some((m) => m.content === 'compat2' && m.openid === 'o-typed')).toBe(true);
   });
 
-  it('the same message delivered three times (also at once) is processed once and answered the same', async () => {
+  it(`the same message delivered three times (also at once) is processed once and answered the same: ${STORE_RACE}`, async () => {
     const msgId = bigMsgId();
     const xml = textMessage('o-retry', 'hi', msgId);
     const answers = await Promise.all([0, 1, 2].map(() => post(signedCallback(env, xml))));

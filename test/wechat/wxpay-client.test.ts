@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { waitFor } from '../helpers/wait';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { paySandboxRoutes } from '../../server/sandbox/pay/pay-sandbox.routes';
@@ -135,7 +136,8 @@ describe('WeChat Pay client against the sandbox on its own port', () => {
     const again = await client.refund({ transactionId, outRefundNo: r1.out_refund_no, refundFen: 600, totalFen: 1000 });
     expect(again.refund_id).toBe(r1.refund_id);
     await expect(client.refund({ outTradeNo: no, outRefundNo: outNo('R'), refundFen: 500, totalFen: 1000 })).rejects.toMatchObject({ wxCode: 'INVALID_REQUEST' });
-    await new Promise((r) => setTimeout(r, 20));
+    // The refund settles on the sandbox's (scaled) timer: asked again until it has, never a fixed sleep.
+    await waitFor('the refund to settle', async () => (await client.queryRefund(r1.out_refund_no)).status !== 'PROCESSING');
     expect((await client.queryRefund(r1.out_refund_no)).status).toBe('SUCCESS');
     expect((await client.queryByOutTradeNo(no)).trade_state).toBe('REFUND');
   });
@@ -161,7 +163,7 @@ describe('WeChat Pay client against the sandbox on its own port', () => {
     const billNo = outNo('B');
     const bill = await client.createTransferBill({ appid: APPID, outBillNo: billNo, openid: OPENID, amountFen: 100, remark: '奖励' });
     expect((await client.cancelTransferBill(billNo)).state).toBe('CANCELING');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the cancellation to finish', async () => (await client.queryTransferBill(billNo)).state !== 'CANCELING');
     expect((await client.queryTransferBill(billNo)).state).toBe('CANCELLED');
     await expect(s.sandbox.confirmTransfer(bill.package_info!, OPENID)).rejects.toMatchObject({ code: 'sandbox_transfer_not_waiting' });
   });

@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { buildTestApp } from '../helpers/app';
 import { encryptResource } from '../../server/wechat/pay/wxpay-crypto';
 import { outNo, startStandaloneSandbox, testPayKeys, type StandaloneSandbox } from './wxpay-helpers';
+import { PG_RACE, watchConnections } from '../helpers/race';
 
 const APPID = 'wx1234567890abcdef';
 
@@ -59,12 +60,15 @@ describe('WeChat Pay configuration', () => {
   });
 
   it('never echoes key material in an error', () => {
+    let thrown: unknown;
     try {
       loadConfig({ ...live, WXPAY_APIV3_KEY: 'secret-but-short' });
-      throw new Error('should have failed');
     } catch (err) {
-      expect((err as Error).message).not.toContain('secret-but-short');
+      thrown = err;
     }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(/^Invalid configuration: WXPAY_APIV3_KEY must be exactly 32 characters/);
+    expect((thrown as Error).message).not.toContain('secret-but-short');
   });
 
   it('refuses an unreadable or non-PEM key file at boot, naming the variable, before opening anything', async () => {
@@ -146,7 +150,7 @@ describe('Sandbox WeChat Pay keys and several instances', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).apiV3Key).toBe(a.paySandbox!.keys.apiV3Key);
   });
 
-  it('processes one notification once when two instances receive it at the same moment', async () => {
+  it(`processes one notification once when two instances receive it at the same moment: ${PG_RACE}`, async () => {
     const [a, b] = apps as [FastifyInstance, FastifyInstance];
     let calls = 0;
     for (const app of [a, b]) app.services.wxpayNotifications.on('TRANSACTION.SUCCESS', async () => void calls++, { name: 'count' });
@@ -160,7 +164,9 @@ describe('Sandbox WeChat Pay keys and several instances', () => {
     });
     const deliver = (app: FastifyInstance) =>
       app.inject({ method: 'POST', url: '/wechatpay/notify', headers: { 'content-type': 'application/json', ...a.paySandbox!.sign(body) }, payload: body });
+    const race = watchConnections(a, b);
     const results = await Promise.all([deliver(a), deliver(b), deliver(a), deliver(b)]);
+    race.done();
     expect(results.map((r) => r.statusCode)).toEqual([204, 204, 204, 204]);
     expect(calls).toBe(1);
   });

@@ -14,17 +14,6 @@ export function testPayKeys(): SandboxPayKeyFile {
   return cached;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface StandaloneSandbox {
   sandbox: PaySandbox;
   server: FastifyInstance;

@@ -4,7 +4,9 @@ import { encryptResource, randomNonce, responseMessage, rsaSign, unixSeconds } f
 import type { PaySandbox } from '../../server/sandbox/pay/pay-sandbox';
 import type { WxPayNoticeMeta } from '../../server/wechat/pay/wxpay-notification.service';
 import type { WxPayRefundNotice, WxPayTransaction, WxPayTransferBill } from '../../server/wechat/pay/wxpay.types';
-import { freePort, outNo } from './wxpay-helpers';
+import { outNo } from './wxpay-helpers';
+import { listenOnFreePort } from '../helpers/sandbox';
+import { PG_RACE, watchConnections } from '../helpers/race';
 
 const APPID = 'wx1234567890abcdef';
 const OPENID = 'oMp_sandbox_payer_0002';
@@ -18,9 +20,7 @@ describe('POST /wechatpay/notify: verified, decrypted, processed once', () => {
   let failNext = 0;
 
   beforeAll(async () => {
-    const port = await freePort();
-    t = await buildTestApp({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, WXPAY_SANDBOX_TIME_SCALE: '0.001' });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    ({ t } = await listenOnFreePort((port) => buildTestApp({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, WXPAY_SANDBOX_TIME_SCALE: '0.001' })));
     sandbox = t.app.paySandbox!;
     const n = t.app.services.wxpayNotifications;
     n.on(
@@ -135,11 +135,13 @@ describe('POST /wechatpay/notify: verified, decrypted, processed once', () => {
     expect(await rowCount('business_key = $1', [`transaction:${r.transaction_id}`])).toBe(1);
   });
 
-  it('processes ten simultaneous deliveries of one notification once', async () => {
+  it(`processes ten simultaneous deliveries of one notification once: ${PG_RACE}`, async () => {
     const r = transaction();
     const body = envelope(r);
     const handled = paid.length;
+    const race = watchConnections(t.app);
     const results = await Promise.all(Array.from({ length: 10 }, () => deliver(body, sandbox.sign(body))));
+    race.done();
     expect(results.map((x) => x.statusCode)).toEqual(Array(10).fill(204));
     expect(paid.length).toBe(handled + 1);
   });

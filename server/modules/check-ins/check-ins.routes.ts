@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentMember, perMemberLimit } from '../../infra/auth';
-import { shanghaiDay } from '../../infra/time';
 import type { CheckInService } from './check-ins.service';
 
 const result = z.object({
@@ -60,7 +59,7 @@ export const checkInMemberRoutes: FastifyPluginAsyncZod<{ checkIns: CheckInServi
         },
       },
     },
-    async (req) => checkIns.month({ requestId: req.id }, currentMember(req).memberId, req.query.month ?? shanghaiDay().slice(0, 7)),
+    async (req) => checkIns.month({ requestId: req.id }, currentMember(req).memberId, req.query.month),
   );
 
   app.post(

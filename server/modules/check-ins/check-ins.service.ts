@@ -73,6 +73,8 @@ export class CheckInService {
     queue: JobQueue,
     private readonly points: CheckInPoints,
     private readonly reminders: ReminderSender,
+    /** The time of day the shop's Shanghai day is read from (tests fix it; the process uses the system clock). */
+    private readonly clock: () => Date = () => new Date(),
   ) {
     queue.define({ name: SEND_REMINDERS, retryLimit: 1, handler: async () => void (await this.sendDailyReminders({})) });
     // 19:00 in Shanghai: inside the evening hours people read (18:30–19:30), never at night.
@@ -89,7 +91,7 @@ export class CheckInService {
   }
 
   /** Today's check-in and its points: CHECK_IN, one statement. */
-  async checkIn(ctx: Ctx, memberId: string, now = new Date()): Promise<CheckInResult> {
+  async checkIn(ctx: Ctx, memberId: string, now = this.clock()): Promise<CheckInResult> {
     const day = shanghaiDay(now);
     let row: { streak: number; reward_points: number; balance: string } | undefined;
     try {
@@ -103,7 +105,7 @@ export class CheckInService {
   }
 
   /** Makes up a missed day with a make-up card, or with points when the member has none. */
-  async makeUp(ctx: Ctx, memberId: string, day: string, now = new Date()): Promise<CheckInResult> {
+  async makeUp(ctx: Ctx, memberId: string, day: string, now = this.clock()): Promise<CheckInResult> {
     const today = shanghaiDay(now);
     const rules = await this.rules(ctx);
     const age = daysBetween(day, today);
@@ -152,7 +154,9 @@ export class CheckInService {
     }
   }
 
-  async month(ctx: Ctx, memberId: string, month: string, now = new Date()): Promise<MonthView> {
+  /** The month's calendar; without `month`, the current Shanghai month. */
+  async month(ctx: Ctx, memberId: string, month: string | undefined, now = this.clock()): Promise<MonthView> {
+    month ??= shanghaiDay(now).slice(0, 7);
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw invalid('invalid_month', 'month must be YYYY-MM');
     const today = shanghaiDay(now);
     const first = `${month}-01`;
@@ -199,7 +203,7 @@ export class CheckInService {
    * The daily reminder (scheduled in the evening reading window): members who asked for it and have not checked
    * in today get one subscription message each, which uses up one acceptance.
    */
-  async sendDailyReminders(ctx: Ctx, now = new Date()): Promise<{ sent: number; failed: number }> {
+  async sendDailyReminders(ctx: Ctx, now = this.clock()): Promise<{ sent: number; failed: number }> {
     const rules = await this.rules(ctx);
     if (!rules.reminderTemplateId) return { sent: 0, failed: 0 };
     const today = shanghaiDay(now);

@@ -82,6 +82,8 @@ export class ReviewRewardsService {
     private readonly members: RewardMembers,
     private readonly transfers: MerchantTransfers,
     notifier: MemberNotifier,
+    /** When "now" is: the campaign running, the day an approval counts against (tests fix it). */
+    private readonly clock: () => Date = () => new Date(),
   ) {
     queue.define<{ memberId: string; text: string }>({
       name: NOTIFY_MEMBER,
@@ -118,7 +120,7 @@ export class ReviewRewardsService {
   }
 
   /** The campaign running now (the newest if several overlap). */
-  async currentCampaign(ctx: Ctx, now = new Date()): Promise<ReviewCampaign | null> {
+  async currentCampaign(ctx: Ctx, now = this.clock()): Promise<ReviewCampaign | null> {
     return this.db
       .repo(ctx, ReviewCampaign)
       .createQueryBuilder('c')
@@ -185,7 +187,7 @@ export class ReviewRewardsService {
    * The merchant saw the review and it belongs to the order. Cash: a transfer bill the member confirms;
    * points: credited at once. The daily budget (by Asia/Shanghai day) is checked under a lock on the campaign.
    */
-  async approve(ctx: Ctx, staffId: string, claimId: string, now = new Date()): Promise<ClaimView> {
+  async approve(ctx: Ctx, staffId: string, claimId: string, now = this.clock()): Promise<ClaimView> {
     const approved = await this.db.transaction(ctx, async (tx) => {
       const claim = await this.claim(tx, claimId, true);
       const campaign = await this.db.repo(tx, ReviewCampaign).findOne({ where: { id: claim.campaignId }, lock: { mode: 'pessimistic_write' } });
@@ -231,7 +233,7 @@ export class ReviewRewardsService {
     return this.db.transaction(ctx, async (tx) => {
       const claim = await this.claim(tx, claimId, true);
       assertTransition(claim.status, 'rejected');
-      Object.assign(claim, { status: 'rejected', rejectReason: reason, decidedAt: new Date(), decidedBy: staffId });
+      Object.assign(claim, { status: 'rejected', rejectReason: reason, decidedAt: this.clock(), decidedBy: staffId });
       await this.db.repo(tx, ReviewClaim).save(claim);
       await this.queue.send(tx, NOTIFY_MEMBER, {
         memberId: claim.memberId,

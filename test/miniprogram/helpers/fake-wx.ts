@@ -1,4 +1,13 @@
 // A scripted stand-in for the wx global: storage in memory, wx.login codes, wx.request answered by a handler.
+// Every reply a handler gives is checked against the server's OpenAPI document (route, status, body schema): a stand-in
+// that drifts from what the server answers fails the test that used it.
+import { openapiMismatch } from './openapi-check';
+
+const mismatches: string[] = [];
+afterEach(() => {
+  const found = mismatches.splice(0);
+  expect(found).toEqual([]);
+});
 
 export interface SentRequest {
   url: string;
@@ -32,7 +41,12 @@ export interface FakeWx {
   setHandler(handler: RequestHandler): void;
 }
 
-export function createFakeWx(handler: RequestHandler = () => ({ status: 200, body: {} })): FakeWx {
+export interface FakeWxOptions {
+  /** false only for tests of the request layer itself, answering made-up routes and bodies on purpose. */
+  schemaCheck?: boolean;
+}
+
+export function createFakeWx(handler: RequestHandler = () => ({ status: 200, body: {} }), options: FakeWxOptions = {}): FakeWx {
   const storage = new Map<string, unknown>();
   const requests: SentRequest[] = [];
   const loginCodes: string[] = [];
@@ -65,6 +79,10 @@ export function createFakeWx(handler: RequestHandler = () => ({ status: 200, bod
       requests.push(sent);
       setTimeout(async () => {
         const reply = await current(sent);
+        if (reply !== 'network_error' && options.schemaCheck !== false) {
+          const mismatch = openapiMismatch(sent.method, sent.url, reply.status, reply.body);
+          if (mismatch) mismatches.push(mismatch);
+        }
         if (reply === 'network_error') opts.fail?.({ errMsg: 'request:fail' });
         else if (reply === 'timeout') opts.fail?.({ errMsg: 'request:fail timeout' });
         else opts.success?.({ statusCode: reply.status, data: reply.body ?? '' });
@@ -126,8 +144,9 @@ export function installFakeWx(fake: FakeWx): void {
   holder.wx = Object.assign(holder.wx ?? {}, fake.wx) as WechatMiniprogram.Wx;
 }
 
+// The card as GET /api/mp/me answers it (openapi-stand-ins.test.ts compares it with the server's): a UUID id.
 export const sampleMember = {
-  id: '1001',
+  id: '3f0c2a1e-7b4d-4c8e-9a55-2d1f6b7e1001',
   nickname: '小雪',
   avatarUrl: null,
   tier: { code: 'gold', name: '金卡会员', perks: { freeShipping: true, discountPercent: 5, pointsMultiplier: 2, birthdayGift: true } },
