@@ -170,15 +170,20 @@ export class TaobaoImportService {
     await this.db.em(ctx).query('DELETE FROM taobao_import_reject WHERE import_id = $1', [importId]);
     const bytesTotal = Number(job.bytes_total);
     let lastWrite = 0;
-    const progress = (p: ImportProgress) => {
+    // One write after the other, so the record never goes back to an earlier phase.
+    let writes: Promise<unknown> = Promise.resolve();
+    const progress = (p: ImportProgress, force = false): Promise<unknown> => {
       onProgress?.(p);
       const now = Date.now();
-      if (now - lastWrite < 1000 && p.phase !== 'done') return;
+      if (now - lastWrite < 1000 && p.phase !== 'done' && !force) return writes;
       lastWrite = now;
-      void this.db.dataSource
-        // Only while running: a write that arrives after the end must not paint a finished import as half-read.
-        .query("UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'", [importId, p.phase, p.bytesRead])
-        .catch(() => undefined);
+      writes = writes.then(() =>
+        this.db.dataSource
+          // Only while running: a write that arrives after the end must not paint a finished import as half-read.
+          .query("UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'", [importId, p.phase, p.bytesRead])
+          .catch(() => undefined),
+      );
+      return writes;
     };
     try {
       const summary = await this.importFiles(importId, job, bytesTotal, progress);
@@ -220,7 +225,7 @@ export class TaobaoImportService {
     importId: string,
     job: { channel_kind: ChannelKind; store_name: string | null; orders_file: string | null; items_file: string | null },
     bytesTotal: number,
-    progress: (p: ImportProgress) => void,
+    progress: (p: ImportProgress, force?: boolean) => Promise<unknown>,
   ): Promise<ImportSummary> {
     const started = Date.now();
     const suffix = randomBytes(6).toString('hex');
@@ -277,9 +282,9 @@ export class TaobaoImportService {
           embedded,
           // Embedded, each segment's existence check is one statement holding the database: smaller ones.
           segmentRows: this.opts.segmentRows ?? (embedded ? 1_000 : 10_000),
+          // Recorded before the first order is published: a stop from here on left a part of them in.
           onPublish: async () => {
-            await client.query("UPDATE taobao_import SET phase = 'publishing' WHERE id = $1", [importId]);
-            progress({ phase: 'publishing', bytesRead: bytesBefore, bytesTotal });
+            await progress({ phase: 'publishing', bytesRead: bytesBefore, bytesTotal }, true);
           },
         });
         await load.begin();
