@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../helpers/sandbox';
 import { ORDER_HEADER, orderLine } from '../taobao/taobao-files';
 import { multipart } from '../helpers/multipart';
 
@@ -15,6 +14,7 @@ const OWNER = { username: 'owner', password: 'owner-password-1' };
 
 interface Server {
   child: ChildProcess;
+  /** Known once the server has logged its own listen (PORT=0: the OS picks it, nothing else can answer there). */
   port: number;
   output(): string;
   exited: Promise<number | null>;
@@ -26,16 +26,16 @@ describe('one process owns an embedded DATA_DIR', () => {
   // The embedded database in every mode: DATABASE_URL and REDIS_URL are not passed on.
   const env = (extra: Record<string, string> = {}) => {
     const { DATABASE_URL: _d, REDIS_URL: _r, ...rest } = process.env;
-    return { ...rest, NODE_ENV: 'test', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000', DATA_DIR: dataDir, ADMIN_USERNAME: OWNER.username, ADMIN_PASSWORD: OWNER.password, ...extra };
+    return { ...rest, NODE_ENV: 'test', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '100000', DATA_DIR: dataDir, ADMIN_USERNAME: OWNER.username, ADMIN_PASSWORD: OWNER.password, ...extra };
   };
 
-  function start(port: number): Server {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: env({ PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  function start(): Server {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: env({ PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (b) => (out += b));
     child.stderr!.on('data', (b) => (out += b));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const s = { child, port, output: () => out, exited };
+    const s = { child, port: 0, output: () => out, exited };
     running.push(s);
     return s;
   }
@@ -43,6 +43,11 @@ describe('one process owns an embedded DATA_DIR', () => {
   async function ready(s: Server): Promise<void> {
     for (let i = 0; i < 400; i++) {
       if (s.child.exitCode !== null) throw new Error(`server exited: ${s.output()}`);
+      s.port ||= Number(/"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(s.output())?.[1] ?? 0);
+      if (!s.port) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       try {
         if ((await fetch(`http://127.0.0.1:${s.port}/readyz`)).ok) return;
       } catch {
@@ -78,7 +83,7 @@ describe('one process owns an embedded DATA_DIR', () => {
   });
 
   it('sends admin:create through the running server, refuses a second server, and keeps everything across a restart', async () => {
-    const first = start(await freePort());
+    const first = start();
     await ready(first);
     const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'snowball.lock'), 'utf8'));
     expect(lock).toMatchObject({ pid: first.child.pid, role: 'server', databaseUrl: expect.stringMatching(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/) });
@@ -90,7 +95,7 @@ describe('one process owns an embedded DATA_DIR', () => {
     const alice = await login(first.port, { username: 'alice', password: 'alice-password-1' });
     expect(alice.status).toBe(200);
 
-    const second = start(await freePort());
+    const second = start();
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain(`DATA_DIR ${dataDir} is in use by a running Snowball server (pid ${first.child.pid}`);
     expect(second.output()).toContain('stop that server first, or give this one another DATA_DIR');
@@ -100,14 +105,14 @@ describe('one process owns an embedded DATA_DIR', () => {
 
     expect(await stop(first)).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'snowball.lock'))).toBe(false);
-    const again = start(await freePort());
+    const again = start();
     await ready(again);
     expect((await login(again.port, { username: 'alice', password: 'alice-password-1' })).status).toBe(200);
     expect(await stop(again)).toBe(0);
   }, 180_000);
 
   it('takes over the lock a killed server left, and finishes the import that server was running', async () => {
-    const first = start(await freePort());
+    const first = start();
     await ready(first);
     const token = ((await (await login(first.port, OWNER)).json()) as { token: string }).token;
     const rows = Array.from({ length: 20_000 }, (_, i) => orderLine({ orderNo: String(4700000000000000000n + BigInt(i)), nick: `k**${i % 97}` }));
@@ -133,7 +138,7 @@ describe('one process owns an embedded DATA_DIR', () => {
     expect(seen).toBe('running');
     expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'snowball.lock'), 'utf8')).pid).toBe(first.child.pid);
 
-    const next = start(await freePort());
+    const next = start();
     await ready(next);
     const auth = { authorization: `Bearer ${((await (await login(next.port, OWNER)).json()) as { token: string }).token}` };
     let view: any;
