@@ -69,6 +69,33 @@ export const order = z.object({
   shipping: z.object({ company: z.string(), trackingNo: z.string() }).nullable(),
 });
 
+const orderBody = z.object({
+  items: z.array(z.object({ skuId: uuid, quantity: z.number().int().min(1).max(99) })).min(1).max(50),
+  addressId: uuid.optional(),
+  pointsToUse: z.number().int().min(0).max(10_000_000).default(0),
+  couponId: uuid.optional(),
+});
+
+export const quote = z.object({
+  items: z.array(
+    z.object({ skuId: z.string(), productId: z.string(), title: z.string(), skuName: z.string(), quantity: z.number(), listPriceFen: z.number(), unitPriceFen: z.number() }),
+  ),
+  goodsFen: z.number(),
+  memberGoodsFen: z.number(),
+  memberDiscountFen: z.number(),
+  couponId: z.string().nullable(),
+  couponFen: z.number(),
+  discountFen: z.number(),
+  shippingFen: z.number(),
+  freeShipping: z.enum(['tier', 'shipping_card', 'threshold']).nullable(),
+  freeShippingOverFen: z.number(),
+  pointsBalance: z.number(),
+  maxPoints: z.number(),
+  pointsToUse: z.number(),
+  pointsDiscountFen: z.number(),
+  payableFen: z.number(),
+});
+
 const payment = z.object({ timeStamp: z.string(), nonceStr: z.string(), package: z.string(), signType: z.literal('RSA'), paySign: z.string() });
 
 const cart = z.object({
@@ -238,6 +265,21 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   );
 
   app.post(
+    '/checkout/quote',
+    {
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: perSession } },
+      schema: {
+        tags: ['store'],
+        summary: 'What the order of this body would charge (shipping, member price, tier perk, 包邮卡, coupon, points), priced as checkout prices it; nothing is reserved',
+        security: sec,
+        body: orderBody,
+        response: { 200: quote },
+      },
+    },
+    async (req) => orders.quote(ctx(req), currentMember(req).memberId, req.body),
+  );
+
+  app.post(
     '/orders',
     {
       config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: perSession } },
@@ -245,12 +287,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
         tags: ['store'],
         summary: 'Checkout: stock, coupon and points in one transaction, then the JSAPI prepay',
         security: sec,
-        body: z.object({
-          items: z.array(z.object({ skuId: uuid, quantity: z.number().int().min(1).max(99) })).min(1).max(50),
-          addressId: uuid.optional(),
-          pointsToUse: z.number().int().min(0).max(10_000_000).default(0),
-          couponId: uuid.optional(),
-        }),
+        body: orderBody,
         response: { 200: z.object({ order, payment }) },
       },
     },
