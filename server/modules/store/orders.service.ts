@@ -43,6 +43,11 @@ export interface OrderView {
 
 export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
 
+/** A store order's out_trade_no: the 16-digit order number (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
+export const isStoreOrderNo = (no: string): boolean => /^(?:\d{16}|[0-9a-f]{32})$/.test(no);
+/** A store refund's out_refund_no: R + the order's out_trade_no. */
+export const isStoreRefundNo = (no: string): boolean => no.startsWith('R') && isStoreOrderNo(no.slice(1));
+
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** The member's side of store orders: checkout, paying, cancelling, and the sweep of unpaid orders. */
