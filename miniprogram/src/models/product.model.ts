@@ -40,6 +40,8 @@ export interface ProductDetailView {
   images: string[];
   skus: SkuView[];
   lowestMemberPriceText: string;
+  // False when no SKU is cheaper for members: then nothing says 会员价.
+  anyMemberPrice: boolean;
 }
 
 function toSkuView(s: Sku): SkuView {
@@ -63,6 +65,7 @@ export function toProductDetailView(p: ProductDetail): ProductDetailView {
     images: p.images,
     skus: p.skus.map(toSkuView),
     lowestMemberPriceText: prices.length ? formatFen(Math.min(...prices)) : '',
+    anyMemberPrice: p.skus.some((s) => s.memberPriceFen < s.priceFen),
   };
 }
 
