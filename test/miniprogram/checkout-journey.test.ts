@@ -7,7 +7,7 @@ import { login } from '../../miniprogram/src/services/request';
 import { acceptPrivacy } from '../../miniprogram/src/services/privacy.service';
 import { bindTaobaoOrder } from '../../miniprogram/src/services/binding.service';
 import { fetchMemberCard } from '../../miniprogram/src/services/member.service';
-import { redeemMallItem } from '../../miniprogram/src/services/points.service';
+import { fetchPointsHistory, redeemMallItem } from '../../miniprogram/src/services/points.service';
 import { createAddress } from '../../miniprogram/src/services/address.service';
 import { fetchOrder, placeOrder, quoteOrder, requestPayment } from '../../miniprogram/src/services/order.service';
 import { fetchWallet } from '../../miniprogram/src/services/wallet.service';
@@ -135,5 +135,11 @@ describe('checkout quote equals the charge', () => {
     const q = await buy({ items: [{ skuId: skus.small, quantity: 1 }], pointsToUse: 100 });
     expect(q).toMatchObject({ goodsFen: 2900, memberGoodsFen: 2755, memberDiscountFen: 145, shippingFen: 0, freeShipping: 'tier', pointsDiscountFen: 100, payableFen: 2655 });
     expect(checkoutSummary(q)).toMatchObject({ memberDiscountText: '-¥1.45', shippingText: '包邮（会员权益）', payableText: '¥26.55' });
+
+    // The points history names the orders by the numbers people read, with Chinese reasons.
+    const history = (await fetchPointsHistory(null)).items;
+    expect(history.find((e) => e.code === 'taobao_purchase')).toMatchObject({ label: '淘宝订单积分', orderNo: SILVER_ORDER.orderNo, delta: 1200 });
+    const used = history.find((e) => e.code === 'store_points_used' && e.delta === -100);
+    expect(used).toMatchObject({ label: '下单积分抵扣', orderNo: expect.stringMatching(/^\d{16}$/) });
   });
 });

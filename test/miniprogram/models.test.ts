@@ -183,10 +183,10 @@ describe('order, product, mall, points and address models', () => {
   });
 
   it('maps points entries with Chinese reasons', () => {
-    expect(toPointsEntryView({ id: '1', delta: 5, reason: 'check_in', createdAt: '2026-11-22T23:00:00Z' }))
-      .toEqual({ id: '1', reasonText: '每日签到', deltaText: '+5', positive: true, timeText: '2026-11-23 07:00' });
-    expect(toPointsEntryView({ id: '2', delta: -300, reason: '门店活动', createdAt: '2026-11-22T23:00:00Z' }))
-      .toMatchObject({ reasonText: '门店活动', deltaText: '-300', positive: false });
+    expect(toPointsEntryView({ id: '1', delta: 5, reason: '每日签到', code: 'check_in', label: '每日签到', orderNo: null, createdAt: '2026-11-22T23:00:00.000Z' }))
+      .toEqual({ id: '1', reasonText: '每日签到', orderText: '', deltaText: '+5', positive: true, timeText: '2026-11-23 07:00' });
+    expect(toPointsEntryView({ id: '2', delta: 88, reason: 'purchase 4036455525271590004', code: 'taobao_purchase', label: '淘宝订单积分', orderNo: '4036455525271590004', createdAt: '2026-11-22T23:00:00.000Z' }))
+      .toMatchObject({ reasonText: '淘宝订单积分', orderText: '订单 4036455525271590004', deltaText: '+88', positive: true });
   });
 
   it('prints addresses once per municipality and validates forms', () => {

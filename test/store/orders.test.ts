@@ -7,6 +7,7 @@ import { storeKit, type StoreKit } from './store-kit';
 // Taobao orders whose 12-month spend puts the member who binds them in a tier (silver from 1000.00, gold from 1800.00).
 const SILVER_ORDER = { orderNo: '4036455525271590001', nick: 's**r', phone: "'136****1001", total: '1200.00', status: '交易成功' };
 const SILVER_ORDER_2 = { orderNo: '4036455525271590003', nick: 's**2', phone: "'136****1003", total: '1100.00', status: '交易成功' };
+const TAOBAO_ORDER = { orderNo: '4036455525271590004', nick: 't**4', phone: "'136****1004", total: '88.00', status: '交易成功' };
 const GOLD_ORDER = { orderNo: '4036455525271590002', nick: 'g**d', phone: "'136****1002", total: '2000.00', status: '交易成功' };
 
 let k: StoreKit;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   });
   expect(tiers.statusCode).toBe(200);
   const imp = k.t.app.services.taobaoImport;
-  await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: ordersFile([SILVER_ORDER, GOLD_ORDER, SILVER_ORDER_2]) }));
+  await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: ordersFile([SILVER_ORDER, GOLD_ORDER, SILVER_ORDER_2, TAOBAO_ORDER]) }));
 });
 
 /** The member binds a Taobao order through the member ledger; the tier service re-tiers them by its spend. */
@@ -207,6 +208,20 @@ describe('checkout', () => {
     }
     expect(await stockOf(p.skus[0]!.id)).toBe(8);
     expect((await sql('SELECT count(*)::int AS n FROM store_order WHERE member_id = $1', [m.memberId]))[0].n).toBe(2);
+  });
+
+  it('points history: a Taobao order by its number, a cancelled store order by its number, reasons as codes with Chinese labels', async () => {
+    const p = await product([{ name: '茶包', priceFen: 6000, stock: 5 }], '乌龙');
+    const m = await shopper('history-reader');
+    await bindOrder(m, TAOBAO_ORDER, 'regular');
+    const placed = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }], pointsToUse: 20 })).json().order;
+    expect((await inject({ method: 'POST', url: `/api/mp/orders/${placed.id}/cancel`, headers: m.headers })).statusCode).toBe(200);
+    const history = (await inject({ method: 'GET', url: '/api/mp/points/history', headers: m.headers })).json();
+    expect(history.items.map((i: Record<string, unknown>) => [i.delta, i.code, i.label, i.orderNo])).toEqual([
+      [20, 'store_cancel_return', '取消订单退回积分', placed.orderNo],
+      [-20, 'store_points_used', '下单积分抵扣', placed.orderNo],
+      [88, 'taobao_purchase', '淘宝订单积分', TAOBAO_ORDER.orderNo],
+    ]);
   });
 
   it('charges shipping below the threshold unless a free-shipping card runs', async () => {

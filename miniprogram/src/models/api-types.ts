@@ -75,6 +75,11 @@ export interface PointsEntry {
   id: string;
   delta: number;
   reason: string;
+  // Stable reason code (store_purchase, taobao_purchase, check_in, mall_redemption, …) and its Chinese label.
+  code: string;
+  label: string;
+  // The readable number of the order the entry belongs to.
+  orderNo: string | null;
   createdAt: string;
 }
 

@@ -5,7 +5,8 @@ import { AppError, conflict, invalid, isUniqueViolation, notFound, unavailable }
 import type { JobQueue } from '../../infra/queue';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
-import type { MemberTiers, PaymentParams, StorePayments, StorePoints } from './store.ports';
+import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, StorePoints } from './store.ports';
+import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
 import { rows } from './store-sql';
@@ -246,6 +247,11 @@ export class OrderService {
       }
     }
     return { cancelled };
+  }
+
+  /** The member's points history with reason codes, Chinese labels and the readable numbers of store orders. */
+  labelPointsHistory(ctx: Ctx, page: PointsHistoryPage) {
+    return labelHistory(this.db, ctx, page);
   }
 
   async list(ctx: Ctx, memberId: string, status: StoreOrder['status'] | undefined): Promise<OrderView[]> {

@@ -126,13 +126,25 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
         summary: 'The points ledger, newest first',
         security: sec,
         querystring: z.object({ cursor: z.string().max(200).optional() }),
-        response: { 200: z.object({ items: z.array(z.object({ id: z.string(), delta: z.number(), reason: z.string(), createdAt: z.string() })), nextCursor: z.string().nullable() }) },
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                id: z.string(),
+                delta: z.number(),
+                reason: z.string(),
+                code: z.string().describe('stable reason code: store_purchase, taobao_purchase, check_in, mall_redemption, …'),
+                label: z.string().describe('the reason in Chinese, as the member reads it'),
+                orderNo: z.string().nullable().describe('the readable number of the order the entry belongs to'),
+                createdAt: z.string(),
+              }),
+            ),
+            nextCursor: z.string().nullable(),
+          }),
+        },
       },
     },
-    async (req) => {
-      const page = await points.history(ctx(req), currentMember(req).memberId, req.query.cursor, 20);
-      return { items: page.items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })), nextCursor: page.nextCursor };
-    },
+    async (req) => orders.labelPointsHistory(ctx(req), await points.history(ctx(req), currentMember(req).memberId, req.query.cursor, 20)),
   );
 
   app.get(
