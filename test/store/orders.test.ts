@@ -210,6 +210,23 @@ describe('checkout', () => {
     expect((await sql('SELECT count(*)::int AS n FROM store_order WHERE member_id = $1', [m.memberId]))[0].n).toBe(2);
   });
 
+  it('finds an order by the number a person reads out: the member, and customer service', async () => {
+    const p = await product([{ name: '单罐', priceFen: 4500, stock: 10 }], '岩茶');
+    const m = await shopper('reads-out');
+    const other = await shopper('someone-else');
+    const order = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] })).json().order;
+    const mine = await inject({ method: 'GET', url: `/api/mp/orders/${order.orderNo}`, headers: m.headers });
+    expect([mine.statusCode, mine.json().id]).toEqual([200, order.id]);
+    const theirs = await inject({ method: 'GET', url: `/api/mp/orders/${order.orderNo}`, headers: other.headers });
+    expect([theirs.statusCode, theirs.json().code]).toEqual([404, 'order_not_found']);
+    const staff = await inject({ method: 'GET', url: `/api/admin/orders/${order.orderNo}`, headers: k.admin });
+    expect([staff.statusCode, staff.json().id, staff.json().orderNo]).toEqual([200, order.id, order.orderNo]);
+    const listed = await inject({ method: 'GET', url: `/api/admin/orders?orderNo=${order.orderNo}`, headers: k.admin });
+    expect(listed.json().map((o: { id: string }) => o.id)).toEqual([order.id]);
+    const bad = await inject({ method: 'GET', url: '/api/admin/orders/12345', headers: k.admin });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('points history: a Taobao order by its number, a cancelled store order by its number, reasons as codes with Chinese labels', async () => {
     const p = await product([{ name: '茶包', priceFen: 6000, stock: 5 }], '乌龙');
     const m = await shopper('history-reader');

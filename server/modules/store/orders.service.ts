@@ -265,9 +265,16 @@ export class OrderService {
 
   /** Another member's order is indistinguishable from a missing one. */
   private async own(ctx: Ctx, memberId: string, orderId: string): Promise<StoreOrder> {
-    const order = /^[0-9a-f-]{36}$/i.test(orderId) ? await this.db.repo(ctx, StoreOrder).findOneBy({ id: orderId, memberId }) : null;
-    if (!order) throw notFound('order_not_found', 'No such order');
+    const order = await this.findByIdOrNo(ctx, orderId);
+    if (!order || order.memberId !== memberId) throw notFound('order_not_found', 'No such order');
     return order;
+  }
+
+  /** An order by its id or by the order number a person reads out (customer service types it). */
+  async findByIdOrNo(ctx: Ctx, idOrNo: string): Promise<StoreOrder | null> {
+    if (/^[0-9a-f-]{36}$/i.test(idOrNo)) return this.db.repo(ctx, StoreOrder).findOneBy({ id: idOrNo });
+    if (isStoreOrderNo(idOrNo)) return this.db.repo(ctx, StoreOrder).findOneBy({ orderNo: idOrNo });
+    return null;
   }
 
   async view(ctx: Ctx, order: StoreOrder): Promise<OrderView> {
