@@ -142,7 +142,8 @@ describe('checkout model', () => {
   it('builds lines from the cart or from one SKU bought now', () => {
     const cart = { items: [{ skuId: 's1', productId: 'p1', title: '围巾', skuName: '燕麦色', imageUrl: null, priceFen: 9900, memberPriceFen: 8900, quantity: 2, stock: 1 }] };
     expect(checkoutLinesFromCart(cart)).toEqual([{ skuId: 's1', title: '围巾', skuName: '燕麦色', quantity: 2, priceFen: 9900, memberPriceFen: 8900, unitText: '¥89.00' }]);
-    expect(toCartView(cart)).toMatchObject({ count: 2, totalText: '¥178.00', blocked: true });
+    expect(toCartView(cart)).toMatchObject({ count: 2, totalText: '¥178.00', totalLabel: '合计（会员价）', blocked: true });
+    expect(toCartView({ items: [{ ...cart.items[0]!, memberPriceFen: 9900 }] }).totalLabel).toBe('合计');
     const product = { id: 'p1', title: '围巾', description: '', images: [], skus: [{ id: 's1', name: '燕麦色', priceFen: 9900, memberPriceFen: 8900, stock: 5 }] };
     expect(checkoutLinesFromSku(product, 's1', 3)[0]).toMatchObject({ quantity: 3, unitText: '¥89.00' });
     expect(checkoutLinesFromSku(product, 's1', Number.NaN)[0].quantity).toBe(1);

@@ -101,6 +101,7 @@ export interface CartView {
   lines: CartLineView[];
   count: number;
   totalText: string;
+  totalLabel: string;
   // A line asks for more than is in stock: checkout waits until the member lowers it.
   blocked: boolean;
 }
@@ -112,6 +113,8 @@ export function toCartView(cart: Cart): CartView {
     lines,
     count: cart.items.reduce((sum, item) => sum + item.quantity, 0),
     totalText: formatFen(totalFen),
+    // "合计（会员价）" only when some line is cheaper for members; shipping and coupons come at checkout.
+    totalLabel: cart.items.some((item) => item.memberPriceFen < item.priceFen) ? '合计（会员价）' : '合计',
     blocked: lines.some((line) => line.overStock),
   };
 }
