@@ -35,7 +35,7 @@ export function pointsPorts(m: MemberServices): CheckInPoints & StorePoints {
       const rows = await m.points.history(ctx, memberId, limit + 1, cursor);
       const page = rows.slice(0, limit);
       return {
-        items: page.map((r) => ({ id: r.transactionId, delta: r.amount, reason: (r as { reason?: string }).reason ?? r.kind, createdAt: new Date(r.createdAt) })),
+        items: page.map((r) => ({ id: r.transactionId, delta: r.amount, reason: r.reason, kind: r.kind, key: r.idempotencyKey, createdAt: new Date(r.createdAt) })),
         nextCursor: rows.length > limit ? page[page.length - 1]!.transactionId : null,
       };
     },

@@ -1,5 +1,6 @@
 import type { Services } from './app';
 import type { InboundMessage, PassiveReply } from './wechat/inbound';
+import { isStoreOrderNo, isStoreRefundNo } from './modules/store/orders.service';
 
 const text = (content: string | null): PassiveReply | undefined => (content ? { type: 'text', content } : undefined);
 
@@ -31,7 +32,7 @@ export function registerWechatHandlers(s: Services): void {
     );
   }
 
-  // Store orders' out_trade_no is the order id in 32 hex digits; refunds are R + that.
+  // Store orders' out_trade_no is their order number; refunds are R + that.
   s.wxpayNotifications.on(
     'TRANSACTION.SUCCESS',
     (ctx, r) =>
@@ -41,12 +42,12 @@ export function registerWechatHandlers(s: Services): void {
         amountFen: r.amount?.total ?? 0,
         payerOpenid: r.payer?.openid ?? '',
       }),
-    { name: 'store', match: (r) => /^[0-9a-f]{32}$/.test(r.out_trade_no) },
+    { name: 'store', match: (r) => isStoreOrderNo(r.out_trade_no) },
   );
   s.wxpayNotifications.on(
     ['REFUND.SUCCESS', 'REFUND.CLOSED', 'REFUND.ABNORMAL'],
     (ctx, r) => s.storePaymentEvents.onRefundFinished(ctx, { outRefundNo: r.out_refund_no, status: r.refund_status as 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }),
-    { name: 'store-refund', match: (r) => /^R[0-9a-f]{32}$/.test(r.out_refund_no) },
+    { name: 'store-refund', match: (r) => isStoreRefundNo(r.out_refund_no) },
   );
   s.wxpayNotifications.on(
     'MCHTRANSFER.BILL.FINISHED',

@@ -61,6 +61,24 @@ function render() {
 }
 
 describe('check-in page', () => {
+  it('shows a failed first load with a retry instead of loading for good', async () => {
+    let down = true;
+    const served = fake;
+    const normal = routes({ 'GET /api/mp/check-ins': (_req, query) => ({ status: 200, body: { ...month, month: query.get('month') } }) });
+    served.setHandler((req) => (down && !req.url.includes('/api/mp/login') ? 'network_error' : normal(req)));
+    const page = render();
+    page.instance.onShow();
+    await settle();
+    expect(page.querySelector('.loading')).toBeUndefined();
+    expect(page.querySelector('.error-text')?.dom?.textContent).toBe('网络连接失败，请检查网络后重试');
+    expect(fake.toasts).toEqual([]);
+    down = false;
+    page.querySelector('.retry')?.dispatchEvent('tap');
+    await settle();
+    expect(page.querySelector('.load-error')).toBeUndefined();
+    expect(page.querySelector('.check-in-button')?.dom?.textContent).toBe('立即签到');
+  });
+
   it('marks checked days on the calendar, checks in once and then disables the button', async () => {
     const page = render();
     page.instance.onShow();

@@ -45,8 +45,8 @@ describe('points history page', () => {
         'GET /api/mp/points/history': (_req, query) => {
           const cursor = query.get('cursor');
           cursors.push(cursor);
-          if (!cursor) return { status: 200, body: { items: [{ id: '2', delta: 5, reason: 'check_in', createdAt: '2026-11-23T01:00:00Z' }], nextCursor: 'c2' } };
-          return { status: 200, body: { items: [{ id: '1', delta: -300, reason: 'redemption', createdAt: '2026-11-20T01:00:00Z' }], nextCursor: null } };
+          if (!cursor) return { status: 200, body: { items: [{ id: '2', delta: 5, reason: '每日签到', code: 'check_in', label: '每日签到', orderNo: null, createdAt: '2026-11-23T01:00:00.000Z' }], nextCursor: 'c2' } };
+          return { status: 200, body: { items: [{ id: '1', delta: 130, reason: '购物奖励 2611201234567890', code: 'store_purchase', label: '购物奖励', orderNo: '2611201234567890', createdAt: '2026-11-20T01:00:00.000Z' }], nextCursor: null } };
         },
       }),
     );
@@ -57,7 +57,8 @@ describe('points history page', () => {
     await settle();
     expect(cursors).toEqual([null, 'c2']);
     expect(page.instance.data.entries.map((e: { reasonText: string; deltaText: string }) => `${e.reasonText} ${e.deltaText}`))
-      .toEqual(['每日签到 +5', '积分商城兑换 -300']);
+      .toEqual(['每日签到 +5', '购物奖励 +130']);
+    expect(page.querySelectorAll('.entry-order').map((n) => n.dom?.textContent)).toEqual(['订单 2611201234567890']);
     expect(page.dom?.textContent).toContain('没有更多了');
     expect(page.dom?.textContent).toContain('200 积分即将过期');
   });

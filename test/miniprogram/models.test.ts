@@ -1,14 +1,14 @@
 import { formatFen } from '../../miniprogram/src/models/money';
 import { toMemberCardView } from '../../miniprogram/src/models/member.model';
 import { toCheckInView, checkInRewardText } from '../../miniprogram/src/models/check-in.model';
-import { checkoutLinesFromCart, checkoutLinesFromSku, computeCheckout } from '../../miniprogram/src/models/checkout.model';
+import { checkoutLinesFromCart, checkoutLinesFromSku, checkoutSummary, couponChoices } from '../../miniprogram/src/models/checkout.model';
 import { toOrderView } from '../../miniprogram/src/models/order.model';
 import { toCartView, toMallItemView, toProductCardView, toCartLineView } from '../../miniprogram/src/models/product.model';
 import { toPointsEntryView } from '../../miniprogram/src/models/points.model';
 import { addressLine, defaultAddress, validateAddress } from '../../miniprogram/src/models/address.model';
 import { validateBinding, bindingResultText } from '../../miniprogram/src/models/binding.model';
 import { shanghaiDate, shiftMonth } from '../../miniprogram/src/utils/shanghai-time';
-import type { Address, CheckInMonth, MallItem, Order } from '../../miniprogram/src/models/api-types';
+import type { Address, CheckInMonth, CheckoutQuote, MallItem, Order } from '../../miniprogram/src/models/api-types';
 import { sampleMember } from './helpers/fake-wx';
 
 describe('formatFen', () => {
@@ -106,43 +106,48 @@ describe('check-in calendar model', () => {
 });
 
 describe('checkout model', () => {
-  const lines = [
-    { priceFen: 9900, memberPriceFen: 8900, quantity: 2 },
-    { priceFen: 1500, memberPriceFen: 1500, quantity: 1 },
-  ];
+  const quote: CheckoutQuote = {
+    items: [], goodsFen: 21300, memberGoodsFen: 19300, memberDiscountFen: 2000, couponId: null, couponFen: 0, discountFen: 2000,
+    shippingFen: 0, freeShipping: 'tier', freeShippingOverFen: 9900, pointsBalance: 1280, maxPoints: 1280, pointsToUse: 1280,
+    pointsDiscountFen: 1280, payableFen: 18020,
+  };
 
-  it('takes member prices, then points at one fen each', () => {
-    const s = computeCheckout({ lines, pointsBalance: 1280, usePoints: true, freeShipping: true });
-    expect(s.goodsFen).toBe(21300);
-    expect(s.memberDiscountFen).toBe(2000);
-    expect(s.pointsToUse).toBe(1280);
-    expect(s.pointsDiscountFen).toBe(1280);
-    expect(s.payableFen).toBe(21300 - 2000 - 1280);
-    expect(s.payableText).toBe('¥180.20');
-    expect(s.shippingText).toBe('包邮');
+  it('words the server quote without recomputing it', () => {
+    expect(checkoutSummary(quote)).toEqual({
+      payableFen: 18020, pointsToUse: 1280, couponId: null, maxPoints: 1280, goodsText: '¥213.00', memberDiscountText: '-¥20.00', couponText: '',
+      pointsDiscountText: '-¥12.80', shippingText: '包邮（会员权益）', freeShippingHint: '', payableText: '¥180.20', pointsHint: '可用 1280 积分抵 ¥12.80',
+    });
   });
 
-  it('never lets points take the payable below one fen', () => {
-    const s = computeCheckout({ lines, pointsBalance: 1_000_000, usePoints: true, freeShipping: false });
-    expect(s.pointsToUse).toBe(19299);
-    expect(s.payableFen).toBe(1);
+  it('shows no zero discounts, the shipping fee and what is missing to ship free', () => {
+    const s = checkoutSummary({ ...quote, goodsFen: 2900, memberGoodsFen: 2900, memberDiscountFen: 0, discountFen: 0, freeShipping: null, shippingFen: 1000,
+      pointsBalance: 0, maxPoints: 0, pointsToUse: 0, pointsDiscountFen: 0, payableFen: 3900 });
+    expect(s).toMatchObject({ memberDiscountText: '', pointsDiscountText: '', couponText: '', shippingText: '¥10.00', freeShippingHint: '再买 ¥70.00 包邮',
+      payableText: '¥39.00', pointsHint: '共 0 积分，本单不可抵扣' });
+    expect(checkoutSummary({ ...quote, freeShipping: 'shipping_card' }).shippingText).toBe('包邮（包邮卡）');
+    expect(checkoutSummary({ ...quote, freeShipping: 'threshold' }).shippingText).toBe('包邮');
+  });
+
+  it('lists the coupons that the goods reach first', () => {
+    const coupons = [
+      { id: 'c1', name: '满200减30', valueFen: 3000, minSpendFen: 20000, expiresAt: '2026-12-31T15:59:59.000Z' },
+      { id: 'c2', name: '无门槛5元', valueFen: 500, minSpendFen: 0, expiresAt: '2026-12-10T04:00:00.000Z' },
+    ];
+    expect(couponChoices(coupons, 19300)).toEqual([
+      { id: 'c2', name: '无门槛5元', ruleText: '无门槛减¥5.00', expiresText: '2026-12-10 到期', usable: true },
+      { id: 'c1', name: '满200减30', ruleText: '满¥200.00减¥30.00', expiresText: '2026-12-31 到期', usable: false },
+    ]);
   });
 
   it('builds lines from the cart or from one SKU bought now', () => {
     const cart = { items: [{ skuId: 's1', productId: 'p1', title: '围巾', skuName: '燕麦色', imageUrl: null, priceFen: 9900, memberPriceFen: 8900, quantity: 2, stock: 1 }] };
     expect(checkoutLinesFromCart(cart)).toEqual([{ skuId: 's1', title: '围巾', skuName: '燕麦色', quantity: 2, priceFen: 9900, memberPriceFen: 8900, unitText: '¥89.00' }]);
-    expect(toCartView(cart)).toMatchObject({ count: 2, totalText: '¥178.00', blocked: true });
+    expect(toCartView(cart)).toMatchObject({ count: 2, totalText: '¥178.00', totalLabel: '合计（会员价）', blocked: true });
+    expect(toCartView({ items: [{ ...cart.items[0]!, memberPriceFen: 9900 }] }).totalLabel).toBe('合计');
     const product = { id: 'p1', title: '围巾', description: '', images: [], skus: [{ id: 's1', name: '燕麦色', priceFen: 9900, memberPriceFen: 8900, stock: 5 }] };
     expect(checkoutLinesFromSku(product, 's1', 3)[0]).toMatchObject({ quantity: 3, unitText: '¥89.00' });
     expect(checkoutLinesFromSku(product, 's1', Number.NaN)[0].quantity).toBe(1);
     expect(checkoutLinesFromSku(product, 'gone', 1)).toEqual([]);
-  });
-
-  it('uses no points when switched off', () => {
-    const s = computeCheckout({ lines, pointsBalance: 500, usePoints: false, freeShipping: false });
-    expect(s.pointsToUse).toBe(0);
-    expect(s.maxPoints).toBe(500);
-    expect(s.payableFen).toBe(19300);
   });
 });
 
@@ -179,10 +184,10 @@ describe('order, product, mall, points and address models', () => {
   });
 
   it('maps points entries with Chinese reasons', () => {
-    expect(toPointsEntryView({ id: '1', delta: 5, reason: 'check_in', createdAt: '2026-11-22T23:00:00Z' }))
-      .toEqual({ id: '1', reasonText: '每日签到', deltaText: '+5', positive: true, timeText: '2026-11-23 07:00' });
-    expect(toPointsEntryView({ id: '2', delta: -300, reason: '门店活动', createdAt: '2026-11-22T23:00:00Z' }))
-      .toMatchObject({ reasonText: '门店活动', deltaText: '-300', positive: false });
+    expect(toPointsEntryView({ id: '1', delta: 5, reason: '每日签到', code: 'check_in', label: '每日签到', orderNo: null, createdAt: '2026-11-22T23:00:00.000Z' }))
+      .toEqual({ id: '1', reasonText: '每日签到', orderText: '', deltaText: '+5', positive: true, timeText: '2026-11-23 07:00' });
+    expect(toPointsEntryView({ id: '2', delta: 88, reason: 'purchase 4036455525271590004', code: 'taobao_purchase', label: '淘宝订单积分', orderNo: '4036455525271590004', createdAt: '2026-11-22T23:00:00.000Z' }))
+      .toMatchObject({ reasonText: '淘宝订单积分', orderText: '订单 4036455525271590004', deltaText: '+88', positive: true });
   });
 
   it('prints addresses once per municipality and validates forms', () => {

@@ -81,8 +81,25 @@ describe('order detail page', () => {
     fake.setHandler(routes({ 'GET /api/mp/orders/777': () => ({ status: 404, body: { code: 'order_not_found', message: 'x' } }) }));
     const page = mount(detailId);
     await page.instance.onLoad({ id: '777' });
-    expect(fake.toasts).toEqual(['没有找到这个订单，请核对订单号']);
+    await settle();
+    expect(page.querySelector('.error-text')?.dom?.textContent).toBe('没有找到这个订单，请核对订单号');
+    expect(page.querySelector('.loading')).toBeUndefined();
     expect(page.instance.data.order).toBeNull();
+  });
+
+  it('retries a failed load of the order', async () => {
+    let down = true;
+    const normal = routes({ 'GET /api/mp/orders/a1b2c3d4-0000-4000-8000-000000000001': () => ({ status: 200, body: { ...baseOrder, id: 'a1b2c3d4-0000-4000-8000-000000000001', orderNo: '2611231234567890' } }) });
+    fake.setHandler((req) => (down && !req.url.includes('/api/mp/login') ? 'network_error' : normal(req)));
+    const page = mount(detailId);
+    await page.instance.onLoad({ id: 'a1b2c3d4-0000-4000-8000-000000000001' });
+    await settle();
+    expect(page.querySelector('.error-text')?.dom?.textContent).toBe('网络连接失败，请检查网络后重试');
+    down = false;
+    await page.instance.retry();
+    await settle();
+    expect(page.querySelector('.load-error')).toBeUndefined();
+    expect(page.querySelector('.status')?.dom?.textContent).toBe('待付款');
   });
 });
 

@@ -31,6 +31,18 @@ describe('mini-program project', () => {
     expect(project.setting.useCompilerPlugins).toEqual(['typescript']);
   });
 
+  it('styles every button with the one theme: no WeChat default green or grey against the shop red', () => {
+    const wxss = fs.readFileSync(path.join(src, 'app.wxss'), 'utf8');
+    expect(wxss).toMatch(/^button \{[^}]*color: #e4393c;[^}]*white-space: nowrap;/m);
+    const themed = /\b(primary-button|ghost-button|agree|disagree|danger)\b/;
+    const unthemed = walk(src)
+      .filter((f) => f.endsWith('.wxml'))
+      .flatMap((f) => (fs.readFileSync(f, 'utf8').match(/<button\b[^>]*>/g) ?? []).filter((tag) => !themed.test(/class="([^"]*)"/.exec(tag)?.[1] ?? '')).map((tag) => `${path.relative(src, f)}: ${tag}`));
+    expect(unthemed).toEqual([]);
+    const colours = walk(src).filter((f) => f.endsWith('.wxss') || f.endsWith('.wxml')).filter((f) => /#(07c160|1aad19|09bb07|ffb400)/i.test(fs.readFileSync(f, 'utf8')));
+    expect(colours).toEqual([]);
+  });
+
   it('keeps only the four tab pages in the main package', () => {
     expect(app.tabBar.list.map((t) => t.text)).toEqual(['首页', '签到', '商城', '我的']);
     expect(app.pages).toEqual(app.tabBar.list.map((t) => t.pagePath));

@@ -2,7 +2,7 @@
  * @jest-environment jsdom
  */
 import { loadPage, mount, settle } from './helpers/simulate';
-import { createFakeWx, installFakeWx, routes, type FakeWx } from './helpers/fake-wx';
+import { createFakeWx, installFakeWx, loginReply, routes, type FakeWx } from './helpers/fake-wx';
 import type { ProductDetail } from '../../miniprogram/src/models/api-types';
 
 const storeId = loadPage('pages/store/index');
@@ -79,6 +79,41 @@ describe('product page', () => {
     });
     page.instance.buyNow();
     expect(fake.navigations).toEqual(['/packages/store/checkout/index?productId=p-1&skuId=sku-1&quantity=2']);
+  });
+});
+
+describe('product page without a member discount, or unreachable', () => {
+  it('says 会员价 only where members pay less', async () => {
+    fake.setHandler(
+      routes({
+        'GET /api/mp/products/p-2': () => ({
+          status: 200,
+          body: { id: 'p-2', title: '帆布袋', description: '', images: [], skus: [{ id: 'sku-9', name: '本色', priceFen: 3900, memberPriceFen: 3900, stock: 3 }] },
+        }),
+      }),
+    );
+    const page = mount(productId);
+    await page.instance.onLoad({ id: 'p-2' });
+    await settle();
+    expect(page.querySelector('.big')?.dom?.textContent).toBe('¥39.00');
+    expect(page.querySelector('.member-note')).toBeUndefined();
+    expect(page.querySelector('.strike')).toBeUndefined();
+    expect(page.instance.onShareAppMessage().title).toBe('帆布袋 ¥39.00 起');
+  });
+
+  it('shows the failure and a retry instead of loading for good', async () => {
+    let up = false;
+    fake.setHandler((req) => (new URL(req.url).pathname === '/api/mp/login' ? loginReply('tok') : up ? { status: 200, body: product } : 'network_error'));
+    const page = mount(productId);
+    await page.instance.onLoad({ id: 'p-1' });
+    await settle();
+    expect(page.querySelector('.loading')).toBeUndefined();
+    expect(page.querySelector('.error-text')?.dom?.textContent).toBe('网络连接失败，请检查网络后重试');
+    up = true;
+    await page.instance.retry();
+    await settle();
+    expect(page.querySelector('.load-error')).toBeUndefined();
+    expect(page.querySelector('.big')?.dom?.textContent).toBe('¥79.00');
   });
 });
 

@@ -69,7 +69,7 @@ describe('points mall', () => {
     const wallet = (await inject({ method: 'GET', url: '/api/mp/wallet', headers: m.headers })).json();
     expect(wallet.coupons).toEqual([expect.objectContaining({ name: '满 50 减 5', valueFen: 500, minSpendFen: 5000 })]);
     const history = (await inject({ method: 'GET', url: '/api/mp/points/history', headers: m.headers })).json();
-    expect(history.items[0]).toMatchObject({ delta: -300, reason: '兑换 满 50 减 5' });
+    expect(history.items[0]).toMatchObject({ delta: -300, reason: '兑换 满 50 减 5', code: 'mall_redemption', label: '兑换 满 50 减 5', orderNo: null });
     expect(history.nextCursor).toBeNull();
 
     // The limit of two per member, enforced by the conditional upsert.

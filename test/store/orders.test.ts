@@ -1,10 +1,14 @@
 import type { InjectOptions } from 'fastify';
 import { ordersFile } from '../taobao/taobao-files';
+import { shanghaiDay } from '../../server/infra/time';
+import { OrderService, isStoreOrderNo, isStoreRefundNo } from '../../server/modules/store/orders.service';
 import { storeKit, type StoreKit } from './store-kit';
 import { PG_RACE, watchConnections } from '../helpers/race';
 
 // Taobao orders whose 12-month spend puts the member who binds them in a tier (silver from 1000.00, gold from 1800.00).
 const SILVER_ORDER = { orderNo: '4036455525271590001', nick: 's**r', phone: "'136****1001", total: '1200.00', status: '交易成功' };
+const SILVER_ORDER_2 = { orderNo: '4036455525271590003', nick: 's**2', phone: "'136****1003", total: '1100.00', status: '交易成功' };
+const TAOBAO_ORDER = { orderNo: '4036455525271590004', nick: 't**4', phone: "'136****1004", total: '88.00', status: '交易成功' };
 const GOLD_ORDER = { orderNo: '4036455525271590002', nick: 'g**d', phone: "'136****1002", total: '2000.00', status: '交易成功' };
 
 let k: StoreKit;
@@ -22,7 +26,7 @@ beforeAll(async () => {
   });
   expect(tiers.statusCode).toBe(200);
   const imp = k.t.app.services.taobaoImport;
-  await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: ordersFile([SILVER_ORDER, GOLD_ORDER]) }));
+  await imp.run({}, await imp.create({}, { source: 'cli', channelKind: 'taobao', ordersFile: ordersFile([SILVER_ORDER, GOLD_ORDER, SILVER_ORDER_2, TAOBAO_ORDER]) }));
 });
 
 /** The member binds a Taobao order through the member ledger; the tier service re-tiers them by its spend. */
@@ -130,7 +134,7 @@ describe('checkout', () => {
     expect(order).toMatchObject({ status: 'pending_payment', goodsFen: 20000, discountFen: 4000, pointsUsed: 1000, pointsDiscountFen: 1000, shippingFen: 0, payableFen: 15000 });
     expect(order.items).toEqual([{ skuId: sku, title: '龙井茶', skuName: '礼盒', quantity: 2, unitPriceFen: 9000 }]);
     expect(order.address.phone).toBe('139****5678');
-    expect(order.orderNo).toMatch(/^[0-9a-f]{32}$/);
+    expect(order.orderNo).toMatch(new RegExp(`^${shanghaiDay().slice(2).replace(/-/g, '')}\\d{10}$`));
     expect(k.verifyPaymentSign(payment)).toBe(true);
     expect(k.verifyPaymentSign({ ...payment, package: 'prepay_id=wx0000' })).toBe(false);
     expect(payment.package).toBe(`prepay_id=${await k.prepayIdOf(order.id)}`);
@@ -140,6 +144,108 @@ describe('checkout', () => {
     expect((await inject({ method: 'GET', url: '/api/mp/cart', headers: m.headers })).json().items).toEqual([]);
     const reused = await checkout(m, { items: [{ skuId: sku, quantity: 1 }], couponId: coupon.id });
     expect([reused.statusCode, reused.json().code]).toEqual([409, 'coupon_invalid']);
+  });
+
+  it('quotes exactly what checkout charges: shipping, threshold, tier perk, 包邮卡, coupon and points', async () => {
+    const quote = (m: Member, body: Record<string, unknown>) => inject({ method: 'POST', url: '/api/mp/checkout/quote', headers: m.headers, payload: body });
+    const p = await product([{ name: '小样', priceFen: 2900, stock: 50 }, { name: '大罐', priceFen: 12000, stock: 50 }], '白茶');
+    const [small, big] = [p.skus[0]!.id, p.skus[1]!.id];
+    const plain = await shopper('quote-plain', 3000);
+    const silver = await shopper('quote-silver');
+    await bindOrder(silver, SILVER_ORDER_2, 'silver');
+    const carded = await shopper('quote-card');
+    await sql("INSERT INTO member_shipping_card (member_id, period, starts_at, expires_at) VALUES ($1, 'monthly', now(), now() + interval '1 month')", [carded.memberId]);
+    const [coupon] = await sql(
+      "INSERT INTO member_coupon (member_id, name, value_fen, min_spend_fen, expires_at) VALUES ($1, '满100减15', 1500, 10000, now() + interval '1 day') RETURNING id",
+      [plain.memberId],
+    );
+    const cases: Array<[string, Member & { addressId: string }, Record<string, unknown>, Record<string, unknown>]> = [
+      ['shipping', plain, { items: [{ skuId: small, quantity: 1 }] }, { goodsFen: 2900, shippingFen: 1000, freeShipping: null, payableFen: 3900, maxPoints: 1450 }],
+      ['threshold', plain, { items: [{ skuId: big, quantity: 1 }] }, { goodsFen: 12000, shippingFen: 0, freeShipping: 'threshold', payableFen: 12000 }],
+      ['tier perk', silver, { items: [{ skuId: small, quantity: 1 }] }, { memberGoodsFen: 2755, memberDiscountFen: 145, shippingFen: 0, freeShipping: 'tier', payableFen: 2755 }],
+      ['包邮卡', carded, { items: [{ skuId: small, quantity: 1 }] }, { shippingFen: 0, freeShipping: 'shipping_card', payableFen: 2900 }],
+      ['coupon and points', plain, { items: [{ skuId: big, quantity: 1 }], couponId: coupon.id, pointsToUse: 2000 },
+        { couponFen: 1500, discountFen: 1500, pointsDiscountFen: 2000, maxPoints: 3000, payableFen: 8500 }],
+    ];
+    for (const [name, m, body, figures] of cases) {
+      const q = await quote(m, body);
+      expect([name, q.statusCode]).toEqual([name, 200]);
+      expect(q.json()).toMatchObject(figures);
+      const placed = await checkout(m, body);
+      expect([name, placed.statusCode]).toEqual([name, 200]);
+      const order = placed.json().order;
+      const { goodsFen, discountFen, pointsDiscountFen, shippingFen, payableFen } = q.json();
+      expect(order).toMatchObject({ goodsFen, discountFen, pointsDiscountFen, shippingFen, payableFen });
+      expect(k.sandboxOrder(order.orderNo)).toMatchObject({ amount: { total: payableFen } });
+    }
+    // The quote reserves nothing and refuses what checkout refuses, with the same codes.
+    expect(await stockOf(small)).toBe(47);
+    const used = await quote(plain, { items: [{ skuId: big, quantity: 1 }], couponId: coupon.id });
+    expect([used.statusCode, used.json().code]).toEqual([409, 'coupon_invalid']);
+    const over = await quote(plain, { items: [{ skuId: small, quantity: 1 }], pointsToUse: 1451 });
+    expect([over.statusCode, over.json().code, over.json().details]).toEqual([400, 'points_over_limit', { maxPoints: 1450 }]);
+    const poor = await quote(carded, { items: [{ skuId: small, quantity: 1 }], pointsToUse: 10 });
+    expect([poor.statusCode, poor.json().code]).toEqual([409, 'insufficient_points']);
+    const sold = await quote(plain, { items: [{ skuId: small, quantity: 48 }] });
+    expect([sold.statusCode, sold.json().code]).toEqual([409, 'out_of_stock']);
+    const other = await quote(silver, { items: [{ skuId: small, quantity: 1 }], couponId: coupon.id });
+    expect([other.statusCode, other.json().code]).toEqual([409, 'coupon_invalid']);
+  });
+
+  it('gives orders a date-prefixed numeric order number and draws again when one is taken', async () => {
+    const p = await product([{ name: '单罐', priceFen: 5000, stock: 10 }], '红茶');
+    const m = await shopper('numbered');
+    const first = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] })).json().order;
+    const spy = jest.spyOn(OrderService.prototype as unknown as { newOrderNo(): string }, 'newOrderNo');
+    try {
+      spy.mockReturnValueOnce(first.orderNo).mockReturnValueOnce(first.orderNo);
+      const second = await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] });
+      expect(second.statusCode).toBe(200);
+      expect(spy).toHaveBeenCalledTimes(3);
+      expect(second.json().order.orderNo).toMatch(/^\d{16}$/);
+      expect(second.json().order.orderNo).not.toBe(first.orderNo);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await stockOf(p.skus[0]!.id)).toBe(8);
+    expect((await sql('SELECT count(*)::int AS n FROM store_order WHERE member_id = $1', [m.memberId]))[0].n).toBe(2);
+  });
+
+  it('routes WeChat Pay notifications by the new numbers and by the 32 hex digits of older orders', () => {
+    expect(['2612041234567890', '0f'.repeat(16)].map(isStoreOrderNo)).toEqual([true, true]);
+    expect(['261204123456789', 'RR2612041234567890', '4036455525271590001'].map(isStoreOrderNo)).toEqual([false, false, false]);
+    expect(['R2612041234567890', `R${'0f'.repeat(16)}`, 'RR2612041234567890', '2612041234567890'].map(isStoreRefundNo)).toEqual([true, true, false, false]);
+  });
+
+  it('finds an order by the number a person reads out: the member, and customer service', async () => {
+    const p = await product([{ name: '单罐', priceFen: 4500, stock: 10 }], '岩茶');
+    const m = await shopper('reads-out');
+    const other = await shopper('someone-else');
+    const order = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }] })).json().order;
+    const mine = await inject({ method: 'GET', url: `/api/mp/orders/${order.orderNo}`, headers: m.headers });
+    expect([mine.statusCode, mine.json().id]).toEqual([200, order.id]);
+    const theirs = await inject({ method: 'GET', url: `/api/mp/orders/${order.orderNo}`, headers: other.headers });
+    expect([theirs.statusCode, theirs.json().code]).toEqual([404, 'order_not_found']);
+    const staff = await inject({ method: 'GET', url: `/api/admin/orders/${order.orderNo}`, headers: k.admin });
+    expect([staff.statusCode, staff.json().id, staff.json().orderNo]).toEqual([200, order.id, order.orderNo]);
+    const listed = await inject({ method: 'GET', url: `/api/admin/orders?orderNo=${order.orderNo}`, headers: k.admin });
+    expect(listed.json().map((o: { id: string }) => o.id)).toEqual([order.id]);
+    const bad = await inject({ method: 'GET', url: '/api/admin/orders/12345', headers: k.admin });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('points history: a Taobao order by its number, a cancelled store order by its number, reasons as codes with Chinese labels', async () => {
+    const p = await product([{ name: '茶包', priceFen: 6000, stock: 5 }], '乌龙');
+    const m = await shopper('history-reader');
+    await bindOrder(m, TAOBAO_ORDER, 'regular');
+    const placed = (await checkout(m, { items: [{ skuId: p.skus[0]!.id, quantity: 1 }], pointsToUse: 20 })).json().order;
+    expect((await inject({ method: 'POST', url: `/api/mp/orders/${placed.id}/cancel`, headers: m.headers })).statusCode).toBe(200);
+    const history = (await inject({ method: 'GET', url: '/api/mp/points/history', headers: m.headers })).json();
+    expect(history.items.map((i: Record<string, unknown>) => [i.delta, i.code, i.label, i.orderNo])).toEqual([
+      [20, 'store_cancel_return', '取消订单退回积分', placed.orderNo],
+      [-20, 'store_points_used', '下单积分抵扣', placed.orderNo],
+      [88, 'taobao_purchase', '淘宝订单积分', TAOBAO_ORDER.orderNo],
+    ]);
   });
 
   it('charges shipping below the threshold unless a free-shipping card runs', async () => {

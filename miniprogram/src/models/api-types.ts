@@ -75,6 +75,11 @@ export interface PointsEntry {
   id: string;
   delta: number;
   reason: string;
+  // Stable reason code (store_purchase, taobao_purchase, check_in, mall_redemption, …) and its Chinese label.
+  code: string;
+  label: string;
+  // The readable number of the order the entry belongs to.
+  orderNo: string | null;
   createdAt: string;
 }
 
@@ -205,4 +210,49 @@ export interface PlaceOrderInput {
 export interface PlacedOrder {
   order: Order;
   payment: PaymentParams;
+}
+
+export type FreeShippingReason = 'tier' | 'shipping_card' | 'threshold';
+
+// POST /api/mp/checkout/quote: the figures the order of the same body will carry.
+export interface CheckoutQuote {
+  items: { skuId: string; productId: string; title: string; skuName: string; quantity: number; listPriceFen: number; unitPriceFen: number }[];
+  goodsFen: number;
+  memberGoodsFen: number;
+  memberDiscountFen: number;
+  couponId: string | null;
+  couponFen: number;
+  discountFen: number;
+  shippingFen: number;
+  freeShipping: FreeShippingReason | null;
+  freeShippingOverFen: number;
+  pointsBalance: number;
+  maxPoints: number;
+  pointsToUse: number;
+  pointsDiscountFen: number;
+  payableFen: number;
+}
+
+export interface WalletCoupon {
+  id: string;
+  name: string;
+  valueFen: number;
+  minSpendFen: number;
+  expiresAt: string;
+}
+
+export interface Wallet {
+  coupons: WalletCoupon[];
+  shippingCardUntil: string | null;
+}
+
+export interface WalletRedemption {
+  id: string;
+  itemId: string;
+  name: string;
+  kind: string;
+  pointsSpent: number;
+  status: string;
+  shipping: { company: string; trackingNo: string } | null;
+  createdAt: string;
 }

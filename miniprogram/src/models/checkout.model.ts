@@ -1,10 +1,9 @@
-import type { Cart, ProductDetail } from './api-types';
+import type { Cart, CheckoutQuote, FreeShippingReason, ProductDetail, WalletCoupon } from './api-types';
+import { shanghaiDate } from '../utils/shanghai-time';
 import { formatFen } from './money';
 
 // One point is worth one fen at checkout; the server's order is the figure that is charged.
 export const FEN_PER_POINT = 1;
-// WeChat Pay needs at least one fen, so points never cover the whole order.
-const MIN_PAYABLE_FEN = 1;
 
 export interface CheckoutLine {
   priceFen: number;
@@ -36,53 +35,70 @@ export function checkoutLinesFromSku(product: ProductDetail, skuId: string, quan
   }];
 }
 
-export interface CheckoutInput {
-  lines: CheckoutLine[];
-  pointsBalance: number;
-  usePoints: boolean;
-  freeShipping: boolean;
-}
-
 export interface CheckoutSummary {
-  goodsFen: number;
-  memberDiscountFen: number;
-  maxPoints: number;
-  pointsToUse: number;
-  pointsDiscountFen: number;
   payableFen: number;
+  pointsToUse: number;
+  couponId: string | null;
+  maxPoints: number;
   goodsText: string;
+  // Empty when there is nothing to show: no "-¥0.00" rows.
   memberDiscountText: string;
+  couponText: string;
   pointsDiscountText: string;
-  payableText: string;
   shippingText: string;
+  // "再买 ¥70.00 包邮" while shipping is charged.
+  freeShippingHint: string;
+  payableText: string;
   pointsHint: string;
 }
 
-export function computeCheckout(input: CheckoutInput): CheckoutSummary {
-  let goodsFen = 0;
-  let memberDiscountFen = 0;
-  for (const line of input.lines) {
-    goodsFen += line.priceFen * line.quantity;
-    memberDiscountFen += Math.max(0, line.priceFen - line.memberPriceFen) * line.quantity;
-  }
-  const afterDiscount = goodsFen - memberDiscountFen;
-  const coverableFen = Math.max(0, afterDiscount - MIN_PAYABLE_FEN);
-  const maxPoints = Math.max(0, Math.min(input.pointsBalance, Math.floor(coverableFen / FEN_PER_POINT)));
-  const pointsToUse = input.usePoints ? maxPoints : 0;
-  const pointsDiscountFen = pointsToUse * FEN_PER_POINT;
-  const payableFen = afterDiscount - pointsDiscountFen;
+const FREE_SHIPPING_TEXT: Record<FreeShippingReason, string> = {
+  tier: '包邮（会员权益）',
+  shipping_card: '包邮（包邮卡）',
+  threshold: '包邮',
+};
+
+const minus = (fen: number) => (fen > 0 ? `-${formatFen(fen)}` : '');
+
+// The server's quote, worded: every figure is the server's, nothing is recomputed here.
+export function checkoutSummary(quote: CheckoutQuote): CheckoutSummary {
+  const short = quote.freeShippingOverFen - quote.memberGoodsFen;
   return {
-    goodsFen,
-    memberDiscountFen,
-    maxPoints,
-    pointsToUse,
-    pointsDiscountFen,
-    payableFen,
-    goodsText: formatFen(goodsFen),
-    memberDiscountText: `-${formatFen(memberDiscountFen)}`,
-    pointsDiscountText: `-${formatFen(pointsDiscountFen)}`,
-    payableText: formatFen(payableFen),
-    shippingText: input.freeShipping ? '包邮' : '以订单结算为准',
-    pointsHint: maxPoints > 0 ? `可用 ${maxPoints} 积分抵 ${formatFen(maxPoints * FEN_PER_POINT)}` : `共 ${input.pointsBalance} 积分，本单不可抵扣`,
+    payableFen: quote.payableFen,
+    pointsToUse: quote.pointsToUse,
+    couponId: quote.couponId,
+    maxPoints: quote.maxPoints,
+    goodsText: formatFen(quote.goodsFen),
+    memberDiscountText: minus(quote.memberDiscountFen),
+    couponText: minus(quote.couponFen),
+    pointsDiscountText: minus(quote.pointsDiscountFen),
+    shippingText: quote.freeShipping ? FREE_SHIPPING_TEXT[quote.freeShipping] : formatFen(quote.shippingFen),
+    freeShippingHint: !quote.freeShipping && short > 0 ? `再买 ${formatFen(short)} 包邮` : '',
+    payableText: formatFen(quote.payableFen),
+    pointsHint:
+      quote.maxPoints > 0
+        ? `可用 ${quote.maxPoints} 积分抵 ${formatFen(quote.maxPoints * FEN_PER_POINT)}`
+        : `共 ${quote.pointsBalance} 积分，本单不可抵扣`,
   };
+}
+
+export interface CouponChoice {
+  id: string;
+  name: string;
+  ruleText: string;
+  expiresText: string;
+  usable: boolean;
+}
+
+// Coupons of the wallet for this order: usable ones (min spend met by the goods at member prices) first.
+export function couponChoices(coupons: WalletCoupon[], memberGoodsFen: number): CouponChoice[] {
+  return coupons
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      ruleText: c.minSpendFen > 0 ? `满${formatFen(c.minSpendFen)}减${formatFen(c.valueFen)}` : `无门槛减${formatFen(c.valueFen)}`,
+      expiresText: `${shanghaiDate(c.expiresAt)} 到期`,
+      usable: memberGoodsFen >= c.minSpendFen,
+    }))
+    .sort((a, b) => Number(b.usable) - Number(a.usable));
 }

@@ -40,6 +40,8 @@ export interface ProductDetailView {
   images: string[];
   skus: SkuView[];
   lowestMemberPriceText: string;
+  // False when no SKU is cheaper for members: then nothing says 会员价.
+  anyMemberPrice: boolean;
 }
 
 function toSkuView(s: Sku): SkuView {
@@ -63,6 +65,7 @@ export function toProductDetailView(p: ProductDetail): ProductDetailView {
     images: p.images,
     skus: p.skus.map(toSkuView),
     lowestMemberPriceText: prices.length ? formatFen(Math.min(...prices)) : '',
+    anyMemberPrice: p.skus.some((s) => s.memberPriceFen < s.priceFen),
   };
 }
 
@@ -98,6 +101,7 @@ export interface CartView {
   lines: CartLineView[];
   count: number;
   totalText: string;
+  totalLabel: string;
   // A line asks for more than is in stock: checkout waits until the member lowers it.
   blocked: boolean;
 }
@@ -109,6 +113,8 @@ export function toCartView(cart: Cart): CartView {
     lines,
     count: cart.items.reduce((sum, item) => sum + item.quantity, 0),
     totalText: formatFen(totalFen),
+    // "合计（会员价）" only when some line is cheaper for members; shipping and coupons come at checkout.
+    totalLabel: cart.items.some((item) => item.memberPriceFen < item.priceFen) ? '合计（会员价）' : '合计',
     blocked: lines.some((line) => line.overStock),
   };
 }

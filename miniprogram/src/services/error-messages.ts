@@ -24,6 +24,7 @@ const MESSAGES: Record<string, string> = {
   limit_reached: '已达到每人兑换上限',
   address_required: '请先选择收货地址',
   coupon_invalid: '优惠券不可用',
+  points_over_limit: '积分抵扣超过本单上限',
   network_error: '网络连接失败，请检查网络后重试',
   timeout: '网络超时，请稍后重试',
   login_failed: '微信登录失败，请稍后重试',

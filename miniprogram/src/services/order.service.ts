@@ -1,10 +1,20 @@
-import type { Order, OrderStatus, PaymentParams, PlaceOrderInput, PlacedOrder } from '../models/api-types';
+import type { CheckoutQuote, Order, OrderStatus, PaymentParams, PlaceOrderInput, PlacedOrder } from '../models/api-types';
 import { request } from './request';
 
 export function placeOrder(input: PlaceOrderInput): Promise<PlacedOrder> {
   const data: Record<string, unknown> = { items: input.items, addressId: input.addressId, pointsToUse: input.pointsToUse };
   if (input.couponId) data.couponId = input.couponId;
   return request<PlacedOrder>('/api/mp/orders', { method: 'POST', data });
+}
+
+export type QuoteInput = Omit<PlaceOrderInput, 'addressId'> & { addressId?: string };
+
+// What the order of this body would charge, priced by the server exactly as placing it prices it.
+export function quoteOrder(input: QuoteInput): Promise<CheckoutQuote> {
+  const data: Record<string, unknown> = { items: input.items, pointsToUse: input.pointsToUse };
+  if (input.addressId) data.addressId = input.addressId;
+  if (input.couponId) data.couponId = input.couponId;
+  return request<CheckoutQuote>('/api/mp/checkout/quote', { method: 'POST', data });
 }
 
 export function fetchOrders(status?: OrderStatus): Promise<Order[]> {

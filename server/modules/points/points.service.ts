@@ -262,15 +262,15 @@ export class PointsService {
   }
 
   /** A member's transactions, newest first (including those of members merged into it). */
-  async history(ctx: Ctx, memberId: string, limit = 50, beforeId?: string): Promise<PointsResult[]> {
+  async history(ctx: Ctx, memberId: string, limit = 50, beforeId?: string): Promise<Array<PointsResult & { reason: string; idempotencyKey: string }>> {
     const rows = (await this.db.em(ctx).query(
       `SELECT t.* FROM points_transaction t
         WHERE t.member_id IN (SELECT $1::uuid UNION SELECT id FROM member WHERE merged_into = $1)
           AND ($3::bigint IS NULL OR t.id < $3)
         ORDER BY t.id DESC LIMIT $2`,
       [memberId, limit, beforeId ?? null],
-    )) as Array<TxRow & { reason: string }>;
-    return rows.map((r) => ({ ...toResult(r, false), reason: r.reason }));
+    )) as Array<TxRow & { reason: string; idempotency_key: string }>;
+    return rows.map((r) => ({ ...toResult(r, false), reason: r.reason, idempotencyKey: r.idempotency_key }));
   }
 
   /** Moves a member's whole balance and open lots to another member (merge), in the caller's transaction. */

@@ -198,8 +198,9 @@ export class FulfilmentService implements StorePaymentEvents {
     }
   }
 
-  async adminList(ctx: Ctx, filter: { status?: StoreOrder['status']; shipping?: 'not_shipped' | 'shipped_not_uploaded' | 'uploaded' }): Promise<AdminOrderView[]> {
+  async adminList(ctx: Ctx, filter: { status?: StoreOrder['status']; shipping?: 'not_shipped' | 'shipped_not_uploaded' | 'uploaded'; orderNo?: string }): Promise<AdminOrderView[]> {
     const qb = this.db.repo(ctx, StoreOrder).createQueryBuilder('o').orderBy('o.created_at', 'DESC').take(200);
+    if (filter.orderNo) qb.andWhere('o.order_no = :orderNo', { orderNo: filter.orderNo });
     if (filter.status) qb.andWhere('o.status = :status', { status: filter.status });
     if (filter.shipping === 'not_shipped') qb.andWhere("o.status = 'paid'");
     if (filter.shipping === 'shipped_not_uploaded') qb.andWhere('o.shipped_at IS NOT NULL AND o.shipping_uploaded_at IS NULL');
@@ -212,7 +213,7 @@ export class FulfilmentService implements StorePaymentEvents {
   }
 
   private async adminOrder(ctx: Ctx, orderId: string): Promise<StoreOrder> {
-    const order = /^[0-9a-f-]{36}$/i.test(orderId) ? await this.db.repo(ctx, StoreOrder).findOneBy({ id: orderId }) : null;
+    const order = await this.orders.findByIdOrNo(ctx, orderId);
     if (!order) throw notFound('order_not_found', 'No such order');
     return order;
   }

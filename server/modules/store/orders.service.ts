@@ -1,23 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { AppError, conflict, invalid, notFound, unavailable } from '../../infra/errors';
+import { AppError, conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
 import type { JobQueue } from '../../infra/queue';
+import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
-import type { MemberTiers, PaymentParams, StorePayments, StorePoints } from './store.ports';
+import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, StorePoints } from './store.ports';
+import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
-import { memberPrice, rows } from './store-sql';
+import { rows } from './store-sql';
+import { mergeLines, priceOrder, type OrderLine, type OrderPrice, type PricingRules } from './order-pricing';
 
-export interface StoreRules {
-  /** Flat shipping fee of an order that ships at the member's cost. */
-  shippingFen: number;
-  /** Goods at or above this (after member prices) ship free. */
-  freeShippingOverFen: number;
-  /** What one point is worth at checkout. */
-  pointValueFen: number;
-  /** Points may pay at most this share of the goods (after member price and coupon). */
-  pointsMaxPercent: number;
+export interface StoreRules extends PricingRules {
   /** Unpaid orders are cancelled after this many minutes (WeChat closes the prepay at the same moment). */
   unpaidMinutes: number;
 }
@@ -49,6 +44,11 @@ export interface OrderView {
 
 export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
 
+/** A store order's out_trade_no: the 16-digit order number (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
+export const isStoreOrderNo = (no: string): boolean => /^(?:\d{16}|[0-9a-f]{32})$/.test(no);
+/** A store refund's out_refund_no: R + the order's out_trade_no. */
+export const isStoreRefundNo = (no: string): boolean => no.startsWith('R') && isStoreOrderNo(no.slice(1));
+
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** The member's side of store orders: checkout, paying, cancelling, and the sweep of unpaid orders. */
@@ -68,94 +68,94 @@ export class OrderService {
     queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
   }
 
+  private pricing() {
+    return { tiers: this.tiers, points: this.points, rules: this.rules };
+  }
+
+  /**
+   * The order number people read and WeChat Pay knows (out_trade_no): the Shanghai date and ten random digits,
+   * 2612041234567890; the unique index on order_no decides, and checkout draws again on a clash.
+   */
+  protected newOrderNo(now = new Date()): string {
+    return `${shanghaiDay(now).slice(2).replace(/-/g, '')}${String(randomInt(0, 10_000_000_000)).padStart(10, '0')}`;
+  }
+
+  /** What the order of this body would carry, computed exactly as checkout computes it; nothing is reserved. */
+  async quote(ctx: Ctx, memberId: string, input: CheckoutInput): Promise<OrderPrice> {
+    const lines = mergeLines(input.items);
+    return priceOrder(this.db, ctx, this.pricing(), memberId, { lines, pointsToUse: input.pointsToUse, couponId: input.couponId });
+  }
+
   async checkout(ctx: Ctx, member: { memberId: string; mpOpenid: string }, input: CheckoutInput, idempotencyKey: string) {
-    const { memberId } = member;
     const lines = mergeLines(input.items);
     if (!input.addressId) throw invalid('address_required', 'Choose a delivery address');
     const requestHash = createHash('sha256').update(JSON.stringify({ ...input, items: lines })).digest('hex');
-    const tier = await this.tiers.tierOf(ctx, memberId);
-    const { order, view } = await this.db.transaction(ctx, async (tx) => {
-      const address = addressView(await this.addresses.get(tx, memberId, input.addressId!), false);
-      const skus = await rows<{ id: string; name: string; price_fen: number; product_id: string; title: string }>(
-        this.db,
-        tx,
-        `SELECT s.id, s.name, s.price_fen, p.id AS product_id, p.title FROM product_sku s JOIN product p ON p.id = s.product_id
-         WHERE s.id = ANY($1::uuid[]) AND s.active AND p.active`,
-        [lines.map((l) => l.skuId)],
-      );
-      const byId = new Map(skus.map((s) => [s.id, s]));
-      const missing = lines.find((l) => !byId.has(l.skuId));
-      if (missing) throw notFound('sku_not_found', 'A product in the order is no longer on sale', );
-      let goodsFen = 0;
-      let memberGoodsFen = 0;
-      for (const l of lines) {
-        const s = byId.get(l.skuId)!;
-        goodsFen += s.price_fen * l.quantity;
-        memberGoodsFen += memberPrice(s.price_fen, tier.discountPercent) * l.quantity;
+    // A random order number that another order took already: the whole transaction again with a new one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { order, view } = await this.db.transaction(ctx, (tx) => this.placeInTx(tx, member, input, lines, idempotencyKey, requestHash));
+        return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
+      } catch (err) {
+        if (attempt >= 5 || !isUniqueViolation(err, 'store_order_order_no_key')) throw err;
       }
-      let couponFen = 0;
-      if (input.couponId) {
-        const [c] = await rows<{ value_fen: number; min_spend_fen: number }>(
-          this.db,
-          tx,
-          'SELECT value_fen, min_spend_fen FROM member_coupon WHERE id = $1 AND member_id = $2 AND used_order_id IS NULL AND expires_at > now()',
-          [input.couponId, memberId],
-        );
-        if (!c || memberGoodsFen < c.min_spend_fen) throw conflict('coupon_invalid', 'This coupon cannot be used for this order');
-        couponFen = Math.min(c.value_fen, memberGoodsFen - 1);
-      }
-      const [card] = await rows(this.db, tx, 'SELECT 1 FROM member_shipping_card WHERE member_id = $1 AND starts_at <= now() AND expires_at > now() LIMIT 1', [memberId]);
-      const freeShipping = tier.freeShipping || !!card || memberGoodsFen >= this.rules.freeShippingOverFen;
-      const shippingFen = freeShipping ? 0 : this.rules.shippingFen;
-      const afterCoupon = memberGoodsFen - couponFen;
-      const maxPoints = Math.floor(Math.min(Math.floor((afterCoupon * this.rules.pointsMaxPercent) / 100), afterCoupon - 1) / this.rules.pointValueFen);
-      if (input.pointsToUse > maxPoints) throw invalid('points_over_limit', `At most ${maxPoints} points can be used for this order`, { maxPoints });
-      const pointsDiscountFen = input.pointsToUse * this.rules.pointValueFen;
-      const discountFen = goodsFen - memberGoodsFen + couponFen;
-      const payableFen = goodsFen - discountFen - pointsDiscountFen + shippingFen;
+    }
+  }
 
-      const id = randomUUID();
-      const inserted = await rows(
-        this.db,
-        tx,
-        `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
-           coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
-         ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
-        [id, id.replace(/-/g, ''), memberId, member.mpOpenid, idempotencyKey, requestHash, goodsFen, discountFen, input.couponId ?? null,
-          couponFen, input.pointsToUse, pointsDiscountFen, shippingFen, payableFen, address, this.rules.unpaidMinutes],
-      );
-      if (!inserted.length) {
-        const first = await this.db.repo(tx, StoreOrder).findOneByOrFail({ memberId, idempotencyKey });
-        if (first.requestHash !== requestHash) throw conflict('idempotency_key_reused', 'This Idempotency-Key was used for another order');
-        return { order: first, view: await this.view(tx, first) };
-      }
-      // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
-      for (const l of [...lines].sort((a, b) => a.skuId.localeCompare(b.skuId))) {
-        const [left] = await rows(this.db, tx, 'UPDATE product_sku SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock', [l.skuId, l.quantity]);
-        if (!left) throw conflict('out_of_stock', `${byId.get(l.skuId)!.title} ${byId.get(l.skuId)!.name} is sold out`, { skuId: l.skuId });
-        const s = byId.get(l.skuId)!;
-        await this.db.repo(tx, StoreOrderItem).insert({
-          orderId: id,
-          skuId: l.skuId,
-          productId: s.product_id,
-          title: s.title,
-          skuName: s.name,
-          quantity: l.quantity,
-          listPriceFen: s.price_fen,
-          unitPriceFen: memberPrice(s.price_fen, tier.discountPercent),
-        });
-      }
-      if (input.couponId) {
-        const [used] = await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = $1 WHERE id = $2 AND used_order_id IS NULL RETURNING id', [id, input.couponId]);
-        if (!used) throw conflict('coupon_invalid', 'This coupon was just used');
-      }
-      if (input.pointsToUse > 0) await this.points.debit(tx, memberId, input.pointsToUse, `order:${id}:points`, '积分抵扣');
-      await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
-      const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
-      return { order: created, view: await this.view(tx, created) };
-    });
-    return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
+  private async placeInTx(
+    tx: Ctx,
+    member: { memberId: string; mpOpenid: string },
+    input: CheckoutInput,
+    lines: OrderLine[],
+    idempotencyKey: string,
+    requestHash: string,
+  ): Promise<{ order: StoreOrder; view: OrderView }> {
+    const { memberId } = member;
+    // A repeated request answers the first order before anything is priced again (its coupon and points are spent by now).
+    const replay = async () => {
+      const first = await this.db.repo(tx, StoreOrder).findOneBy({ memberId, idempotencyKey });
+      if (first && first.requestHash !== requestHash) throw conflict('idempotency_key_reused', 'This Idempotency-Key was used for another order');
+      return first ? { order: first, view: await this.view(tx, first) } : null;
+    };
+    const earlier = await replay();
+    if (earlier) return earlier;
+    const address = addressView(await this.addresses.get(tx, memberId, input.addressId!), false);
+    const price = await priceOrder(this.db, tx, this.pricing(), memberId, { lines, pointsToUse: input.pointsToUse, couponId: input.couponId });
+
+    const id = randomUUID();
+    const inserted = await rows(
+      this.db,
+      tx,
+      `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
+         coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
+       ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
+      [id, this.newOrderNo(), memberId, member.mpOpenid, idempotencyKey, requestHash, price.goodsFen, price.discountFen, price.couponId,
+        price.couponFen, price.pointsToUse, price.pointsDiscountFen, price.shippingFen, price.payableFen, address, this.rules.unpaidMinutes],
+    );
+    if (!inserted.length) return (await replay())!;
+    // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
+    for (const item of [...price.items].sort((a, b) => a.skuId.localeCompare(b.skuId))) {
+      const [left] = await rows(this.db, tx, 'UPDATE product_sku SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock', [item.skuId, item.quantity]);
+      if (!left) throw conflict('out_of_stock', `${item.title} ${item.skuName} is sold out`, { skuId: item.skuId });
+      await this.db.repo(tx, StoreOrderItem).insert({
+        orderId: id,
+        skuId: item.skuId,
+        productId: item.productId,
+        title: item.title,
+        skuName: item.skuName,
+        quantity: item.quantity,
+        listPriceFen: item.listPriceFen,
+        unitPriceFen: item.unitPriceFen,
+      });
+    }
+    if (price.couponId) {
+      const [used] = await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = $1 WHERE id = $2 AND used_order_id IS NULL RETURNING id', [id, price.couponId]);
+      if (!used) throw conflict('coupon_invalid', 'This coupon was just used');
+    }
+    if (price.pointsToUse > 0) await this.points.debit(tx, memberId, price.pointsToUse, `order:${id}:points`, '积分抵扣');
+    await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
+    const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
+    return { order: created, view: await this.view(tx, created) };
   }
 
   /** Pays an unpaid order again (the member closed the payment sheet). */
@@ -249,6 +249,11 @@ export class OrderService {
     return { cancelled };
   }
 
+  /** The member's points history with reason codes, Chinese labels and the readable numbers of store orders. */
+  labelPointsHistory(ctx: Ctx, page: PointsHistoryPage) {
+    return labelHistory(this.db, ctx, page);
+  }
+
   async list(ctx: Ctx, memberId: string, status: StoreOrder['status'] | undefined): Promise<OrderView[]> {
     const orders = await this.db.repo(ctx, StoreOrder).find({ where: status ? { memberId, status } : { memberId }, order: { createdAt: 'DESC' }, take: 100 });
     return this.views(ctx, orders);
@@ -260,9 +265,16 @@ export class OrderService {
 
   /** Another member's order is indistinguishable from a missing one. */
   private async own(ctx: Ctx, memberId: string, orderId: string): Promise<StoreOrder> {
-    const order = /^[0-9a-f-]{36}$/i.test(orderId) ? await this.db.repo(ctx, StoreOrder).findOneBy({ id: orderId, memberId }) : null;
-    if (!order) throw notFound('order_not_found', 'No such order');
+    const order = await this.findByIdOrNo(ctx, orderId);
+    if (!order || order.memberId !== memberId) throw notFound('order_not_found', 'No such order');
     return order;
+  }
+
+  /** An order by its id or by the order number a person reads out (customer service types it). */
+  async findByIdOrNo(ctx: Ctx, idOrNo: string): Promise<StoreOrder | null> {
+    if (/^[0-9a-f-]{36}$/i.test(idOrNo)) return this.db.repo(ctx, StoreOrder).findOneBy({ id: idOrNo });
+    if (isStoreOrderNo(idOrNo)) return this.db.repo(ctx, StoreOrder).findOneBy({ orderNo: idOrNo });
+    return null;
   }
 
   async view(ctx: Ctx, order: StoreOrder): Promise<OrderView> {
@@ -296,13 +308,4 @@ export class OrderService {
 function describe(items: OrderView['items']): string {
   const first = items[0]?.title ?? '商品';
   return (items.length > 1 ? `${first} 等${items.length}件` : first).slice(0, 127);
-}
-
-function mergeLines(items: CheckoutInput['items']): Array<{ skuId: string; quantity: number }> {
-  const merged = new Map<string, number>();
-  for (const i of items) merged.set(i.skuId, (merged.get(i.skuId) ?? 0) + i.quantity);
-  const lines = [...merged].map(([skuId, quantity]) => ({ skuId, quantity }));
-  if (!lines.length) throw invalid('empty_order', 'The order has no items');
-  if (lines.some((l) => l.quantity > 99)) throw invalid('quantity_too_large', 'At most 99 of one item');
-  return lines;
 }

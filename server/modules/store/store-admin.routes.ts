@@ -18,6 +18,8 @@ export interface StoreAdminRoutesOptions {
 const sec = [{ bearer: [] }];
 const editors = { roles: ['owner', 'operator'] as const };
 const id = z.object({ id: z.uuid() });
+/** An order by its id or by its order number (what the member reads out to customer service). */
+const idOrNo = z.object({ id: z.union([z.uuid(), z.string().regex(/^(?:\d{16}|[0-9a-f]{32})$/, 'an order id or order number')]) });
 const fen = z.number().int().min(1).max(100_000_000);
 
 const itemFields = {
@@ -190,13 +192,14 @@ export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = 
         querystring: z.object({
           status: z.enum(['pending_payment', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']).optional(),
           shipping: z.enum(['not_shipped', 'shipped_not_uploaded', 'uploaded']).optional(),
+          orderNo: z.string().regex(/^[0-9a-f]{16,32}$/, 'the order number').optional().describe('the order number the member reads out'),
         }),
         response: { 200: z.array(adminOrder) },
       },
     },
     async (req) => forRole(req, await fulfilment.adminList(ctx(req), req.query)),
   );
-  app.get('/orders/:id', { schema: { tags: ['store'], security: sec, params: id, response: { 200: adminOrder } } }, async (req) =>
+  app.get('/orders/:id', { schema: { tags: ['store'], summary: 'One order, by its id or its order number', security: sec, params: idOrNo, response: { 200: adminOrder } } }, async (req) =>
     forRole(req, [await fulfilment.adminDetail(ctx(req), req.params.id)])[0]!,
   );
   app.post(

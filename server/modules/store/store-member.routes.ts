@@ -69,6 +69,33 @@ export const order = z.object({
   shipping: z.object({ company: z.string(), trackingNo: z.string() }).nullable(),
 });
 
+const orderBody = z.object({
+  items: z.array(z.object({ skuId: uuid, quantity: z.number().int().min(1).max(99) })).min(1).max(50),
+  addressId: uuid.optional(),
+  pointsToUse: z.number().int().min(0).max(10_000_000).default(0),
+  couponId: uuid.optional(),
+});
+
+export const quote = z.object({
+  items: z.array(
+    z.object({ skuId: z.string(), productId: z.string(), title: z.string(), skuName: z.string(), quantity: z.number(), listPriceFen: z.number(), unitPriceFen: z.number() }),
+  ),
+  goodsFen: z.number(),
+  memberGoodsFen: z.number(),
+  memberDiscountFen: z.number(),
+  couponId: z.string().nullable(),
+  couponFen: z.number(),
+  discountFen: z.number(),
+  shippingFen: z.number(),
+  freeShipping: z.enum(['tier', 'shipping_card', 'threshold']).nullable(),
+  freeShippingOverFen: z.number(),
+  pointsBalance: z.number(),
+  maxPoints: z.number(),
+  pointsToUse: z.number(),
+  pointsDiscountFen: z.number(),
+  payableFen: z.number(),
+});
+
 const payment = z.object({ timeStamp: z.string(), nonceStr: z.string(), package: z.string(), signType: z.literal('RSA'), paySign: z.string() });
 
 const cart = z.object({
@@ -99,13 +126,25 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
         summary: 'The points ledger, newest first',
         security: sec,
         querystring: z.object({ cursor: z.string().max(200).optional() }),
-        response: { 200: z.object({ items: z.array(z.object({ id: z.string(), delta: z.number(), reason: z.string(), createdAt: z.string() })), nextCursor: z.string().nullable() }) },
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                id: z.string(),
+                delta: z.number(),
+                reason: z.string(),
+                code: z.string().describe('stable reason code: store_purchase, taobao_purchase, check_in, mall_redemption, …'),
+                label: z.string().describe('the reason in Chinese, as the member reads it'),
+                orderNo: z.string().nullable().describe('the readable number of the order the entry belongs to'),
+                createdAt: z.string(),
+              }),
+            ),
+            nextCursor: z.string().nullable(),
+          }),
+        },
       },
     },
-    async (req) => {
-      const page = await points.history(ctx(req), currentMember(req).memberId, req.query.cursor, 20);
-      return { items: page.items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })), nextCursor: page.nextCursor };
-    },
+    async (req) => orders.labelPointsHistory(ctx(req), await points.history(ctx(req), currentMember(req).memberId, req.query.cursor, 20)),
   );
 
   app.get(
@@ -238,6 +277,21 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   );
 
   app.post(
+    '/checkout/quote',
+    {
+      preValidation: perMemberLimit(app, 'checkout-quote', 120),
+      schema: {
+        tags: ['store'],
+        summary: 'What the order of this body would charge (shipping, member price, tier perk, 包邮卡, coupon, points), priced as checkout prices it; nothing is reserved',
+        security: sec,
+        body: orderBody,
+        response: { 200: quote },
+      },
+    },
+    async (req) => orders.quote(ctx(req), currentMember(req).memberId, req.body),
+  );
+
+  app.post(
     '/orders',
     {
       preValidation: perMemberLimit(app, 'checkout', 10),
@@ -245,12 +299,7 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
         tags: ['store'],
         summary: 'Checkout: stock, coupon and points in one transaction, then the JSAPI prepay',
         security: sec,
-        body: z.object({
-          items: z.array(z.object({ skuId: uuid, quantity: z.number().int().min(1).max(99) })).min(1).max(50),
-          addressId: uuid.optional(),
-          pointsToUse: z.number().int().min(0).max(10_000_000).default(0),
-          couponId: uuid.optional(),
-        }),
+        body: orderBody,
         response: { 200: z.object({ order, payment }) },
       },
     },

@@ -17,7 +17,8 @@ export interface StorePoints {
 }
 
 export interface PointsHistoryPage {
-  items: Array<{ id: string; delta: number; reason: string; createdAt: Date }>;
+  /** reason as written; kind and key (the idempotency key) say who wrote it: `order:<id>:award`, `mall:<id>`, … */
+  items: Array<{ id: string; delta: number; reason: string; kind: string; key: string; createdAt: Date }>;
   nextCursor: string | null;
 }
 

@@ -1,6 +1,7 @@
 import { config } from '../../config';
 import { checkInRewardText, toCheckInView, type CheckInView } from '../../models/check-in.model';
 import { checkIn, fetchCheckInMonth, makeUpCheckIn, saveReminderConsent } from '../../services/check-in.service';
+import { errorMessage } from '../../services/request';
 import { shiftMonth } from '../../utils/shanghai-time';
 import { confirm, currentShanghaiMonth, showError, showSuccess } from '../../utils/ui';
 
@@ -10,6 +11,8 @@ Component({
     busy: false,
     rewardText: '',
     reminderOn: false,
+    errorText: '',
+    month: '',
   },
   methods: {
     onShow() {
@@ -19,12 +22,18 @@ Component({
       await this.load(this.data.view?.month ?? currentShanghaiMonth());
       wx.stopPullDownRefresh();
     },
+    // Without a calendar yet, a failure shows why and a retry (never a "加载中…" that stays); with one, a toast.
     async load(month: string) {
+      this.setData({ month, errorText: '' });
       try {
         this.setData({ view: toCheckInView(await fetchCheckInMonth(month)) });
       } catch (err) {
-        showError(err);
+        if (this.data.view) showError(err);
+        else this.setData({ errorText: errorMessage(err) });
       }
+    },
+    retry() {
+      return this.load(this.data.month || currentShanghaiMonth());
     },
     prevMonth() {
       if (this.data.view) this.load(shiftMonth(this.data.view.month, -1));

@@ -1,5 +1,6 @@
 import { toOrderView, type OrderView } from '../../../models/order.model';
 import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../services/order.service';
+import { errorMessage } from '../../../services/request';
 import { confirm, showError, showSuccess } from '../../../utils/ui';
 
 // WeChat Pay's client callback comes before the server's payment notification; poll briefly for "paid".
@@ -11,7 +12,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 Component({
-  data: { id: '', order: null as OrderView | null, busy: false, confirming: false },
+  data: { id: '', order: null as OrderView | null, busy: false, confirming: false, errorText: '' },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       this.setData({ id: query.id ?? '' });
@@ -19,12 +20,18 @@ Component({
       if (query.payment === 'paid') await this.waitForPaid();
       else if (query.payment === 'cancelled') wx.showToast({ icon: 'none', title: '支付已取消，可在订单内继续支付' });
     },
+    // Without an order yet, a failure shows why and a retry; with one, a toast and the order stays.
     async load() {
+      this.setData({ errorText: '' });
       try {
         this.setData({ order: toOrderView(await fetchOrder(this.data.id)) });
       } catch (err) {
-        showError(err);
+        if (this.data.order) showError(err);
+        else this.setData({ errorText: errorMessage(err) });
       }
+    },
+    retry() {
+      return this.load();
     },
     async waitForPaid() {
       this.setData({ confirming: true });

@@ -5,14 +5,14 @@ import { fetchCart, setCartQuantity } from '../../../services/store.service';
 import { showError } from '../../../utils/ui';
 
 Component({
-  data: { lines: [] as CartLineView[], totalText: formatFen(0), loaded: false, blocked: false },
+  data: { lines: [] as CartLineView[], totalText: formatFen(0), totalLabel: '合计', loaded: false, blocked: false },
   methods: {
     onShow() {
       this.load();
     },
     show(cart: Cart) {
       const view = toCartView(cart);
-      this.setData({ lines: view.lines, totalText: view.totalText, blocked: view.blocked, loaded: true });
+      this.setData({ lines: view.lines, totalText: view.totalText, totalLabel: view.totalLabel, blocked: view.blocked, loaded: true });
     },
     async load() {
       try {

@@ -1,22 +1,35 @@
 import { toProductDetailView, type ProductDetailView } from '../../../models/product.model';
 import { fetchProduct, setCartQuantity, fetchCart } from '../../../services/store.service';
+import { errorMessage } from '../../../services/request';
 import { showError, showSuccess } from '../../../utils/ui';
 
 Component({
-  data: { product: null as ProductDetailView | null, skuIndex: 0, quantity: 1, busy: false },
+  data: { product: null as ProductDetailView | null, productId: '', errorText: '', skuIndex: 0, quantity: 1, busy: false },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       wx.showShareMenu({ menus: ['shareAppMessage'] });
-      const id = query.id;
-      if (!id) return;
+      this.setData({ productId: query.id ?? '' });
+      await this.load();
+    },
+    // A failed load shows why and a retry, never a "加载中…" that stays.
+    async load() {
+      const id = this.data.productId;
+      if (!id) {
+        this.setData({ errorText: '商品不存在或已下架' });
+        return;
+      }
+      this.setData({ errorText: '' });
       try {
         const product = toProductDetailView(await fetchProduct(id));
         const firstInStock = product.skus.findIndex((s) => !s.soldOut);
         this.setData({ product, skuIndex: Math.max(0, firstInStock) });
         wx.setNavigationBarTitle({ title: product.title });
       } catch (err) {
-        showError(err);
+        this.setData({ errorText: errorMessage(err) });
       }
+    },
+    retry() {
+      return this.load();
     },
     chooseSku(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { index: number }>) {
       this.setData({ skuIndex: Number(e.currentTarget.dataset.index), quantity: 1 });
@@ -53,7 +66,7 @@ Component({
       const product = this.data.product;
       if (!product) return { title: '会员商城', path: '/pages/store/index' };
       return {
-        title: `${product.title} 会员价 ${product.lowestMemberPriceText} 起`,
+        title: `${product.title} ${product.anyMemberPrice ? '会员价 ' : ''}${product.lowestMemberPriceText} 起`,
         path: `/packages/store/product/index?id=${product.id}`,
         imageUrl: product.images[0],
       };
