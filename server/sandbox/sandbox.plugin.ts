@@ -7,6 +7,7 @@ import { CallbackDeliverer } from './callback-deliverer';
 import { sandboxControlRoutes } from './control.routes';
 import type { SandboxDemoSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
+import { phoneRoutes } from './phone/phone.routes';
 import { sandboxPage } from './sandbox-page';
 import { SandboxWorld } from './sandbox-world';
 import { sandboxWechatApiRoutes } from './wechat-api.routes';
@@ -55,5 +56,6 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opt
     },
     { prefix: '/api' },
   );
+  await app.register(phoneRoutes);
   app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage));
 };
