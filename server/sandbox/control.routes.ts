@@ -228,6 +228,26 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
     },
   );
 
+  app.get(
+    '/people/:id/prepays/:prepayId',
+    {
+      config: open,
+      schema: {
+        tags,
+        summary: 'What the payment sheet shows for a prepay of this person: description and amount',
+        params: z.object({ id: z.string(), prepayId: z.string().min(1) }),
+        response: { 200: z.object({ description: z.string(), totalFen: z.number().int() }), 404: errorOut, 501: errorOut },
+      },
+    },
+    async (req, reply) => {
+      const p = person(req.params.id);
+      if (!payments?.prepay) return reply.code(501).send(payNotAvailable);
+      const found = payments.prepay(req.params.prepayId, p.mpOpenid);
+      if (!found) throw notFound('prepay_not_found', 'This person has no order with this prepay id');
+      return found;
+    },
+  );
+
   app.post(
     '/people/:id/confirm-transfer',
     { config: open, schema: { tags, summary: 'The person confirms a merchant transfer (package_info)', params: idParams, body: z.object({ packageInfo: z.string().min(1) }), response: { 200: z.object({ confirmed: z.literal(true) }), 404: errorOut, 501: errorOut } } },

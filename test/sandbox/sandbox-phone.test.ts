@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 
+type DemoOrder = { orderNo: string; phoneLast4: string; bound: boolean };
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Screenshots of what a person sees, for a look by eye (never committed): SANDBOX_SHOTS=/tmp/shots.
 const SHOTS = process.env.SANDBOX_SHOTS;
@@ -13,7 +15,8 @@ describe('the sandbox phone in a real browser', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    t = await buildSandboxApp();
+    // The demo shop: its imported orders to bind and its products to buy.
+    t = await buildSandboxApp({ DEMO_SEED: 'true' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   afterAll(async () => {
@@ -87,6 +90,67 @@ describe('the sandbox phone in a real browser', () => {
     // The welcome's mini-program card opens the phone at its page.
     await link.click();
     await phone.locator('.wx-nav-title', { hasText: '每日签到' }).waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('binds a Taobao order in the phone, buys a product with WeChat Pay after the confirm sheet, and sees the order paid', async () => {
+    let demo: { orders: DemoOrder[] } | null = null;
+    for (let i = 0; i < 600 && !demo; i++) {
+      demo = (await t.sandbox('GET', '/demo')).body.demo;
+      if (!demo) await new Promise((r) => setTimeout(r, 100));
+    }
+    const order = demo!.orders.find((o) => !o.bound)!;
+    const person = (await t.sandbox('POST', '/people', { nickname: '阿花' })).body as { id: string };
+    const page = await browser.newPage({ viewport: { width: 375, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.baseUrl}/sandbox/phone/?person=${person.id}`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByText('同意并继续').click();
+    const shown = page.locator('.wx-page-frame:not([hidden])');
+
+    await shown.getByText('绑定淘宝订单', { exact: true }).click();
+    await page.locator('.wx-nav-title', { hasText: '绑定淘宝订单' }).waitFor();
+    await shown.locator('wx-input input').nth(0).fill(order.orderNo);
+    await shown.locator('wx-input input').nth(1).fill(order.phoneLast4);
+    await shown.locator('wx-button', { hasText: '绑定' }).click();
+    await shown.getByText('绑定成功').waitFor();
+    const member = (await t.sandbox('GET', `/people/${person.id}/member`)).body.member as { boundOrders: number; points: number };
+    expect(member.boundOrders).toBeGreaterThanOrEqual(1);
+    await shown.getByText(`获得 ${member.points} 积分`, { exact: false }).waitFor();
+
+    await page.locator('.wx-nav-back').click();
+    await page.locator('.wx-tab', { hasText: '商城' }).click();
+    await page.locator('.wx-nav-title', { hasText: '会员商城' }).waitFor();
+    await shown.getByText('雪球 杯刷清洁套装 3件').click();
+    await shown.locator('wx-button', { hasText: '立即购买' }).click();
+    await page.locator('.wx-nav-title', { hasText: '确认订单' }).waitFor();
+    await shown.getByText('＋ 添加收货地址').click();
+    await shown.locator('wx-button', { hasText: '新增收货地址' }).click();
+    await shown.getByText('从微信收货地址导入').click();
+    // wx.chooseAddress: the person's WeChat addresses, in a sheet.
+    await page.locator('.wx-pick-row', { hasText: '阿花' }).first().click();
+    await shown.locator('wx-input input').first().evaluate((i) => (i as unknown as { value: string }).value).then((v) => expect(v).toBe('阿花'));
+    await shown.locator('wx-button', { hasText: '保存' }).click();
+    await shown.getByText('浦东新区 世纪大道 100 号 8 楼', { exact: false }).first().click();
+    await page.locator('.wx-nav-title', { hasText: '确认订单' }).waitFor();
+    await shown.getByText('阿花 138****8000').waitFor();
+    await shown.locator('wx-button', { hasText: '提交订单并支付' }).click();
+
+    // wx.requestPayment: the confirm sheet shows what WeChat Pay was asked for; paying goes through the sandbox's WeChat Pay.
+    const sheet = page.locator('.wx-sheet', { hasText: '微信支付' });
+    await sheet.waitFor();
+    const charged = (await sheet.locator('.wx-pay-amount').textContent())!;
+    expect(charged).toMatch(/^¥\d+\.\d\d$/);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-pay.png` });
+    await sheet.locator('.wx-sheet-action', { hasText: '确认支付' }).click();
+    await page.locator('.wx-nav-title', { hasText: '订单详情' }).waitFor();
+    await shown.getByText('待发货').waitFor();
+    await shown.getByText('支付时间').waitFor();
+    // What the sheet charged is what the order says was paid.
+    await shown.locator('.row, wx-view', { hasText: '实付' }).getByText(charged).first().waitFor();
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-paid.png` });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -185,9 +185,15 @@ export function createWx(host: PhoneHost): Record<string, unknown> {
     requestPayment: api('requestPayment', async (o) => {
       const pkg = String(o.package ?? '');
       const prepayId = pkg.replace(/^prepay_id=/, '');
+      const order = await control<{ description: string; totalFen: number }>('GET', `/prepays/${encodeURIComponent(prepayId)}`).catch(() => null);
       const ok = await layers.sheet({
         title: '微信支付',
-        body: [el('div', { className: 'wx-pay-to', textContent: '付款给商家' }), el('div', { className: 'wx-pay-id', textContent: `预支付单 ${prepayId}` }), el('div', { className: 'wx-pay-note', textContent: '沙盒支付：不会扣真实的钱' })],
+        body: [
+          el('div', { className: 'wx-pay-to', textContent: order ? order.description : '付款给商家' }),
+          order ? el('div', { className: 'wx-pay-amount', textContent: `¥${(order.totalFen / 100).toFixed(2)}` }) : null,
+          el('div', { className: 'wx-pay-id', textContent: `预支付单 ${prepayId}` }),
+          el('div', { className: 'wx-pay-note', textContent: '沙盒支付：不会扣真实的钱' }),
+        ],
         action: '确认支付',
         actionClass: 'wx-pay-confirm',
       });
