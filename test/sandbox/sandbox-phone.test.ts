@@ -19,6 +19,16 @@ describe('the sandbox phone in a real browser', () => {
     t = await buildSandboxApp({ DEMO_SEED: 'true' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
+  /** The demo shop, once seeded (it is seeded after the app listens). */
+  const demoShop = async (): Promise<{ orders: DemoOrder[] }> => {
+    for (let i = 0; i < 600; i++) {
+      const demo = (await t.sandbox('GET', '/demo')).body.demo;
+      if (demo) return demo;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the demo shop was not seeded');
+  };
+
   afterAll(async () => {
     await browser?.close();
     await t?.close();
@@ -95,12 +105,7 @@ describe('the sandbox phone in a real browser', () => {
   });
 
   it('binds a Taobao order in the phone, buys a product with WeChat Pay after the confirm sheet, and sees the order paid', async () => {
-    let demo: { orders: DemoOrder[] } | null = null;
-    for (let i = 0; i < 600 && !demo; i++) {
-      demo = (await t.sandbox('GET', '/demo')).body.demo;
-      if (!demo) await new Promise((r) => setTimeout(r, 100));
-    }
-    const order = demo!.orders.find((o) => !o.bound)!;
+    const order = (await demoShop()).orders.find((o) => !o.bound)!;
     const person = (await t.sandbox('POST', '/people', { nickname: '阿花' })).body as { id: string };
     const page = await browser.newPage({ viewport: { width: 375, height: 720 } });
     const errors: string[] = [];
@@ -151,6 +156,34 @@ describe('the sandbox phone in a real browser', () => {
     // What the sheet charged is what the order says was paid.
     await shown.locator('.row, wx-view', { hasText: '实付' }).getByText(charged).first().waitFor();
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-paid.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a share from one phone becomes the friend’s phone opened at the shared page', async () => {
+    await demoShop();
+    for (const nickname of ['分享者', '好友']) await t.sandbox('POST', '/people', { nickname });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.baseUrl}/sandbox`);
+    const sharer = page.locator('section.person', { hasText: '分享者' });
+    await sharer.getByRole('button', { name: '打开小程序' }).click();
+    const phone = page.frameLocator('iframe[title="分享者 的手机"]');
+    await phone.locator('body[data-ready="true"]').waitFor();
+    await phone.getByText('同意并继续').click();
+    await phone.locator('.wx-tab', { hasText: '商城' }).click();
+    await phone.locator('.wx-page-frame:not([hidden])').getByText('雪球 焖烧罐 1L').click();
+    await phone.locator('.wx-nav-title', { hasText: '商品详情' }).waitFor();
+    await phone.locator('wx-button', { hasText: '分享' }).click();
+    // The share sheet lists the other sandbox people, with the page the share opens.
+    const row = phone.locator('.wx-pick-row', { hasText: '好友' });
+    await expect(row.locator('.wx-pick-sub').textContent()).resolves.toMatch(/^\/packages\/store\/product\/index\?id=[0-9a-f-]+$/);
+    await row.click();
+    const friend = page.frameLocator('iframe[title="好友 的手机"]');
+    await friend.locator('body[data-ready="true"]').waitFor();
+    await expect(page.locator('iframe[title="好友 的手机"]').getAttribute('src')).resolves.toContain('&path=%2Fpackages%2Fstore%2Fproduct%2Findex%3Fid%3D');
+    await friend.locator('.wx-page-frame:not([hidden])').getByText('雪球 焖烧罐 1L').first().waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });
