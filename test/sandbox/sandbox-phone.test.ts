@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { TEST_OWNER } from '../helpers/app';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 
 type DemoOrder = { orderNo: string; phoneLast4: string; bound: boolean };
@@ -184,6 +185,58 @@ describe('the sandbox phone in a real browser', () => {
     await friend.locator('body[data-ready="true"]').waitFor();
     await expect(page.locator('iframe[title="好友 的手机"]').getAttribute('src')).resolves.toContain('&path=%2Fpackages%2Fstore%2Fproduct%2Findex%3Fid%3D');
     await friend.locator('.wx-page-frame:not([hidden])').getByText('雪球 焖烧罐 1L').first().waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('claims the review reward in the phone with a screenshot; once the merchant approves, the member confirms the transfer', async () => {
+    const demo = await demoShop();
+    const order = demo.orders.filter((o) => !o.bound).slice(-1)[0];
+    const person = (await t.sandbox('POST', '/people', { nickname: '晒单人' })).body as { id: string };
+    await t.sandbox('POST', `/people/${person.id}/follow`, {});
+    await t.sandbox('POST', `/people/${person.id}/messages`, { text: order.orderNo });
+    await t.sandbox('POST', `/people/${person.id}/messages`, { text: order.phoneLast4 });
+    expect(((await t.sandbox('GET', `/people/${person.id}/member`)).body.member as { boundOrders: number }).boundOrders).toBeGreaterThanOrEqual(1);
+
+    const page = await browser.newPage({ viewport: { width: 375, height: 720 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.baseUrl}/sandbox/phone/?person=${person.id}`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByText('同意并继续').click();
+    const shown = page.locator('.wx-page-frame:not([hidden])');
+    await page.locator('.wx-tab', { hasText: '我的' }).click();
+    await shown.getByText('晒单评价有礼').click();
+    await page.locator('.wx-nav-title', { hasText: '晒单评价有礼' }).waitFor();
+    await shown.locator('wx-input input').fill(order.orderNo);
+    const chooser = page.waitForEvent('filechooser');
+    await shown.getByText('＋ 选择截图').click();
+    await (await chooser).setFiles({ name: 'review.png', mimeType: 'image/png', buffer: Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 7)]) });
+    await shown.locator('wx-image.packages-review-index--preview img[src^="blob:"]').waitFor({ state: 'attached' });
+    await shown.locator('wx-button', { hasText: '提交申请' }).click();
+    await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('审核中').waitFor();
+
+    // The merchant approves (the console's call); the cash reward waits for the member's confirmation.
+    const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: TEST_OWNER });
+    const staff = { authorization: `Bearer ${login.json().token}` };
+    const claims = (await t.app.inject({ method: 'GET', url: '/api/admin/review-claims?status=submitted', headers: staff })).json() as Array<{ id: string; orderNo: string }>;
+    const claim = claims.find((c) => c.orderNo === order.orderNo)!;
+    expect((await t.app.inject({ method: 'POST', url: `/api/admin/review-claims/${claim.id}/approve`, headers: staff })).statusCode).toBe(200);
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'transfer_pending'; i++) {
+      const all = (await t.app.inject({ method: 'GET', url: '/api/admin/review-claims', headers: staff })).json() as Array<{ id: string; status: string }>;
+      status = all.find((c) => c.id === claim.id)!.status;
+      if (status !== 'transfer_pending') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('transfer_pending');
+
+    // The capsule's refresh (the page's pull-down refresh) shows the claim waiting; confirming goes through the sandbox.
+    await page.locator('.wx-capsule-more').click();
+    await page.locator('.wx-actionsheet-item', { hasText: '刷新' }).click();
+    await shown.locator('wx-button', { hasText: '确认收款' }).click();
+    await page.locator('.wx-sheet', { hasText: '商家向你转账' }).locator('.wx-sheet-action').click();
+    await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('已到账').waitFor({ timeout: 15_000 });
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-review-paid.png` });
     expect(errors).toEqual([]);
     await page.close();
   });

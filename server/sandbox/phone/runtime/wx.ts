@@ -206,6 +206,58 @@ export function createWx(host: PhoneHost): Record<string, unknown> {
       }
       return {};
     }),
+    // The album: the browser's file picker; the picked file becomes a temp path (an object URL) for wx.uploadFile.
+    chooseMedia: api('chooseMedia', () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const input = el('input', { type: 'file', accept: 'image/*', hidden: true });
+        input.addEventListener('change', () => {
+          const file = input.files?.[0];
+          input.remove();
+          if (!file) return reject(new Error('chooseMedia:fail cancel'));
+          resolve({ type: 'image', tempFiles: [{ tempFilePath: URL.createObjectURL(file), size: file.size, fileType: 'image' }] });
+        });
+        input.addEventListener('cancel', () => {
+          input.remove();
+          reject(new Error('chooseMedia:fail cancel'));
+        });
+        document.body.append(input);
+        input.click();
+      }),
+    ),
+    uploadFile: (o: Opts) => {
+      const run = async () => {
+        const blob = await fetch(String(o.filePath)).then((r) => r.blob());
+        const form = new FormData();
+        for (const [k, v] of Object.entries((o.formData as Record<string, string>) ?? {})) form.append(k, String(v));
+        form.append(String(o.name), blob, `upload.${(blob.type.split('/')[1] || 'png').replace('jpeg', 'jpg')}`);
+        const target = new URL(String(o.url), location.href);
+        const r = await fetch(`${location.origin}${target.pathname}${target.search}`, { method: 'POST', headers: (o.header as Record<string, string>) ?? {}, body: form });
+        return { statusCode: r.status, data: await r.text(), errMsg: 'uploadFile:ok' };
+      };
+      run().then(
+        (res) => {
+          o.success?.(res);
+          o.complete?.(res);
+        },
+        () => {
+          const e = { errMsg: 'uploadFile:fail network error' };
+          o.fail?.(e);
+          o.complete?.(e);
+        },
+      );
+      return { abort: () => undefined };
+    },
+    // 商家转账: WeChat's confirm-receipt sheet; confirming goes to the sandbox's WeChat Pay.
+    requestMerchantTransfer: api('requestMerchantTransfer', async (o) => {
+      const ok = await layers.sheet({
+        title: '确认收款',
+        body: [el('div', { className: 'wx-pay-to', textContent: '商家向你转账，确认后存入零钱' }), el('div', { className: 'wx-pay-note', textContent: '沙盒转账：不会收到真实的钱' })],
+        action: '确认收款',
+      });
+      if (!ok) throw new Error('requestMerchantTransfer:fail cancel');
+      await control('POST', '/confirm-transfer', { packageInfo: String(o.package ?? '') });
+      return {};
+    }),
     requestSubscribeMessage: api('requestSubscribeMessage', async (o) => {
       const ids = (o.tmplIds as string[]) ?? [];
       const ok = await layers.modal({ title: '订阅消息', content: '允许小程序发送一次提醒消息？', cancelText: '取消', confirmText: '允许' });
