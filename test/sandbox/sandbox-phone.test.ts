@@ -53,6 +53,16 @@ describe('the sandbox phone in a real browser', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // Under a strict Content-Security-Policy (no inline script or style, no eval), nothing is refused.
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
+    });
+    await page.route(/\/sandbox(\/|$)/, async (route) => {
+      const res = await route.fetch();
+      const headers = { ...res.headers(), 'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src 'self'" };
+      await route.fulfill({ response: res, headers });
+    });
     await page.goto(`${t.baseUrl}/`);
     expect(new URL(page.url()).pathname).toBe('/sandbox');
     await page.getByPlaceholder('昵称（可不填）').fill('小雪');
@@ -84,6 +94,12 @@ describe('the sandbox phone in a real browser', () => {
     expect(Math.round(box!.x - frameBox!.x)).toBe(12);
     expect(Math.round(box!.width)).toBe(375 - 24);
     await expect(phone.locator('.wx-tab').allTextContents()).resolves.toEqual(['首页', '签到', '商城', '我的']);
+    // The member code: a QR drawn with views whose sizes are inline rpx styles, scaled like the stylesheets.
+    await phone.getByText('出示会员码').click();
+    const cell = phone.locator('.components-qr-code-qr-code--qr-cell').first();
+    await cell.waitFor();
+    await expect(cell.evaluate((c) => (c as unknown as { style: { width: string } }).style.width)).resolves.toMatch(/^calc\(var\(--rpx\) \* \d+(\.\d+)?\)$/);
+    await phone.getByText('收起会员码').click();
 
     await phone.locator('.wx-tab', { hasText: '签到' }).click();
     await phone.locator('.wx-nav-title', { hasText: '每日签到' }).waitFor();
@@ -102,6 +118,7 @@ describe('the sandbox phone in a real browser', () => {
     await link.click();
     await phone.locator('.wx-nav-title', { hasText: '每日签到' }).waitFor();
     expect(errors).toEqual([]);
+    expect(refused).toEqual([]);
     await page.close();
   });
 
@@ -235,7 +252,15 @@ describe('the sandbox phone in a real browser', () => {
     await page.locator('.wx-actionsheet-item', { hasText: '刷新' }).click();
     await shown.locator('wx-button', { hasText: '确认收款' }).click();
     await page.locator('.wx-sheet', { hasText: '商家向你转账' }).locator('.wx-sheet-action').click();
-    await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('已到账').waitFor({ timeout: 15_000 });
+    await page.locator('.wx-sheet').waitFor({ state: 'detached' });
+    // WeChat Pay then tells the server (a notification, handled in the background); the member refreshes to see it.
+    const claimStatus = async () =>
+      ((await t.app.inject({ method: 'GET', url: '/api/admin/review-claims', headers: staff })).json() as Array<{ id: string; status: string }>).find((c) => c.id === claim.id)!.status;
+    for (let i = 0; i < 300 && (status = await claimStatus()) !== 'paid'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(status).toBe('paid');
+    await page.locator('.wx-capsule-more').click();
+    await page.locator('.wx-actionsheet-item', { hasText: '刷新' }).click();
+    await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('已到账').waitFor();
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-review-paid.png` });
     expect(errors).toEqual([]);
     await page.close();

@@ -69,7 +69,23 @@ function parseUrl(url: string, from: string): { route: string; options: Record<s
   return { route, options };
 }
 
+/**
+ * exparser writes inline styles (style="width: {{n}}rpx") with setAttribute('style'), which a Content-Security-Policy
+ * without 'unsafe-inline' styles refuses; through the CSSOM (style.cssText) the same styles are allowed.
+ */
+function stylesThroughCssom(): void {
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
+    if (name.toLowerCase() === 'style' && this instanceof HTMLElement) {
+      this.style.cssText = String(value);
+      return;
+    }
+    setAttribute.call(this, name, value);
+  };
+}
+
 export function boot(opts: BootOptions): void {
+  stylesThroughCssom();
   const params = new URLSearchParams(location.search);
   const personId = params.get('person') ?? '';
   const sandboxBase = location.pathname.replace(/\/phone\/?.*$/, '');
