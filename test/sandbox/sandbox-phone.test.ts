@@ -58,7 +58,9 @@ describe('the sandbox phone in a real browser', () => {
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
     });
+    // The policy is the documents' (the sandbox page and the phone's frame); other requests pass untouched.
     await page.route(/\/sandbox(\/|$)/, async (route) => {
+      if (route.request().resourceType() !== 'document') return route.continue();
       const res = await route.fetch();
       const headers = { ...res.headers(), 'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src 'self'" };
       await route.fulfill({ response: res, headers });
@@ -119,6 +121,7 @@ describe('the sandbox phone in a real browser', () => {
     await phone.locator('.wx-nav-title', { hasText: '每日签到' }).waitFor();
     expect(errors).toEqual([]);
     expect(refused).toEqual([]);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.close();
   });
 
