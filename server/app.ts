@@ -110,6 +110,8 @@ export interface BuildOptions extends InfraOptions {
   productHandlers?: boolean;
   /** The clock the shop's Shanghai day is read from by check-ins and review rewards (tests fix it). */
   clock?: () => Date;
+  /** Plain lines for the person at the terminal (the demo login in sandbox mode); main.ts prints them boxed. */
+  announce?: (lines: string[]) => void;
 }
 
 
@@ -179,7 +181,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const demo = new DemoSeedService(
     infra.db,
     { staff, taobaoImport: memberServices.taobaoImport, parcels, reviewRewards, catalog, mall },
-    { enabled: config.demoSeed, hasConfiguredOwner: config.admin !== undefined, brand: config.brandName, publicUrl: config.publicUrl },
+    { enabled: config.demoSeed, hasConfiguredOwner: config.admin !== undefined, brand: config.brandName, publicUrl: config.publicUrl, announce: opts.announce },
     app.log.child({ module: 'demo' }),
   );
   const services: Services = {
@@ -226,6 +228,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
   }
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
+  // The address the README gives: the sandbox in sandbox mode (never mounted in production), else the API docs.
+  app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.redirect(config.wechat.sandbox ? '/sandbox' : '/docs'));
   let sandboxWorld: SandboxWorld | undefined;
   if (config.wechat.sandbox) {
     // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
@@ -235,6 +239,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       prefix: '/sandbox',
       world: sandboxWorld,
       demo: config.demoSeed ? () => services.demo.view(systemCtx) : undefined,
+      member: async (p) => {
+        const members = services.members;
+        const id = (await members.findByIdentity(systemCtx, 'unionid', p.unionid)) ?? (await members.findByIdentity(systemCtx, 'mp_openid', p.mpOpenid)) ?? (await members.findByIdentity(systemCtx, 'oa_openid', p.oaOpenid));
+        if (!id) return null;
+        const card = await services.memberQuery.mpCard(systemCtx, id);
+        return { tier: card.tier.name, points: card.pointsBalance, boundOrders: card.taobaoBuyer?.ordersCount ?? 0, buyer: card.taobaoBuyer?.nickMasked ?? null };
+      },
       credentials: wechatCredentials,
       callbackUrl: `${config.publicUrl}/wechat/callback`,
       payments: opts.sandboxPayments ?? paySandbox,

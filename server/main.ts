@@ -2,6 +2,13 @@ import { buildApp } from './app';
 import { ConfigError, loadConfig, loadDotenv } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './infra/db';
 
+/** Lines a newcomer must not miss (the sandbox's demo login), boxed on stderr beside the JSON log. */
+function printBoxed(lines: string[]): void {
+  const width = Math.max(...lines.map((l) => l.length)) + 2;
+  const bar = `+${'-'.repeat(width)}+`;
+  process.stderr.write(`\n${bar}\n${lines.map((l) => `| ${l.padEnd(width - 1)}|`).join('\n')}\n${bar}\n\n`);
+}
+
 /** The process: config, the embedded database when no DATABASE_URL, listen, graceful shutdown. */
 async function main(): Promise<void> {
   loadDotenv();
@@ -12,7 +19,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = await buildApp({ config, databaseUrl });
+    app = await buildApp({ config, databaseUrl, announce: printBoxed });
     await app.listen({ port: config.port, host: config.host });
     await app.listenMetrics();
   } catch (err) {

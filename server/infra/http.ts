@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -28,7 +27,7 @@ export interface HttpOptions {
 
 /**
  * The Content-Security-Policy of every answer: the API's JSON and the pages the server serves (/docs loads only its
- * own files). A page with inline code adds the hashes of exactly that code (the sandbox page, sandbox-page.ts).
+ * own files, and so do the sandbox page and phones: nothing inline is allowed).
  * No upgrade-insecure-requests: the sandbox and development run on plain http://127.0.0.1.
  */
 export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -44,21 +43,6 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Objec
   'script-src-attr': ["'none'"],
   'style-src': ["'self'"],
 });
-
-/** CSP_DIRECTIVES with a page's inline script and style allowed by their sha256 hashes. */
-export function cspWithInline(inline: { script?: string[]; style?: string[] }) {
-  const hash = (code: string) => `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
-  return {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        ...CSP_DIRECTIVES,
-        'script-src': [...CSP_DIRECTIVES['script-src']!, ...(inline.script ?? []).map(hash)],
-        'style-src': [...CSP_DIRECTIVES['style-src']!, ...(inline.style ?? []).map(hash)],
-      },
-    },
-  };
-}
 
 /** Everything every route shares: validation, OpenAPI, security headers, rate limits, metrics, one error shape. */
 export const httpPlugin = fp<HttpOptions>(

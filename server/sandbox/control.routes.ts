@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, conflict, notFound } from '../infra/errors';
 import type { XmlOut, XmlRecord } from '../wechat/xml';
 import type { CallbackDeliverer, DeliveryResult } from './callback-deliverer';
-import { sandboxDemoOut, type SandboxDemoSource } from './sandbox-demo';
+import { sandboxDemoOut, sandboxMemberOut, type SandboxDemoSource, type SandboxMemberSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
 import { DEFAULT_QUOTAS, WxError, type Person, type SandboxWorld } from './sandbox-world';
 
@@ -49,9 +49,9 @@ const show = (p: Person) => ({
  * The control API: what tests, the page, scripts and later features use to play WeChat's users.
  * Route names are a contract (see the issue): keep them.
  */
-export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; deliverer: CallbackDeliverer; payments?: SandboxPayments; demo?: SandboxDemoSource }> = async (
+export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; deliverer: CallbackDeliverer; payments?: SandboxPayments; demo?: SandboxDemoSource; member?: SandboxMemberSource }> = async (
   app,
-  { world, deliverer, payments, demo },
+  { world, deliverer, payments, demo, member },
 ) => {
   const open = { rateLimit: false };
   const person = (id: string) => {
@@ -99,6 +99,15 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
   }));
   app.get('/people/:id', { config: open, schema: { tags, params: idParams, response: { 200: personOut, 404: errorOut } } }, async (req) =>
     show(person(req.params.id)),
+  );
+
+  app.get(
+    '/people/:id/member',
+    { config: open, schema: { tags, summary: 'The person as the app knows them: tier, points and bound orders (null before they are a member)', params: idParams, response: { 200: z.object({ member: sandboxMemberOut.nullable() }), 404: errorOut } } },
+    async (req) => {
+      const p = person(req.params.id);
+      return { member: member ? await member({ unionid: p.unionid, oaOpenid: p.oaOpenid, mpOpenid: p.mpOpenid }) : null };
+    },
   );
 
   app.post(
@@ -216,6 +225,26 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
       const result = await payments.pay(req.body.prepayId, p.mpOpenid);
       world.openWindow(p, 'payment');
       return result;
+    },
+  );
+
+  app.get(
+    '/people/:id/prepays/:prepayId',
+    {
+      config: open,
+      schema: {
+        tags,
+        summary: 'What the payment sheet shows for a prepay of this person: description and amount',
+        params: z.object({ id: z.string(), prepayId: z.string().min(1) }),
+        response: { 200: z.object({ description: z.string(), totalFen: z.number().int() }), 404: errorOut, 501: errorOut },
+      },
+    },
+    async (req, reply) => {
+      const p = person(req.params.id);
+      if (!payments?.prepay) return reply.code(501).send(payNotAvailable);
+      const found = payments.prepay(req.params.prepayId, p.mpOpenid);
+      if (!found) throw notFound('prepay_not_found', 'This person has no order with this prepay id');
+      return found;
     },
   );
 

@@ -14,3 +14,17 @@ export type SandboxDemo = z.infer<typeof sandboxDemoOut>;
 
 /** Asked at each page refresh, so an order someone just bound shows as bound. */
 export type SandboxDemoSource = () => Promise<SandboxDemo | null>;
+
+/** What the app knows of a sandbox person as a member (their card on the page): null when they are not one yet. */
+export const sandboxMemberOut = z.object({
+  tier: z.string(),
+  points: z.number().int(),
+  /** Taobao orders bound to the member (through their buyer). */
+  boundOrders: z.number().int(),
+  buyer: z.string().nullable(),
+});
+
+export type SandboxMember = z.infer<typeof sandboxMemberOut>;
+
+/** Looks a person up by their identities (unionid, then the openids); asked at each refresh of their card. */
+export type SandboxMemberSource = (person: { unionid: string; oaOpenid: string; mpOpenid: string }) => Promise<SandboxMember | null>;

@@ -7,4 +7,6 @@ export interface SandboxPayments {
   pay(prepayId: string, payerMpOpenid: string): Promise<{ transactionId: string }>;
   /** The person confirms a transfer bill (WAIT_USER_CONFIRM) with its `package_info`. */
   confirmTransfer(packageInfo: string, openid: string): Promise<void>;
+  /** The payment sheet's description and amount of a prepay of this payer; null when there is none. Optional. */
+  prepay?(prepayId: string, payerMpOpenid: string): { description: string; totalFen: number } | null;
 }

@@ -5,10 +5,10 @@ import { CallbackCrypto } from '../wechat/callback-crypto';
 import type { WechatCredentials } from '../wechat/credentials';
 import { CallbackDeliverer } from './callback-deliverer';
 import { sandboxControlRoutes } from './control.routes';
-import type { SandboxDemoSource } from './sandbox-demo';
+import type { SandboxDemoSource, SandboxMemberSource } from './sandbox-demo';
 import type { SandboxPayments } from './sandbox-payments';
-import { cspWithInline } from '../infra/http';
-import { sandboxPage, sandboxPageInline } from './sandbox-page';
+import { phoneRoutes } from './phone/phone.routes';
+import { readSandboxPageFile, SANDBOX_PAGE_FILES, sandboxPage } from './sandbox-page';
 import { SandboxWorld } from './sandbox-world';
 import { sandboxWechatApiRoutes } from './wechat-api.routes';
 
@@ -23,6 +23,8 @@ export interface SandboxOptions {
   world?: SandboxWorld;
   /** The demo shop to show newcomers (the app's seeded batch and orders to try); absent when there is none. */
   demo?: SandboxDemoSource;
+  /** The app's view of a person as a member (tier, points, bound orders), for their card; absent → not shown. */
+  member?: SandboxMemberSource;
   /** How long the server has to answer a delivery (WeChat: 5 s). */
   deliveryTimeoutMs?: number;
 }
@@ -52,11 +54,16 @@ export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opt
         if (status >= 500) req.log.error({ err }, 'sandbox control failed');
         return reply.code(status).send({ code: status >= 500 ? 'internal_error' : (err.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase(), message: status >= 500 ? 'Internal server error' : err.message });
       });
-      await control.register(sandboxControlRoutes, { world, deliverer, payments: opts.payments, demo: opts.demo });
+      await control.register(sandboxControlRoutes, { world, deliverer, payments: opts.payments, demo: opts.demo, member: opts.member });
     },
     { prefix: '/api' },
   );
-  // The page's own inline script and style, by hash, and nothing else inline.
-  const pageHelmet = cspWithInline(sandboxPageInline);
-  app.get('/', { schema: { hide: true }, config: { rateLimit: false }, helmet: pageHelmet }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(sandboxPage));
+  await app.register(phoneRoutes);
+  const page = sandboxPage(app.prefix);
+  app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get<{ Params: { name: string } }>('/page/:name', { schema: { hide: true }, config: { rateLimit: false } }, async (req, reply) => {
+    const type = SANDBOX_PAGE_FILES[req.params.name];
+    if (!type) return reply.code(404).send({ code: 'not_found', message: 'No such file' });
+    return reply.type(type).header('cache-control', 'no-cache').send(await readSandboxPageFile(req.params.name));
+  });
 };

@@ -30,14 +30,14 @@ describe('the demo on the sandbox page', () => {
     expect(await demo.locator('tr.hint').count()).toBe(5);
     expect(await demo.textContent()).toContain('演示包裹卡 · 第一批');
     // No demo owner here (the test config names one): the page says nothing of a log password.
-    expect(await demo.textContent()).not.toContain('password in the server log');
+    expect(await demo.textContent()).not.toContain('密码在服务器日志里');
     const orderNo = (await demo.locator('tr.hint td.no').nth(0).textContent())!;
     const digits = (await demo.locator('tr.hint td.no').nth(1).textContent())!;
     expect(orderNo).toMatch(/^\d{19}$/);
     expect(digits).toMatch(/^\d{4}$/);
 
-    await page.getByPlaceholder('nickname (optional)').fill('新人');
-    await page.getByRole('button', { name: 'New person' }).click();
+    await page.getByPlaceholder('昵称（可不填）').fill('新人');
+    await page.getByRole('button', { name: '新建用户' }).click();
     const card = page.locator('section.person', { hasText: '新人' });
     await card.waitFor();
     // The demo batch is already picked in the person's card.
@@ -45,7 +45,7 @@ describe('the demo on the sandbox page', () => {
     await card.locator('button.scan').click();
     await card.locator('.inbox .bubble', { hasText: '欢迎' }).waitFor();
 
-    const message = card.getByPlaceholder('message, e.g. an order number');
+    const message = card.getByPlaceholder('发消息，例如订单号');
     await message.fill(orderNo);
     await card.locator('button.send').click();
     await card.locator('.inbox .bubble', { hasText: '后四位' }).waitFor();
@@ -54,6 +54,8 @@ describe('the demo on the sandbox page', () => {
     await card.locator('.inbox .bubble', { hasText: '绑定成功' }).waitFor();
     // The hint turns to bound at the next refresh and moves below the ones still free.
     await demo.locator('tr.bound', { hasText: orderNo }).waitFor({ timeout: 10_000 });
+    // The person's card shows them as a member with the bound order's points.
+    await card.locator('.member', { hasText: /^会员 · .+ · 积分 [1-9]\d* · 已绑定淘宝订单 [1-9]\d* 笔/ }).waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -156,6 +156,42 @@ export function request<T>(path: string, options: RequestOptions = {}): Promise<
   return promise;
 }
 
+function uploadOnce(path: string, filePath: string, name: string, formData: Record<string, string>, token: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    wx.uploadFile({
+      url: `${config.apiBaseUrl}${path}`,
+      filePath,
+      name,
+      formData,
+      header: { Authorization: `Bearer ${token}`, 'Idempotency-Key': newIdempotencyKey() },
+      timeout: REQUEST_TIMEOUT_MS,
+      success: (res) => {
+        let body: unknown = res.data;
+        try {
+          body = JSON.parse(res.data);
+        } catch {
+          // Not JSON: kept as text, the status decides.
+        }
+        resolve({ status: res.statusCode, body });
+      },
+      fail: (err) => {
+        const code = /timeout/i.test(err.errMsg) ? 'timeout' : 'network_error';
+        reject(new ApiError(code, 0, messageForError(code, 0)));
+      },
+    });
+  });
+}
+
+// A multipart upload (wx.uploadFile) with the member's session; logs in again once if the session was refused.
+export async function upload<T>(path: string, filePath: string, name: string, formData: Record<string, string>): Promise<T> {
+  const token = await ensureToken();
+  let res = await uploadOnce(path, filePath, name, formData, token);
+  if (res.status === 401 && SESSION_CODES.has(errorFrom(res).code)) res = await uploadOnce(path, filePath, name, formData, await freshToken(token));
+  if (res.status === 401) clearSession();
+  if (res.status < 200 || res.status >= 300) throw errorFrom(res);
+  return res.body as T;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return messageForError('unknown', 0);

@@ -38,6 +38,8 @@ export interface DemoOptions {
   hasConfiguredOwner: boolean;
   brand: string;
   publicUrl: string;
+  /** Prints the demo login as plain lines beside the JSON log (the terminal of `npm start`); absent → the log only. */
+  announce?: (lines: string[]) => void;
 }
 
 export type DemoSeedOutcome = 'seeded' | 'already_seeded' | 'off' | 'failed';
@@ -154,6 +156,12 @@ export class DemoSeedService {
         { username: DEMO_OWNER_USERNAME },
         `SANDBOX ONLY - demo owner login: ${DEMO_OWNER_USERNAME} / ${password} (shown once; POST /api/admin/login, then /docs). Never used in production.`,
       );
+      this.opts.announce?.([
+        'SANDBOX ONLY — demo shop owner (shown once, never in production)',
+        `  username: ${DEMO_OWNER_USERNAME}`,
+        `  password: ${password}`,
+        `  sandbox:  ${this.opts.publicUrl}/sandbox    merchant API: ${this.opts.publicUrl}/docs`,
+      ]);
     }
     return DEMO_OWNER_USERNAME;
   }

@@ -120,6 +120,13 @@ export class PaySandbox implements SandboxPayments {
     order.state = 'CLOSED';
   }
 
+  /** What the payment sheet shows before the person pays: the order's description and amount (null: no such prepay). */
+  prepay(prepayId: string, payerMpOpenid: string): { description: string; totalFen: number } | null {
+    const order = this.ordersByPrepay.get(prepayId);
+    if (!order || order.payerOpenid !== payerMpOpenid) return null;
+    return { description: order.description, totalFen: order.total };
+  }
+
   /** A person pays the prepay in the payment sheet; WeChat then notifies TRANSACTION.SUCCESS. */
   async pay(prepayId: string, payerMpOpenid: string): Promise<{ transactionId: string }> {
     const order = this.ordersByPrepay.get(prepayId);
