@@ -5,6 +5,7 @@ import { multipart } from '../helpers/multipart';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 import { waitFor } from '../helpers/wait';
 import { ordersFile } from '../taobao/taobao-files';
+import { PRIVACY_NOTICE_VERSION } from '../../server/modules/mp-session/mp-session.service';
 
 /** 评价有礼: a claim the merchant turns down, through the admin and mini-program APIs and the sandbox's WeChat. */
 describe('review claims: rejection', () => {
@@ -46,6 +47,8 @@ describe('review claims: rejection', () => {
     await waitFor('the follower joined by unionid', async () => (await q('SELECT unionid FROM oa_follower WHERE openid = $1', [person.oaOpenid]))[0]?.unionid);
     const { code } = (await t.sandbox('POST', `/people/${person.id}/login-code`, {})).body;
     member = { authorization: `Bearer ${(await t.app.inject({ method: 'POST', url: '/api/mp/login', payload: { code } })).json().token}` };
+    const accepted = await t.app.inject({ method: 'POST', url: '/api/mp/privacy/accept', headers: member, payload: { version: PRIVACY_NOTICE_VERSION } });
+    expect(accepted.statusCode).toBe(204);
     const bound = await t.app.inject({ method: 'POST', url: '/api/mp/bindings', headers: member, payload: { orderNo: ORDER, phoneLast4: '7001' } });
     expect(bound.statusCode).toBe(200);
   });

@@ -58,12 +58,10 @@ describe('the sandbox phone in a real browser', () => {
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
     });
-    // The policy is the documents' (the sandbox page and the phone's frame); other requests pass untouched.
-    await page.route(/\/sandbox(\/|$)/, async (route) => {
-      if (route.request().resourceType() !== 'document') return route.continue();
-      const res = await route.fetch();
-      const headers = { ...res.headers(), 'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src 'self'" };
-      await route.fulfill({ response: res, headers });
+    // The policy is the server's own: checked on the phone's document as the browser gets it.
+    const phoneCsp: string[] = [];
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'document' && new URL(r.url()).pathname === '/sandbox/phone/') phoneCsp.push(r.headers()['content-security-policy'] ?? '');
     });
     await page.goto(`${t.baseUrl}/`);
     expect(new URL(page.url()).pathname).toBe('/sandbox');
@@ -121,6 +119,12 @@ describe('the sandbox phone in a real browser', () => {
     await phone.locator('.wx-nav-title', { hasText: '每日签到' }).waitFor();
     expect(errors).toEqual([]);
     expect(refused).toEqual([]);
+    expect(phoneCsp.length).toBeGreaterThan(0);
+    for (const csp of phoneCsp) {
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("frame-ancestors 'self'");
+      expect(csp).not.toMatch(/unsafe-(inline|eval)/);
+    }
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.close();
   });

@@ -32,8 +32,19 @@ const FONTS: Record<string, string> = { 'sans-sc-regular.otf': 'NotoSansHans-Reg
 export const phoneRoutes: FastifyPluginAsync = async (app) => {
   const hidden = { schema: { hide: true }, config: { rateLimit: false as const } };
   app.get('/phone', hidden, async (req, reply) => reply.redirect(`${req.url.split('?')[0]}/${req.url.includes('?') ? `?${req.url.split('?')[1]}` : ''}`));
-  // The sandbox page shows each phone in a frame of its own origin; everything else of the policy stays.
-  const framedBySandbox = { contentSecurityPolicy: { useDefaults: false, directives: { ...CSP_DIRECTIVES, 'frame-ancestors': ["'self'"] } } };
+  // The sandbox page shows each phone in a frame of its own origin, and a picked screenshot is a blob: URL the phone
+  // previews and uploads (wx.chooseMedia, wx.uploadFile); everything else of the policy stays.
+  const framedBySandbox = {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        ...CSP_DIRECTIVES,
+        'frame-ancestors': ["'self'"],
+        'img-src': [...CSP_DIRECTIVES['img-src']!, 'blob:'],
+        'connect-src': [...CSP_DIRECTIVES['connect-src']!, 'blob:'],
+      },
+    },
+  };
   app.get('/phone/', { ...hidden, helmet: framedBySandbox }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage));
   app.get('/phone/phone.js', hidden, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await phoneBundle()).js));
   app.get<{ Params: { name: string } }>('/phone/fonts/:name', hidden, async (req, reply) => {

@@ -16,12 +16,25 @@ function load() {
   if (loaded) return loaded;
   const file = process.env.SNOWBALL_OPENAPI_FILE;
   if (!file) throw new Error('no OpenAPI document: jest.config.js runs test/helpers/openapi-global-setup.ts first');
-  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as Doc;
+  const doc = nullableEnums(JSON.parse(fs.readFileSync(file, 'utf8'))) as Doc;
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   const routes = Object.keys(doc.paths).map((p) => ({ path: p, pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`) }));
   loaded = { doc, ajv, routes };
   return loaded;
+}
+
+/**
+ * OpenAPI 3.0 writes a nullable enum as `{ nullable: true, enum: [...] }`, which the server answers with null; ajv
+ * takes `nullable` for the type only and still holds null against the enum, so null joins such an enum here.
+ */
+function nullableEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableEnums);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = nullableEnums(v);
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  return out;
 }
 
 /** Every error the server answers has this shape (server/infra/errors.ts). */
