@@ -198,8 +198,10 @@ describe('the sandbox phone in a real browser', () => {
     await phone.locator('body[data-ready="true"]').waitFor();
     await phone.getByText('同意并继续').click();
     await phone.locator('.wx-tab', { hasText: '商城' }).click();
-    await phone.locator('.wx-page-frame:not([hidden])').getByText('雪球 焖烧罐 1L').click();
-    await phone.locator('.wx-nav-title', { hasText: '商品详情' }).waitFor();
+    await phone.locator('.wx-nav-title', { hasText: '会员商城' }).waitFor();
+    await phone.locator('.wx-page-frame:not([hidden])').getByText('雪球 焖烧罐 1L').first().click();
+    // The product page: its title turns from 商品详情 to the product's name once loaded, so its buttons tell.
+    await phone.locator('.wx-page-frame:not([hidden])').getByText('加入购物车').waitFor();
     await phone.locator('wx-button', { hasText: '分享' }).click();
     // The share sheet lists the other sandbox people, with the page the share opens.
     const row = phone.locator('.wx-pick-row', { hasText: '好友' });
