@@ -1,9 +1,10 @@
 /**
  * Waits for a condition instead of sleeping a fixed time that races a timer: polls `probe` every `everyMs` until it
  * returns something other than undefined / false, and fails naming `what` once `timeoutMs` has passed.
- * The bound only keeps a broken run from hanging; nothing is asserted about how long it took.
+ * The bound only keeps a broken run from hanging (a queued job on a loaded CI machine may take many seconds); nothing
+ * is asserted about how long it took.
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
