@@ -34,39 +34,24 @@ export class Layers {
   }
 
   modal(o: { title?: string; content?: string; showCancel?: boolean; cancelText?: string; confirmText?: string; confirmColor?: string }): Promise<boolean> {
-    return new Promise((resolve) => {
-      const close = (ok: boolean) => {
-        layer.remove();
-        resolve(ok);
-      };
+    return this.open<boolean>('wx-mask', (close) => {
       const confirm = el('button', { className: 'wx-modal-btn wx-modal-confirm', textContent: o.confirmText || '确定', onclick: () => close(true) });
       if (o.confirmColor) confirm.style.color = o.confirmColor;
-      const layer = el(
+      return el(
         'div',
-        { className: 'wx-mask' },
-        el(
-          'div',
-          { className: 'wx-modal' },
-          o.title ? el('div', { className: 'wx-modal-title', textContent: o.title }) : null,
-          o.content ? el('div', { className: 'wx-modal-content', textContent: o.content }) : null,
-          el('div', { className: 'wx-modal-actions' }, o.showCancel === false ? null : el('button', { className: 'wx-modal-btn wx-modal-cancel', textContent: o.cancelText || '取消', onclick: () => close(false) }), confirm),
-        ),
+        { className: 'wx-modal' },
+        o.title ? el('div', { className: 'wx-modal-title', textContent: o.title }) : null,
+        o.content ? el('div', { className: 'wx-modal-content', textContent: o.content }) : null,
+        el('div', { className: 'wx-modal-actions' }, o.showCancel === false ? null : el('button', { className: 'wx-modal-btn wx-modal-cancel', textContent: o.cancelText || '取消', onclick: () => close(false) }), confirm),
       );
-      layer.setAttribute('role', 'dialog');
-      this.root.append(layer);
     });
   }
 
   /** A WeChat action sheet: the chosen index, or -1 for 取消. */
   actionSheet(items: string[], title?: string): Promise<number> {
-    return new Promise((resolve) => {
-      const close = (i: number) => {
-        layer.remove();
-        resolve(i);
-      };
-      const layer = el(
-        'div',
-        { className: 'wx-mask wx-mask-bottom', onclick: (e: MouseEvent) => e.target === layer && close(-1) },
+    return this.open<number>(
+      'wx-mask wx-mask-bottom',
+      (close) =>
         el(
           'div',
           { className: 'wx-actionsheet' },
@@ -74,54 +59,57 @@ export class Layers {
           ...items.map((text, i) => el('button', { className: 'wx-actionsheet-item', textContent: text, onclick: () => close(i) })),
           el('button', { className: 'wx-actionsheet-item wx-actionsheet-cancel', textContent: '取消', onclick: () => close(-1) }),
         ),
-      );
-      layer.setAttribute('role', 'dialog');
-      this.root.append(layer);
-    });
+      -1,
+    );
   }
 
   /** A bottom sheet with a body and one main button: resolves true when the button is pressed, false on close. */
   sheet(o: { title: string; body: Child[]; action: string; actionClass?: string }): Promise<boolean> {
-    return new Promise((resolve) => {
-      const close = (ok: boolean) => {
-        layer.remove();
-        resolve(ok);
-      };
-      const layer = el(
+    return this.open<boolean>('wx-mask wx-mask-bottom', (close) =>
+      el(
         'div',
-        { className: 'wx-mask wx-mask-bottom' },
-        el(
-          'div',
-          { className: 'wx-sheet' },
-          el('div', { className: 'wx-sheet-head' }, el('button', { className: 'wx-sheet-close', textContent: '✕', title: '关闭', onclick: () => close(false) }), el('span', { textContent: o.title })),
-          ...o.body,
-          el('button', { className: `wx-sheet-action ${o.actionClass ?? ''}`, textContent: o.action, onclick: () => close(true) }),
-        ),
-      );
-      layer.setAttribute('role', 'dialog');
-      this.root.append(layer);
-    });
+        { className: 'wx-sheet' },
+        sheetHead(o.title, () => close(false)),
+        ...o.body,
+        el('button', { className: `wx-sheet-action ${o.actionClass ?? ''}`, textContent: o.action, onclick: () => close(true) }),
+      ),
+    );
   }
 
   /** A list to pick one of (addresses, regions, a picker's range): the index, or -1 when closed. */
   pick(title: string, rows: Array<{ title: string; sub?: string }>): Promise<number> {
-    return new Promise((resolve) => {
-      const close = (i: number) => {
-        layer.remove();
-        resolve(i);
-      };
-      const layer = el(
-        'div',
-        { className: 'wx-mask wx-mask-bottom', onclick: (e: MouseEvent) => e.target === layer && close(-1) },
+    return this.open<number>(
+      'wx-mask wx-mask-bottom',
+      (close) =>
         el(
           'div',
           { className: 'wx-sheet' },
-          el('div', { className: 'wx-sheet-head' }, el('button', { className: 'wx-sheet-close', textContent: '✕', title: '关闭', onclick: () => close(-1) }), el('span', { textContent: title })),
+          sheetHead(title, () => close(-1)),
           ...rows.map((r, i) => el('button', { className: 'wx-pick-row', onclick: () => close(i) }, el('div', { className: 'wx-pick-title', textContent: r.title }), r.sub ? el('div', { className: 'wx-pick-sub', textContent: r.sub }) : null)),
         ),
-      );
+      -1,
+    );
+  }
+
+  /**
+   * A dialog layer over the pages, removed when `close` is called with its answer; with `onMask`, a tap on the mask
+   * itself (outside the dialog) answers that.
+   */
+  private open<T>(maskClass: string, dialog: (close: (answer: T) => void) => HTMLElement, onMask?: T): Promise<T> {
+    return new Promise((resolve) => {
+      const close = (answer: T) => {
+        layer.remove();
+        resolve(answer);
+      };
+      const layer: HTMLDivElement = el('div', { className: maskClass }, dialog(close));
+      if (onMask !== undefined) layer.onclick = (e: MouseEvent) => void (e.target === layer && close(onMask));
       layer.setAttribute('role', 'dialog');
       this.root.append(layer);
     });
   }
+}
+
+/** A bottom sheet's head: its close button and title. */
+function sheetHead(title: string, onClose: () => void): HTMLElement {
+  return el('div', { className: 'wx-sheet-head' }, el('button', { className: 'wx-sheet-close', textContent: '✕', title: '关闭', onclick: onClose }), el('span', { textContent: title }));
 }
