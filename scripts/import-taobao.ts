@@ -6,7 +6,7 @@ import { openCliDatabase, runCli } from './cli';
 import { Db } from '../server/infra/db';
 import { MemoryKv, createKv } from '../server/infra/kv';
 import { JobQueue } from '../server/infra/queue';
-import { createMemberServices, defineMemberJobs } from '../server/modules/members/member-services';
+import { createMemberServices, memberJobs } from '../server/modules/members/member-services';
 import type { ImportProgress } from '../server/modules/taobao/taobao-import.service';
 
 const USAGE = `Usage: npm run import:taobao -- --orders <订单报表.csv> [--items <宝贝报表.csv>] [--kind taobao|tmall] [--store <店铺名称>]
@@ -40,7 +40,7 @@ runCli(async () => {
   try {
     // The CLI keeps the files it was given: only uploads are deleted after import.
     const services = createMemberServices(new Db(db.dataSource), kv, queue, { ...db.config, importKeepFiles: true });
-    defineMemberJobs(queue, services, log);
+    for (const job of memberJobs(queue, services, log)) queue.define(job);
     await queue.start();
     const id = await services.taobaoImport.create(
       {},

@@ -7,53 +7,53 @@ import { httpPlugin } from './infra/http';
 import { currentMember, requireMember, requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
 import { systemCtx } from './infra/db';
-import { healthRoutes } from './modules/health/health.routes';
-import { StaffService } from './modules/staff/staff.service';
-import { staffRoutes } from './modules/staff/staff.routes';
 import { createWxPay, credentialsFromConfig, type WxPayCredentials } from './wechat/pay/wxpay-setup';
-import type { WxPayClient } from './wechat/pay/wxpay.client';
-import type { WxPayNotificationService } from './wechat/pay/wxpay-notification.service';
 import { wxPayNotifyRoutes } from './wechat/pay/wxpay-notify.routes';
+import { WxPayNotification } from './wechat/pay/wxpay-notification.entity';
 import { platformCertificatesFrom } from './wechat/pay/wxpay-keys';
 import { PaySandbox } from './sandbox/pay/pay-sandbox';
 import { paySandboxRoutes } from './sandbox/pay/pay-sandbox.routes';
 import { loadOrCreateSandboxPayKeys, sandboxMerchantCredentials, sandboxSideKeys } from './sandbox/pay/pay-sandbox-keys';
 import { resolveWechatCredentials } from './wechat/credentials';
-import { createWechat, type Wechat } from './wechat/wechat';
+import { createWechat } from './wechat/wechat';
 import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 import { SandboxWorld } from './sandbox/sandbox-world';
-import { DemoSeedService } from './modules/demo/demo-seed.service';
-import { createMemberServices, defineMemberJobs, recoverImports, scheduleDaily, TAOBAO_IMPORT_JOB, type MemberServices } from './modules/members/member-services';
-import { membersRoutes } from './modules/members/members.routes';
-import { taobaoRoutes } from './modules/taobao/taobao.routes';
-import { MpSessionService, type MpLogin, type MpMembers } from './modules/mp-session/mp-session.service';
-import { mpSessionRoutes } from './modules/mp-session/mp-session.routes';
+import { PrivacyRegistry } from './infra/privacy';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
-import type { MemberTiers, StorePayments, StorePaymentEvents, StorePoints } from './modules/store/store.ports';
-import { AddressService } from './modules/store/addresses.service';
-import { CatalogService } from './modules/store/catalog.service';
-import { MallService } from './modules/store/mall.service';
-import { OrderService } from './modules/store/orders.service';
-import { FulfilmentService } from './modules/store/fulfilment.service';
-import { storeMemberRoutes } from './modules/store/store-member.routes';
-import { storeAdminRoutes } from './modules/store/store-admin.routes';
-import { ParcelsService } from './modules/parcels/parcels.service';
-import { ConversationService } from './modules/parcels/conversation.service';
-import { parcelsRoutes } from './modules/parcels/parcels.routes';
-import { ReviewRewardsService } from './modules/review-rewards/review-rewards.service';
-import { reviewRewardsAdminRoutes, reviewRewardsMemberRoutes } from './modules/review-rewards/review-rewards.routes';
-import { LocalFileStore } from './modules/review-rewards/screenshot-store';
-import { CheckInService } from './modules/check-ins/check-ins.service';
-import { checkInAdminRoutes, checkInMemberRoutes } from './modules/check-ins/check-ins.routes';
-import { membersMpRoutes } from './modules/members/members-mp.routes';
-import { registerWechatHandlers } from './wechat-handlers';
-import { mpSessionPrivacy } from './modules/mp-session/mp-session.privacy';
-import { parcelsPrivacy } from './modules/parcels/parcels.privacy';
-import { storePrivacy } from './modules/store/store.privacy';
-import { checkInsPrivacy } from './modules/check-ins/check-ins.privacy';
-import { reviewRewardsPrivacy } from './modules/review-rewards/review-rewards.privacy';
-import { memberTiersPort, mpPorts, parcelPorts, pointsPorts, reminderSender, reviewRewardPorts, storePaymentsPort } from './adapters';
+import type { ParcelsService } from './modules/parcels/parcels.service';
+import { moduleEntities, type AnyModule, type ModuleContext, type ModuleEnv, type PortOverrides, type Services } from './modules/module';
+import { healthModule } from './modules/health/health.module';
+import { staffModule } from './modules/staff/staff.module';
+import { pointsModule } from './modules/points/points.module';
+import { membersModule } from './modules/members/members.module';
+import { mpSessionModule } from './modules/mp-session/mp-session.module';
+import { parcelsModule } from './modules/parcels/parcels.module';
+import { storeModule } from './modules/store/store.module';
+import { checkInsModule } from './modules/check-ins/check-ins.module';
+import { reviewRewardsModule } from './modules/review-rewards/review-rewards.module';
+import { demoModule } from './sandbox/demo/demo.module';
+
+/**
+ * The application's modules, in order: each is its folder and its definition (server/modules/module.ts). A module
+ * is wired after those it builds on; its privacy hooks run in this order (erasure in reverse). Adding a module is
+ * its folder, its migrations and one line here.
+ */
+export const appModules: readonly AnyModule[] = [
+  healthModule,
+  staffModule,
+  pointsModule,
+  membersModule,
+  mpSessionModule,
+  parcelsModule,
+  storeModule,
+  checkInsModule,
+  reviewRewardsModule,
+  demoModule,
+];
+
+/** Every entity: the platform's (WeChat Pay's notifications) and every module's. */
+export const appEntities = (modules: readonly AnyModule[] = appModules): Function[] => [WxPayNotification, ...moduleEntities(modules)];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,43 +64,12 @@ declare module 'fastify' {
   }
 }
 
-/** Every feature service, wired explicitly: a reader sees the whole application here. */
-export interface Services extends MemberServices {
-  staff: StaffService;
-  /** WeChat Pay APIv3; null when WeChat Pay is off (production without WXPAY_ credentials). */
-  wxpay: WxPayClient | null;
-  /** Where modules register their WeChat Pay notification handlers (`on('TRANSACTION.SUCCESS', …)`). */
-  wxpayNotifications: WxPayNotificationService;
-  /** The only way to WeChat: OA and mini-program APIs, and the inbound dispatcher modules register on. */
-  wechat: Wechat;
-  mpSessions: MpSessionService;
-  addresses: AddressService;
-  catalog: CatalogService;
-  mall: MallService;
-  orders: OrderService;
-  fulfilment: FulfilmentService;
-  /** What the WeChat Pay notification dispatcher calls for store orders. */
-  storePaymentEvents: StorePaymentEvents;
-  parcels: ParcelsService;
-  conversation: ConversationService;
-  reviewRewards: ReviewRewardsService;
-  checkIns: CheckInService;
-  /** The sandbox's demo shop, seeded once on the first start (DEMO_SEED). */
-  demo: DemoSeedService;
-}
+export type { Services } from './modules/module';
 
-/** What the app needs from the WeChat boundary and the member ledger; each can be supplied to buildApp. */
-export interface AppPorts {
-  mpLogin: MpLogin;
-  mpMembers: MpMembers;
-  /** The member card shown after login. */
-  memberCard: (memberId: string) => Promise<Record<string, unknown>>;
-  storePoints: StorePoints;
-  memberTiers: MemberTiers;
-  storePayments: StorePayments;
-}
+/** What the app needs from the WeChat boundary and the member ledger; each can be supplied to buildApp (tests). */
+export type AppPorts = PortOverrides;
 
-export interface BuildOptions extends InfraOptions {
+export interface BuildOptions extends Omit<InfraOptions, 'entities'> {
   config: Config;
   /** In sandbox mode: the simulated WeChat Pay the sandbox's people pay through. */
   sandboxPayments?: SandboxOptions['payments'];
@@ -108,6 +77,8 @@ export interface BuildOptions extends InfraOptions {
   ports?: Partial<AppPorts>;
   /** false: the product registers no WeChat handlers (tests of the bare boundary register their own). */
   productHandlers?: boolean;
+  /** The modules to wire, in order (appModules unless a test adds one of its own). */
+  modules?: readonly AnyModule[];
   /** The clock the shop's Shanghai day is read from by check-ins and review rewards (tests fix it). */
   clock?: () => Date;
   /** Plain lines for the person at the terminal (the demo login in sandbox mode); main.ts prints them boxed. */
@@ -131,7 +102,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log);
 
   // Infrastructure first: database (migrated), store, queue.
-  const infra = await openInfra(config, app.log, opts);
+  const infra = await openInfra(config, app.log, { ...opts, entities: appEntities(opts.modules ?? appModules) });
   app.decorate('infra', infra);
   app.addHook('onClose', async () => closeInfra(infra));
   app.addHook('onClose', async () => paySandbox?.close());
@@ -146,82 +117,26 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     log: app.log.child({ component: 'wxpay' }),
   });
 
-  // Services.
+  // The platform's services, then every module's, in order.
   const wechatCredentials = resolveWechatCredentials(config.wechat, config.dataDir);
   const wechat = createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) });
-  const memberServices = createMemberServices(infra.db, infra.kv, infra.queue, config);
-  const points = pointsPorts(memberServices);
-  const mp = mpPorts(memberServices, wechat);
-  // Tests may plug their own adapters; by default every port is the real ledger or the WeChat boundary.
-  const ports = opts.ports ?? {};
-  const memberCard = ports.memberCard ?? mp.memberCard;
-  const storePoints = ports.storePoints ?? points;
-  const memberTiers = ports.memberTiers ?? memberTiersPort(memberServices);
-  const storePayments = ports.storePayments ?? storePaymentsPort(wechat, wxpay.client);
-  const addresses = new AddressService(infra.db);
-  const catalog = new CatalogService(infra.db, memberTiers);
-  const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, storePayments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
-  const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, orders, app.log.child({ module: 'store' }));
-  const parcelSide = parcelPorts(memberServices, wechat);
-  const parcels = new ParcelsService(infra.db, infra.queue, parcelSide.qr, parcelSide.users, parcelSide.members, {
-    showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,
-  });
-  const rewardSide = reviewRewardPorts(memberServices, wechat, wxpay.client, app.log.child({ module: 'review-rewards' }));
-  const staff = new StaffService(infra.db, infra.kv, config.adminSessionHours);
-  const mall = new MallService(infra.db, storePoints, addresses);
-  const reviewRewards = new ReviewRewardsService(
-    infra.db,
-    infra.queue,
-    new LocalFileStore(`${config.uploadsDir}/review-screenshots`),
-    rewardSide.members,
-    rewardSide.transfers,
-    rewardSide.notifier,
-    opts.clock,
-  );
-  const demo = new DemoSeedService(
-    infra.db,
-    { staff, taobaoImport: memberServices.taobaoImport, parcels, reviewRewards, catalog, mall },
-    { enabled: config.demoSeed, hasConfiguredOwner: config.admin !== undefined, brand: config.brandName, publicUrl: config.publicUrl, announce: opts.announce },
-    app.log.child({ module: 'demo' }),
-  );
-  const services: Services = {
-    staff,
-    wxpay: wxpay.client,
-    wxpayNotifications: wxpay.notifications,
-    wechat,
-    ...memberServices,
-    mpSessions: new MpSessionService(infra.db, ports.mpLogin ?? mp.mpLogin, ports.mpMembers ?? mp.mpMembers, config.mpSessionDays),
-    addresses,
-    catalog,
-    mall,
-    orders,
-    fulfilment,
-    storePaymentEvents: fulfilment,
-    parcels,
-    conversation: new ConversationService(infra.db, infra.kv, parcels, parcelSide.members, parcelSide.users, {
-      brand: config.brandName,
-      mpAppid: wechatCredentials.mp?.appid,
-      bindPagePath: 'packages/bind/index',
-      fallbackUrl: config.publicUrl,
-    }),
-    reviewRewards,
-    checkIns: new CheckInService(infra.db, infra.queue, points, reminderSender(wechat), opts.clock),
-    demo,
-  };
-  if (opts.productHandlers !== false) registerWechatHandlers(services);
-  // Export, erasure and merge reach every module that keeps something of the member, each in one transaction.
-  services.privacy.register(
-    mpSessionPrivacy(infra.db),
-    parcelsPrivacy(infra.db, (ctx, id) => services.memberQuery.identitiesOf(ctx, id, 'oa_openid')),
-    storePrivacy(infra.db, services.wxpayNotifications),
-    checkInsPrivacy(infra.db),
-    reviewRewardsPrivacy(infra.db, services.reviewRewards, services.wxpayNotifications),
-  );
-  defineMemberJobs(infra.queue, services, app.log);
+  const services = { wechat, wxpay: wxpay.client, wxpayNotifications: wxpay.notifications, privacy: new PrivacyRegistry() } as Services;
+  const context: ModuleContext = { infra, config, log: app.log, overrides: opts.ports ?? {}, clock: opts.clock, announce: opts.announce };
+  const wired = wireModules(opts.modules ?? appModules, context, services);
+  for (const { def, env } of wired) {
+    for (const job of def.jobs?.(env) ?? []) infra.queue.define(job);
+    for (const s of def.schedules ?? []) infra.queue.schedule(s.job, s.cron, s.tz);
+    if (opts.productHandlers !== false) {
+      def.wechatInbound?.(wechat.inbound, env);
+      def.wxpayNotifications?.(wxpay.notifications, env);
+    }
+    // Export, erasure and merge reach every module that keeps something of the member, each in one transaction.
+    services.privacy.register(...(def.privacy?.(env) ?? []));
+  }
   app.decorate('services', services);
 
-  // Modules.
-  await app.register(healthRoutes, { db: infra.db, kv: infra.kv });
+  // Routes.
+  for (const { def, env } of wired) if (def.routes) await app.register(async (scope) => def.routes!(scope, env));
   await app.register(wxPayNotifyRoutes, { notifications: services.wxpayNotifications });
   if (paySandbox) {
     app.decorate('paySandbox', paySandbox);
@@ -255,25 +170,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (admin) => {
       // preValidation: after the rate limit (onRequest) has counted the call, before the body is validated.
       admin.addHook('preValidation', requireStaff(services.staff));
-      await admin.register(staffRoutes, { staff: services.staff });
-      await admin.register(membersRoutes, { services });
-      await admin.register(taobaoRoutes, {
-        imports: services.taobaoImport,
-        queue: infra.queue,
-        db: infra.db,
-        dataDir: config.dataDir,
-        maxBytes: config.importMaxBytes,
-        jobName: TAOBAO_IMPORT_JOB,
-      });
-      await admin.register(storeAdminRoutes, services);
-      await admin.register(parcelsRoutes, {
-        parcels: services.parcels,
-        conversation: services.conversation,
-        countClaims: (ctx, memberIds) => services.reviewRewards.countClaimsByMembers(ctx, memberIds),
-        brand: config.brandName,
-      });
-      await admin.register(reviewRewardsAdminRoutes, { rewards: services.reviewRewards });
-      await admin.register(checkInAdminRoutes, { checkIns: services.checkIns });
+      for (const { def, env } of wired) if (def.adminRoutes) await admin.register(async (scope) => def.adminRoutes!(scope, env));
     },
     { prefix: '/api/admin' },
   );
@@ -283,32 +180,41 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       mp.addHook('preValidation', requireMember(services.mpSessions));
       // Routes marked collectsPersonalData wait for the current privacy notice to be accepted.
       mp.addHook('preValidation', requirePrivacyConsent(services.mpSessions));
-      await mp.register(mpSessionRoutes, { sessions: services.mpSessions, memberCard });
-      await mp.register(storeMemberRoutes, { ...services, points: storePoints });
-      await mp.register(membersMpRoutes, { services, memberCard });
-      await mp.register(checkInMemberRoutes, { checkIns: services.checkIns });
-      await mp.register(reviewRewardsMemberRoutes, {
-        rewards: services.reviewRewards,
-        memberOf: (req) => currentMember(req).memberId,
-        mchId: services.wxpay?.mchid ?? '',
-        mpAppId: wechatCredentials.mp?.appid ?? '',
-      });
+      for (const { def, env } of wired) if (def.memberRoutes) await mp.register(async (scope) => def.memberRoutes!(scope, env));
     },
     { prefix: '/api/mp' },
   );
 
   app.addHook('onReady', async () => {
-    const owner = await services.staff.ensureOwner(systemCtx, config.admin);
-    if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
-    await recoverImports(infra.queue, services, app.log);
-    if (config.queueEnabled) await scheduleDaily(infra.queue);
+    for (const { def, env } of wired) await def.onReady?.(env);
     if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
   });
-  // After listening: the demo's QR code is asked of the sandbox over HTTP, like every call to WeChat.
-  app.addHook('onListen', async () => services.demo.start(systemCtx));
+  app.addHook('onListen', async () => {
+    for (const { def, env } of wired) await def.onListen?.(env);
+  });
 
   return app;
+}
+
+/**
+ * Builds each module in order: its ports over the services built so far (read lazily where a module needs one wired
+ * after it), then its services, merged into the app's.
+ */
+function wireModules(modules: readonly AnyModule[], context: ModuleContext, services: Services): Array<{ def: AnyModule; env: ModuleEnv<unknown> }> {
+  const names = new Set<string>();
+  return modules.map((def) => {
+    if (names.has(def.name)) throw new Error(`module "${def.name}" is listed twice`);
+    names.add(def.name);
+    const env = { ...context, services, ports: undefined as unknown };
+    env.ports = def.needs?.(env as ModuleEnv<undefined>);
+    const own = def.services?.(env) ?? {};
+    for (const key of Object.keys(own)) {
+      if (key in services) throw new Error(`module "${def.name}" provides service "${key}", which another already provides`);
+    }
+    Object.assign(services, own);
+    return { def, env };
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { connectAndMigrate, createDataSource, Db } from './db';
 import { createKv, type KvStore } from './kv';
 import { JobQueue } from './queue';
-import { entities } from '../modules';
+import type { MixedList, EntitySchema } from 'typeorm';
 import { migrations } from '../../migrations';
 
 /** The shared infrastructure every module stands on. */
@@ -20,6 +20,8 @@ export interface InfraOptions {
   /** Key prefix in the store: lets tests share one Redis without seeing each other. */
   kvPrefix?: string;
   queuePollingSeconds?: number;
+  /** The entities of the modules wired (the app's list of definitions gives them). */
+  entities: MixedList<Function | string | EntitySchema>;
 }
 
 /** Connects the database (and migrates it), the store and the queue; on failure closes what it opened. */
@@ -27,7 +29,7 @@ export async function openInfra(config: Config, log: FastifyBaseLogger, opts: In
   const dataSource = createDataSource({
     url: opts.databaseUrl,
     poolSize: config.databaseUrl ? config.databasePoolSize : Math.min(config.databasePoolSize, 5),
-    entities,
+    entities: opts.entities,
     migrations,
   });
   await connectAndMigrate(dataSource, opts.databaseUrl);

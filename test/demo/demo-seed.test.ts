@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { loadConfig } from '../../server/config';
-import { generateDemoExport } from '../../server/modules/demo/demo-export';
+import { generateDemoExport } from '../../server/sandbox/demo/demo-export';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 import { multipart } from '../helpers/multipart';

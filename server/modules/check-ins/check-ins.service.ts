@@ -1,6 +1,5 @@
 import { prepared, type Ctx, type Db } from '../../infra/db';
 import { hashRequest, ledgerError } from '../points/points.service';
-import type { JobQueue } from '../../infra/queue';
 import { conflict, invalid } from '../../infra/errors';
 import { addDays, daysBetween, shanghaiDay } from '../../infra/time';
 import { CheckInRules } from './check-ins.entity';
@@ -24,7 +23,7 @@ export const SEND_REMINDERS = 'check-ins.send-reminders';
 /**
  * Today's check-in in one statement: the row (streak from yesterday's, reward from the rules; the primary key
  * (member, day) refuses a second), a make-up card on every seventh day, and the reward credited through the points
- * ledger's database function (points_credit), all or nothing.
+ * ledger's database function (points_credit, its published API), all or nothing.
  */
 const CHECK_IN = prepared(`
   WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE id = 1),
@@ -43,7 +42,6 @@ const CHECK_IN = prepared(`
            THEN (SELECT c.balance_after FROM points_credit($3::text, $4::text, 'earn', $1::uuid, ins.reward_points::bigint,
                    CASE WHEN ins.streak % 7 = 0 THEN '连续签到 ' || ins.streak || ' 天' ELSE '每日签到' END,
                    NULL, '{}'::jsonb, NULL, 'issued', $5::timestamptz) c)
-           ELSE coalesce((SELECT balance FROM points_account WHERE member_id = $1::uuid), 0)
          END AS balance
     FROM ins`);
 
@@ -70,16 +68,11 @@ export type RulesInput = Partial<Pick<CheckInRules, 'basePoints' | 'day7Bonus' |
 export class CheckInService {
   constructor(
     private readonly db: Db,
-    queue: JobQueue,
     private readonly points: CheckInPoints,
     private readonly reminders: ReminderSender,
     /** The time of day the shop's Shanghai day is read from (tests fix it; the process uses the system clock). */
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    queue.define({ name: SEND_REMINDERS, retryLimit: 1, handler: async () => void (await this.sendDailyReminders({})) });
-    // 19:00 in Shanghai: inside the evening hours people read (18:30–19:30), never at night.
-    queue.schedule(SEND_REMINDERS, '0 19 * * *', 'Asia/Shanghai');
-  }
+  ) {}
 
   async rules(ctx: Ctx): Promise<CheckInRules> {
     return (await this.db.repo(ctx, CheckInRules).findOneBy({ id: 1 }))!;
@@ -93,7 +86,7 @@ export class CheckInService {
   /** Today's check-in and its points: CHECK_IN, one statement. */
   async checkIn(ctx: Ctx, memberId: string, now = this.clock()): Promise<CheckInResult> {
     const day = shanghaiDay(now);
-    let row: { streak: number; reward_points: number; balance: string } | undefined;
+    let row: { streak: number; reward_points: number; balance: string | null } | undefined;
     try {
       // The credit is identified by its key; its request is the check-in itself (member and day).
       [row] = await this.db.query(ctx, CHECK_IN, [memberId, day, `check-in:${memberId}:${day}`, hashRequest(['check-in', memberId, day]), this.points.expiryOf(now)]);
@@ -101,7 +94,9 @@ export class CheckInService {
       throw ledgerError(err);
     }
     if (!row) throw conflict('already_checked_in', 'Already checked in today');
-    return { date: day, streak: row.streak, reward: { points: row.reward_points, couponName: null }, pointsBalance: Number(row.balance) };
+    // A day worth no points posts nothing: its balance is asked of the ledger.
+    const balance = row.balance === null ? await this.points.balance(ctx, memberId) : Number(row.balance);
+    return { date: day, streak: row.streak, reward: { points: row.reward_points, couponName: null }, pointsBalance: balance };
   }
 
   /** Makes up a missed day with a make-up card, or with points when the member has none. */

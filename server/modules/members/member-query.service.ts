@@ -54,7 +54,7 @@ interface SummaryRow {
 }
 
 const SUMMARY_SELECT = `m.id, m.nickname, m.tier_code, ${LIFECYCLE_SQL('m')} AS lifecycle, ${RFM_SQL('m')},
-  m.spend_12m_fen, m.orders_12m, m.spend_total_fen, m.last_purchase_at, a.balance, m.tags, m.created_at,
+  m.spend_12m_fen, m.orders_12m, m.spend_total_fen, m.last_purchase_at, m.tags, m.created_at,
   EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer') AS bound`;
 
 /** Read side for the console and the mini-program member card: segments, detail, card. */
@@ -91,11 +91,13 @@ export class MemberQueryService {
     const em = this.db.em(ctx);
     const [count] = (await em.query(`SELECT count(*) AS n FROM member m WHERE ${where.join(' AND ')}`, values)) as Array<{ n: string }>;
     const rows = (await em.query(
-      `SELECT ${SUMMARY_SELECT} FROM member m LEFT JOIN points_account a ON a.member_id = m.id
+      `SELECT ${SUMMARY_SELECT} FROM member m
         WHERE ${where.join(' AND ')} ORDER BY m.created_at DESC, m.id LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
       [...values, f.limit, f.offset],
     )) as SummaryRow[];
-    return { total: Number(count!.n), items: rows.map(toSummary) };
+    // Balances are the points ledger's: asked of it for the page.
+    const balances = await this.points.balances(ctx, rows.map((r) => r.id));
+    return { total: Number(count!.n), items: rows.map((r) => toSummary({ ...r, balance: String(balances.get(r.id) ?? 0) })) };
   }
 
   /** Member detail for staff: identities masked, orders with masked receiver data, points and tier history, audit. */
@@ -104,10 +106,11 @@ export class MemberQueryService {
     const em = this.db.em(ctx);
     const [row] = (await em.query(
       `SELECT ${SUMMARY_SELECT}, m.gender, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.region, m.notes
-         FROM member m LEFT JOIN points_account a ON a.member_id = m.id WHERE m.id = $1`,
+         FROM member m WHERE m.id = $1`,
       [id],
     )) as Array<SummaryRow & { gender: string | null; birthday: string | null; region: string | null; notes: string | null }>;
     if (!row) throw notFound('member_not_found', 'No member with that id');
+    row.balance = String(await this.points.balance(ctx, id));
     const identities = (await em.query(
       `SELECT i.kind, i.value, i.display, c.kind AS channel_kind, c.name AS channel_name, i.created_at
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id WHERE i.member_id = $1 ORDER BY i.created_at`,
@@ -190,6 +193,27 @@ export class MemberQueryService {
       lifecycle: m!.lifecycle,
       points: { balance: await this.points.balance(ctx, id), expiringSoon: await this.points.expiringSoon(ctx, id) },
     };
+  }
+
+  /** Orders by their numbers, unbound first, then in the order asked (the sandbox's demo hints). */
+  async byNumbers(ctx: Ctx, orderNos: readonly string[]): Promise<Array<{ orderNo: string; phoneLast4: string; buyerNick: string; totalFen: number; bound: boolean }>> {
+    const rows = await this.db.rows<{ order_no: string; phone_last4: string; buyer_nick: string; total_fen: number; bound: boolean }>(
+      ctx,
+      `SELECT order_no, phone_last4, buyer_nick, total_fen::int AS total_fen, member_id IS NOT NULL AS bound
+         FROM sales_order WHERE order_no = ANY($1) AND erased_at IS NULL
+        ORDER BY (member_id IS NOT NULL), array_position($1, order_no)`,
+      [orderNos],
+    );
+    return rows.map((o) => ({ orderNo: o.order_no, phoneLast4: o.phone_last4, buyerNick: o.buyer_nick, totalFen: o.total_fen, bound: o.bound }));
+  }
+
+  /** The sales channels with their order counts. */
+  async channels(ctx: Ctx): Promise<Array<{ id: string; kind: string; name: string; orders: number }>> {
+    return this.db.rows(
+      ctx,
+      `SELECT c.id, c.kind, c.name, (SELECT count(*) FROM sales_order o WHERE o.channel_id = c.id)::int AS orders
+         FROM sales_channel c ORDER BY c.kind, c.name`,
+    );
   }
 
   /** One identity of the member (its mini-program openid, say), or null. */

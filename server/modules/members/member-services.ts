@@ -2,9 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config';
 import type { Db } from '../../infra/db';
 import type { KvStore } from '../../infra/kv';
-import type { JobQueue } from '../../infra/queue';
+import type { JobDefinition, JobQueue } from '../../infra/queue';
 import { PrivacyRegistry } from '../../infra/privacy';
-import { PointsService } from '../points/points.service';
+import { PointsService, type LedgerMembers } from '../points/points.service';
 import { pointsPrivacy } from '../points/points.privacy';
 import { nextShanghaiRun, parseExpiryRule } from '../points/points-expiry';
 import { shanghaiDay } from '../../infra/time';
@@ -33,15 +33,12 @@ export interface MemberServices {
 export const TAOBAO_IMPORT_JOB = 'taobao.import';
 export const DAILY_LEDGER_JOB = 'members.daily';
 
-export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, config: Config): MemberServices {
-  const points = new PointsService(db, parseExpiryRule(config.pointsExpiry));
+/** The member ledger's services over a points ledger and a privacy registry the caller gives (the app's, or the CLIs'). */
+export function createMembers(db: Db, kv: KvStore, queue: JobQueue, config: Config, points: PointsService, privacy: PrivacyRegistry): Omit<MemberServices, 'points' | 'privacy'> {
   const tiers = new TiersService(db, queue);
   const orderPoints = new OrderPointsService(db, points, config.pointsPerYuan);
-  const privacy = new PrivacyRegistry().register(membersPrivacy(db, tiers), pointsPrivacy(points));
   const members = new MembersService(db, queue, tiers, orderPoints, privacy);
   return {
-    privacy,
-    points,
     tiers,
     members,
     memberBinding: new MemberBindingService(db, kv, members, points, config.memberDataKey),
@@ -55,9 +52,20 @@ export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, confi
   };
 }
 
+/** The ledger and the points ledger wired together, for the CLIs and benchmarks (the app wires them as modules). */
+export function createMemberServices(db: Db, kv: KvStore, queue: JobQueue, config: Config): MemberServices {
+  // The points ledger asks the member ledger at call time: the two are wired in either order.
+  const ledger: LedgerMembers = { statusOf: (ctx, id) => m.members.statusOf(ctx, id), mergedInto: (ctx, id) => m.members.mergedInto(ctx, id) };
+  const points = new PointsService(db, ledger, parseExpiryRule(config.pointsExpiry));
+  const privacy = new PrivacyRegistry();
+  const m = createMembers(db, kv, queue, config, points, privacy);
+  privacy.register(pointsPrivacy(points), membersPrivacy(db, m.tiers));
+  return { privacy, points, ...m };
+}
+
 /** The ledger's queued jobs: uploaded imports, refreshes after imports, the daily expiry and tier pass. */
-export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: FastifyBaseLogger): void {
-  queue.define<{ importId: string }>({
+export function memberJobs(queue: JobQueue, s: Pick<MemberServices, 'taobaoImport' | 'members' | 'points' | 'tiers'>, log: FastifyBaseLogger): JobDefinition<any>[] {
+  const importJob: JobDefinition<{ importId: string }> = {
     name: TAOBAO_IMPORT_JOB,
     retryLimit: 2,
     expireInSeconds: 3 * 3600,
@@ -73,17 +81,17 @@ export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: Fastif
         throw err;
       }
     },
-  });
-  queue.define<{ memberIds: string[]; reason: string }>({
+  };
+  const refresh: JobDefinition<{ memberIds: string[]; reason: string }> = {
     name: MEMBER_REFRESH_JOB,
     handler: async ({ memberIds, reason }) => s.members.refresh({}, memberIds, reason),
-  });
-  queue.define<TierChangeEvent>({
+  };
+  const tierChanged: JobDefinition<TierChangeEvent> = {
     name: TIER_CHANGED_JOB,
     // The messaging module subscribes here; until it exists the event is logged (and kept in tier_change).
     handler: async (e) => log.info({ memberId: e.memberId, from: e.fromTier, to: e.toTier }, 'member tier changed'),
-  });
-  queue.define<{ day: string }>({
+  };
+  const daily: JobDefinition<{ day: string }> = {
     name: DAILY_LEDGER_JOB,
     retryLimit: 3,
     expireInSeconds: 3600,
@@ -93,11 +101,12 @@ export function defineMemberJobs(queue: JobQueue, s: MemberServices, log: Fastif
       log.info({ expiredLots: expired, tierChanges: changes.length }, 'daily points expiry and tier review done');
       await scheduleDaily(queue);
     },
-  });
+  };
+  return [importJob, refresh, tierChanged, daily];
 }
 
 /** On start: imports whose worker is gone are queued again (uploads) or failed (see recoverInterrupted). */
-export async function recoverImports(queue: JobQueue, s: MemberServices, log: FastifyBaseLogger): Promise<void> {
+export async function recoverImports(queue: JobQueue, s: Pick<MemberServices, 'taobaoImport'>, log: FastifyBaseLogger): Promise<void> {
   const requeued = await s.taobaoImport.recoverInterrupted({});
   for (const importId of requeued) await queue.send({}, TAOBAO_IMPORT_JOB, { importId });
   if (requeued.length > 0) log.warn({ imports: requeued }, 'imports interrupted by a stop were queued again');

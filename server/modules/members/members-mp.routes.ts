@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentMember, perMemberLimit } from '../../infra/auth';
-import type { Services } from '../../app';
+import type { Services } from '../module';
 
 /** The member's own card, binding and personal data in the mini-program; mounted inside /api/mp. */
 export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; memberCard: (memberId: string) => Promise<Record<string, unknown>> }> = async (

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentStaff } from '../../infra/auth';
-import { conflict } from '../../infra/errors';
 import type { MemberServices } from './member-services';
 import { LIFECYCLES } from './tiers.service';
 
@@ -239,13 +238,7 @@ export const membersRoutes: FastifyPluginAsyncZod<{ services: MemberServices }> 
         response: { 200: z.array(z.object({ id: z.string(), kind: z.string(), name: z.string(), orders: z.number().int() })) },
       },
     },
-    async () => {
-      const rows = (await app.infra.db.dataSource.query(
-        `SELECT c.id, c.kind, c.name, (SELECT count(*) FROM sales_order o WHERE o.channel_id = c.id)::int AS orders
-           FROM sales_channel c ORDER BY c.kind, c.name`,
-      )) as Array<{ id: string; kind: string; name: string; orders: number }>;
-      return rows;
-    },
+    async (req) => s.memberQuery.channels({ requestId: req.id }),
   );
 
   app.post(
@@ -261,14 +254,7 @@ export const membersRoutes: FastifyPluginAsyncZod<{ services: MemberServices }> 
       },
     },
     async (req, reply) => {
-      const rows = (await app.infra.db.dataSource.query(
-        `INSERT INTO sales_channel (kind, name) VALUES ($1, $2) ON CONFLICT (kind, name) DO NOTHING RETURNING id, kind, name`,
-        [req.body.kind, req.body.name],
-      )) as Array<{ id: string; kind: string; name: string }>;
-      if (!rows[0]) {
-        throw conflict('channel_exists', 'A channel of that kind and name exists');
-      }
-      return reply.code(201).send(rows[0]);
+      return reply.code(201).send(await s.members.addChannel({ requestId: req.id }, req.body.kind, req.body.name));
     },
   );
 };

@@ -87,13 +87,8 @@ export class MembersService {
         }
         let created = false;
         if (!memberId) {
-          // The points account comes with the member, so that crediting points is one statement from the start.
-          const [row] = (await em.query(
-            `WITH m AS (INSERT INTO member (nickname) VALUES ($1) RETURNING id),
-                  a AS (INSERT INTO points_account (kind, member_id, balance) SELECT 'member', id, 0 FROM m)
-             SELECT id FROM m`,
-            [input.nickname ?? null],
-          )) as Array<{ id: string }>;
+          // The points account is the points ledger's: it opens it with the member's first credit.
+          const [row] = (await em.query('INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
           memberId = row!.id;
           created = true;
         }
@@ -111,7 +106,6 @@ export class MembersService {
               // Another request claimed it first: drop what this one created and resolve again.
               if (created) {
                 await em.query('DELETE FROM member_identity WHERE member_id = $1', [memberId]);
-                await em.query('DELETE FROM points_account WHERE member_id = $1', [memberId]);
                 await em.query('DELETE FROM member WHERE id = $1', [memberId]);
               }
               return null;
@@ -188,9 +182,7 @@ export class MembersService {
     if (fresh.length > 0) {
       const created = await this.db.rows<{ id: string }>(
         tx,
-        `WITH m AS (INSERT INTO member (nickname) SELECT NULL FROM generate_series(1, $1::int) RETURNING id),
-              a AS (INSERT INTO points_account (kind, member_id, balance) SELECT 'member', id, 0 FROM m)
-         SELECT id FROM m`,
+        'INSERT INTO member (nickname) SELECT NULL FROM generate_series(1, $1::int) RETURNING id',
         [fresh.length],
       );
       fresh.forEach((p, i) => {
@@ -220,6 +212,17 @@ export class MembersService {
       member_id: string;
     }>;
     return row?.member_id ?? null;
+  }
+
+  /** The member's status and, once merged, the survivor; null for an unknown id. */
+  async statusOf(ctx: Ctx, memberId: string): Promise<{ status: string; mergedInto: string | null } | null> {
+    const [row] = await this.db.rows<{ status: string; merged_into: string | null }>(ctx, 'SELECT status, merged_into FROM member WHERE id = $1', [memberId]);
+    return row ? { status: row.status, mergedInto: row.merged_into } : null;
+  }
+
+  /** The members merged into this one. */
+  async mergedInto(ctx: Ctx, survivorId: string): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>(ctx, 'SELECT id FROM member WHERE merged_into = $1', [survivorId])).map((r) => r.id);
   }
 
   /** Active member id, following a merge to the survivor; not_found for unknown or erased members. */
@@ -314,5 +317,16 @@ export class MembersService {
 
   async audit(ctx: Ctx, memberId: string, action: string, actor: string, details: Record<string, unknown>): Promise<void> {
     await this.db.em(ctx).query('INSERT INTO member_audit (member_id, action, actor, details) VALUES ($1, $2, $3, $4)', [memberId, action, actor, details]);
+  }
+
+  /** A new sales channel; a conflict `channel_exists` when one of that kind and name exists. */
+  async addChannel(ctx: Ctx, kind: string, name: string): Promise<{ id: string; kind: string; name: string }> {
+    const [row] = await this.db.rows<{ id: string; kind: string; name: string }>(
+      ctx,
+      'INSERT INTO sales_channel (kind, name) VALUES ($1, $2) ON CONFLICT (kind, name) DO NOTHING RETURNING id, kind, name',
+      [kind, name],
+    );
+    if (!row) throw conflict('channel_exists', 'A channel of that kind and name exists');
+    return row;
   }
 }

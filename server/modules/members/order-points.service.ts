@@ -1,18 +1,16 @@
 import type { Ctx, Db } from '../../infra/db';
 import type { PointsService } from '../points/points.service';
 
-interface OrderPointsRow {
+interface OrderRow {
   id: string;
   member_id: string;
   order_no: string;
   state: string;
   spend_fen: string;
-  earn_id: string | null;
-  earned: string | null;
-  multiplier: string | null;
-  reversed: string;
   tier_multiplier: string;
 }
+
+const earnKey = (orderId: string) => `order:${orderId}:earn`;
 
 /**
  * Points for spend: once per order (the earn's idempotency key is the order id, however often it is re-imported),
@@ -31,42 +29,43 @@ export class OrderPointsService {
 
   async sync(ctx: Ctx, memberIds: string[]): Promise<{ earned: number; reversed: number }> {
     if (this.pointsPerYuan === 0 || memberIds.length === 0) return { earned: 0, reversed: 0 };
-    const rows = (await this.db.em(ctx).query(
-      `SELECT o.id, o.member_id, o.order_no, o.state, o.spend_fen, t.id AS earn_id, t.amount AS earned,
-              t.metadata->>'multiplier' AS multiplier,
-              coalesce((SELECT -sum(r.amount) FROM points_transaction r WHERE r.reverses_id = t.id), 0) AS reversed,
-              coalesce((d.perks->>'pointsMultiplier')::numeric, 1) AS tier_multiplier
+    const orders = await this.db.rows<OrderRow>(
+      ctx,
+      `SELECT o.id, o.member_id, o.order_no, o.state, o.spend_fen, coalesce((d.perks->>'pointsMultiplier')::numeric, 1) AS tier_multiplier
          FROM sales_order o
          JOIN member m ON m.id = o.member_id AND m.status = 'active'
          JOIN tier_definition d ON d.code = m.tier_code
-         LEFT JOIN points_transaction t ON t.idempotency_key = 'order:' || o.id || ':earn'
-        WHERE o.member_id = ANY($1::uuid[]) AND (t.id IS NOT NULL OR (o.state = 'completed' AND o.spend_fen > 0))`,
+        WHERE o.member_id = ANY($1::uuid[])`,
       [memberIds],
-    )) as OrderPointsRow[];
+    );
+    // What each order has earned so far is the points ledger's: asked by the earn's idempotency key.
+    const earns = await this.points.earnsByKey(ctx, orders.map((o) => earnKey(o.id)));
     let earned = 0;
     let reversed = 0;
-    for (const r of rows) {
+    for (const r of orders) {
+      const earn = earns.get(earnKey(r.id));
       const spend = Number(r.spend_fen);
-      if (!r.earn_id) {
+      if (!earn) {
+        if (r.state !== 'completed' || spend <= 0) continue;
         const multiplier = Number(r.tier_multiplier);
         const amount = this.target(spend, multiplier);
         if (amount <= 0) continue;
         await this.points.earn(ctx, {
           memberId: r.member_id,
           amount,
-          idempotencyKey: `order:${r.id}:earn`,
+          idempotencyKey: earnKey(r.id),
           reason: `purchase ${r.order_no}`,
           metadata: { orderId: r.id, orderNo: r.order_no, spendFen: spend, multiplier },
         });
         earned += amount;
         continue;
       }
-      const stillHeld = Number(r.earned) - Number(r.reversed);
-      const due = r.state === 'closed' ? 0 : this.target(spend, Number(r.multiplier ?? 1));
+      const stillHeld = earn.amount - earn.reversed;
+      const due = r.state === 'closed' ? 0 : this.target(spend, earn.multiplier ?? 1);
       if (stillHeld <= due) continue;
       const res = await this.points
         .reverse(ctx, {
-          transactionId: r.earn_id,
+          transactionId: earn.id,
           amount: stillHeld - due,
           idempotencyKey: `order:${r.id}:reverse:${due}`,
           reason: r.state === 'closed' ? `order ${r.order_no} closed` : `refund on ${r.order_no}`,

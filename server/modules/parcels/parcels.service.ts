@@ -169,10 +169,7 @@ export class ParcelsService {
     private readonly users: OaUsers,
     private readonly members: MemberDirectory,
     private readonly opts: { permanentLimit?: number; showQrUrl: (ticket: string) => string },
-  ) {
-    queue.define({ name: FETCH_FOLLOWER_INFO, retryLimit: 8, handler: async () => void (await this.fetchFollowersInfo({})) });
-    queue.schedule(FETCH_FOLLOWER_INFO, '* * * * *', 'Asia/Shanghai');
-  }
+  ) {}
 
   /**
    * Reserves the batch (and a permanent code under WeChat's limit) in the database, then asks WeChat for the code.

@@ -108,6 +108,14 @@ export function ledgerError(err: unknown): unknown {
   return err;
 }
 
+/** The member ledger, as the points ledger asks it (who a member is now, and who was merged into them). */
+export interface LedgerMembers {
+  /** The member's status and, once merged, the survivor; null for an unknown id. */
+  statusOf(ctx: Ctx, memberId: string): Promise<{ status: string; mergedInto: string | null } | null>;
+  /** The members merged into this one. */
+  mergedInto(ctx: Ctx, survivorId: string): Promise<string[]>;
+}
+
 /**
  * The append-only points ledger. Every movement is a transaction with an idempotency key and a hash of the request,
  * whose signed entries sum to zero between a member account and a system account; the member's cached balance and
@@ -117,6 +125,7 @@ export function ledgerError(err: unknown): unknown {
 export class PointsService {
   constructor(
     private readonly db: Db,
+    private readonly members: LedgerMembers,
     private readonly expiry: ExpiryRule = defaultExpiry,
   ) {}
 
@@ -177,12 +186,14 @@ export class PointsService {
     return this.db.transaction(ctx, async (tx) => {
       const em = this.db.em(tx);
       const [orig] = (await em.query(
-        `SELECT t.id, t.kind, coalesce(m.merged_into, t.member_id) AS member_id, t.amount,
+        `SELECT t.id, t.kind, t.member_id, t.amount,
                 t.amount + coalesce((SELECT sum(r.amount) FROM points_transaction r WHERE r.reverses_id = t.id), 0) AS open
-           FROM points_transaction t JOIN member m ON m.id = t.member_id WHERE t.id = $1`,
+           FROM points_transaction t WHERE t.id = $1`,
         [toBigintId(req.transactionId)],
       )) as Array<{ id: string; kind: PointsKind; member_id: string; amount: string; open: string }>;
       if (!orig) throw notFound('transaction_not_found', 'No points transaction with that id');
+      // A merged member's transaction is reversed on the survivor's account.
+      orig.member_id = (await this.members.statusOf(tx, orig.member_id))?.mergedInto ?? orig.member_id;
       if (orig.kind === 'reverse' || orig.kind === 'expire' || orig.kind === 'merge') {
         throw invalid('not_reversible', `A ${orig.kind} transaction cannot be reversed`);
       }
@@ -245,6 +256,29 @@ export class PointsService {
     }
   }
 
+  /**
+   * Earlier credits by their idempotency keys: the amount, what reversals have taken back of it, and the multiplier
+   * its metadata recorded (the member ledger's order points).
+   */
+  async earnsByKey(ctx: Ctx, keys: readonly string[]): Promise<Map<string, { id: string; amount: number; reversed: number; multiplier: number | null }>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.db.rows<{ key: string; id: string; amount: string; reversed: string; multiplier: string | null }>(
+      ctx,
+      `SELECT t.idempotency_key AS key, t.id, t.amount, t.metadata->>'multiplier' AS multiplier,
+              coalesce((SELECT -sum(r.amount) FROM points_transaction r WHERE r.reverses_id = t.id), 0) AS reversed
+         FROM points_transaction t WHERE t.idempotency_key = ANY($1::text[])`,
+      [keys],
+    );
+    return new Map(rows.map((r) => [r.key, { id: r.id, amount: Number(r.amount), reversed: Number(r.reversed), multiplier: r.multiplier === null ? null : Number(r.multiplier) }]));
+  }
+
+  /** Balances of several members (a page of the console's list); members without an account are absent. */
+  async balances(ctx: Ctx, memberIds: readonly string[]): Promise<Map<string, number>> {
+    if (memberIds.length === 0) return new Map();
+    const rows = await this.db.rows<{ member_id: string; balance: string }>(ctx, 'SELECT member_id, balance FROM points_account WHERE member_id = ANY($1::uuid[])', [memberIds]);
+    return new Map(rows.map((r) => [r.member_id, Number(r.balance)]));
+  }
+
   async balance(ctx: Ctx, memberId: string): Promise<number> {
     const [row] = (await this.db.em(ctx).query('SELECT balance FROM points_account WHERE member_id = $1', [memberId])) as Array<{ balance: string }>;
     return row ? Number(row.balance) : 0;
@@ -263,12 +297,13 @@ export class PointsService {
 
   /** A member's transactions, newest first (including those of members merged into it). */
   async history(ctx: Ctx, memberId: string, limit = 50, beforeId?: string): Promise<Array<PointsResult & { reason: string; idempotencyKey: string }>> {
+    const ids = [memberId, ...(await this.members.mergedInto(ctx, memberId))];
     const rows = (await this.db.em(ctx).query(
       `SELECT t.* FROM points_transaction t
-        WHERE t.member_id IN (SELECT $1::uuid UNION SELECT id FROM member WHERE merged_into = $1)
+        WHERE t.member_id = ANY($1::uuid[])
           AND ($3::bigint IS NULL OR t.id < $3)
         ORDER BY t.id DESC LIMIT $2`,
-      [memberId, limit, beforeId ?? null],
+      [ids, limit, beforeId ?? null],
     )) as Array<TxRow & { reason: string; idempotency_key: string }>;
     return rows.map((r) => ({ ...toResult(r, false), reason: r.reason, idempotencyKey: r.idempotency_key }));
   }
@@ -362,8 +397,7 @@ export class PointsService {
   /** Debits (spend, expiry, reversal of a credit, negative adjustment); credits go through `credit`. */
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
     const em = this.db.em(tx);
-    const [member] = (await em.query('SELECT status FROM member WHERE id = $1', [p.memberId])) as Array<{ status: string }>;
-    if (!member) throw notFound('member_not_found', 'No member with that id');
+    if (!(await this.members.statusOf(tx, p.memberId))) throw notFound('member_not_found', 'No member with that id');
     await this.ensureAccounts(tx, [p.memberId]);
     const [account] = (await em.query('SELECT id, balance FROM points_account WHERE member_id = $1 FOR UPDATE', [p.memberId])) as Array<{
       id: string;

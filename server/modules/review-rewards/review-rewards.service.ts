@@ -81,16 +81,9 @@ export class ReviewRewardsService {
     private readonly files: FileStore,
     private readonly members: RewardMembers,
     private readonly transfers: MerchantTransfers,
-    notifier: MemberNotifier,
     /** When "now" is: the campaign running, the day an approval counts against (tests fix it). */
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    queue.define<{ memberId: string; text: string }>({
-      name: NOTIFY_MEMBER,
-      retryLimit: 3,
-      handler: async ({ memberId, text }) => notifier.notify({}, memberId, text),
-    });
-  }
+  ) {}
 
   async createCampaign(ctx: Ctx, input: CampaignInput): Promise<ReviewCampaign> {
     const amountFen = input.rewardKind === 'cash' ? (input.amountFen ?? 500) : 0;

@@ -36,12 +36,7 @@ export class FulfilmentService implements StorePaymentEvents {
     private readonly payments: StorePayments,
     private readonly orders: OrderService,
     private readonly log: FastifyBaseLogger,
-  ) {
-    queue.define<{ orderId: string }>({ name: UPLOAD_SHIPPING, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderId }) => this.uploadShipping({}, orderId) });
-    queue.define({ name: COMPLETE_DELIVERED, retryLimit: 1, handler: async () => void (await this.completeDelivered({})) });
-    queue.schedule(COMPLETE_DELIVERED, '30 3 * * *', 'Asia/Shanghai');
-    queue.define<{ orderNo: string }>({ name: REFUND_LATE_PAYMENT, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderNo }) => this.startRefund({}, orderNo) });
-  }
+  ) {}
 
   /**
    * Paid exactly once: the conditional update lets one delivery through; the points key makes the award once.

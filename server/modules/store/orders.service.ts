@@ -2,7 +2,6 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
 import { AppError, conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
-import type { JobQueue } from '../../infra/queue';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
 import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, StorePoints } from './store.ports';
@@ -55,7 +54,6 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 export class OrderService {
   constructor(
     private readonly db: Db,
-    queue: JobQueue,
     private readonly points: StorePoints,
     private readonly tiers: MemberTiers,
     private readonly payments: StorePayments,
@@ -63,10 +61,7 @@ export class OrderService {
     private readonly catalog: CatalogService,
     private readonly rules: StoreRules,
     private readonly log: FastifyBaseLogger,
-  ) {
-    queue.define({ name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await this.expireUnpaid({})) });
-    queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
-  }
+  ) {}
 
   private pricing() {
     return { tiers: this.tiers, points: this.points, rules: this.rules };

@@ -4,15 +4,16 @@ import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import type { StaffService } from '../staff/staff.service';
-import type { TaobaoImportService } from '../taobao/taobao-import.service';
-import type { ParcelsService } from '../parcels/parcels.service';
-import type { ReviewRewardsService } from '../review-rewards/review-rewards.service';
-import type { CatalogService } from '../store/catalog.service';
-import type { MallService } from '../store/mall.service';
-import type { SandboxDemo } from '../../sandbox/sandbox-demo';
+import type { StaffService } from '../../modules/staff/staff.service';
+import type { TaobaoImportService } from '../../modules/taobao/taobao-import.service';
+import type { ParcelsService } from '../../modules/parcels/parcels.service';
+import type { ReviewRewardsService } from '../../modules/review-rewards/review-rewards.service';
+import type { CatalogService } from '../../modules/store/catalog.service';
+import type { MallService } from '../../modules/store/mall.service';
+import type { MemberQueryService } from '../../modules/members/member-query.service';
+import type { SandboxDemo } from '../sandbox-demo';
 import { generateDemoExport, type DemoOrder } from './demo-export';
-import { defaultOfferText } from '../parcels/insert-cards';
+import { defaultOfferText } from '../../modules/parcels/insert-cards';
 
 export const DEMO_ORDER_COUNT = 300;
 export const DEMO_HINT_COUNT = 5;
@@ -29,6 +30,8 @@ export interface DemoDeps {
   reviewRewards: ReviewRewardsService;
   catalog: CatalogService;
   mall: MallService;
+  /** The member ledger's orders (the demo's hint orders and whether each is bound yet). */
+  salesOrders: Pick<MemberQueryService, 'byNumbers'>;
 }
 
 export interface DemoOptions {
@@ -204,16 +207,11 @@ export class DemoSeedService {
     if (!row || row.status !== 'done' || !row.batch_id) return null;
     const batch = await this.deps.parcels.getBatch(ctx, row.batch_id);
     if (!batch.qrTicket) return null;
-    const orders = (await this.db.em(ctx).query(
-      `SELECT order_no, phone_last4, buyer_nick, total_fen::int AS total_fen, member_id IS NOT NULL AS bound
-         FROM sales_order WHERE order_no = ANY($1) AND erased_at IS NULL
-        ORDER BY (member_id IS NOT NULL), array_position($1, order_no)`,
-      [row.hint_orders],
-    )) as Array<{ order_no: string; phone_last4: string; buyer_nick: string; total_fen: number; bound: boolean }>;
+    const orders = await this.deps.salesOrders.byNumbers(ctx, row.hint_orders);
     return {
       brand: this.opts.brand,
       batch: { id: batch.id, name: batch.name, scene: batch.scene, ticket: batch.qrTicket },
-      orders: orders.map((o) => ({ orderNo: o.order_no, phoneLast4: o.phone_last4, buyerNick: o.buyer_nick, totalFen: o.total_fen, bound: o.bound })),
+      orders,
       rewardFen: REWARD_FEN,
       ownerUsername: row.owner_username,
     };
