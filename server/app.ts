@@ -88,6 +88,8 @@ export interface BuildOptions extends Omit<InfraOptions, 'entities'> {
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
+  const modules = opts.modules ?? appModules;
+  checkModuleNames(modules);
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     requestIdHeader: 'x-request-id',
@@ -102,7 +104,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log);
 
   // Infrastructure first: database (migrated), store, queue.
-  const infra = await openInfra(config, app.log, { ...opts, entities: appEntities(opts.modules ?? appModules) });
+  const infra = await openInfra(config, app.log, { ...opts, entities: appEntities(modules) });
   app.decorate('infra', infra);
   app.addHook('onClose', async () => closeInfra(infra));
   app.addHook('onClose', async () => paySandbox?.close());
@@ -122,7 +124,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const wechat = createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) });
   const services = { wechat, wxpay: wxpay.client, wxpayNotifications: wxpay.notifications, privacy: new PrivacyRegistry() } as Services;
   const context: ModuleContext = { infra, config, log: app.log, overrides: opts.ports ?? {}, clock: opts.clock, announce: opts.announce };
-  const wired = wireModules(opts.modules ?? appModules, context, services);
+  const wired = wireModules(modules, context, services);
   for (const { def, env } of wired) {
     for (const job of def.jobs?.(env) ?? []) infra.queue.define(job);
     for (const s of def.schedules ?? []) infra.queue.schedule(s.job, s.cron, s.tz);
@@ -197,15 +199,21 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/** Before anything opens: a module listed twice is a wiring mistake. */
+function checkModuleNames(modules: readonly AnyModule[]): void {
+  const names = new Set<string>();
+  for (const def of modules) {
+    if (names.has(def.name)) throw new Error(`module "${def.name}" is listed twice`);
+    names.add(def.name);
+  }
+}
+
 /**
  * Builds each module in order: its ports over the services built so far (read lazily where a module needs one wired
  * after it), then its services, merged into the app's.
  */
 function wireModules(modules: readonly AnyModule[], context: ModuleContext, services: Services): Array<{ def: AnyModule; env: ModuleEnv<unknown> }> {
-  const names = new Set<string>();
   return modules.map((def) => {
-    if (names.has(def.name)) throw new Error(`module "${def.name}" is listed twice`);
-    names.add(def.name);
     const env = { ...context, services, ports: undefined as unknown };
     env.ports = def.needs?.(env as ModuleEnv<undefined>);
     const own = def.services?.(env) ?? {};

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppPorts } from '../../server/app';
+import { buildApp, type AppPorts, type BuildOptions } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -18,6 +18,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** The app's clock for the shop's Shanghai day (check-ins, review rewards): see fixedShanghaiClock. */
   clock?: () => Date;
+  /** The modules to wire (the app's list unless a test adds a module of its own). */
+  modules?: BuildOptions['modules'];
 }
 
 export const TEST_OWNER = { username: 'owner', password: 'owner-password-1' };
@@ -56,6 +58,7 @@ export async function buildTestApp(
       ports,
       productHandlers: options.productHandlers,
       clock: options.clock,
+      modules: options.modules,
     });
     await app.ready();
   } catch (err) {
