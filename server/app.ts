@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
 import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
 import { httpPlugin } from './infra/http';
-import { currentMember, requireMember, requireStaff } from './infra/auth';
+import { requireMember, requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
 import { systemCtx } from './infra/db';
 import { createWxPay, credentialsFromConfig, type WxPayCredentials } from './wechat/pay/wxpay-setup';
