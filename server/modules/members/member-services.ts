@@ -37,7 +37,7 @@ export const DAILY_LEDGER_JOB = 'members.daily';
 export function createMembers(db: Db, kv: KvStore, queue: JobQueue, config: Config, points: PointsService, privacy: PrivacyRegistry): Omit<MemberServices, 'points' | 'privacy'> {
   const tiers = new TiersService(db, queue);
   const orderPoints = new OrderPointsService(db, points, config.pointsPerYuan);
-  const members = new MembersService(db, queue, tiers, orderPoints, privacy);
+  const members = new MembersService(db, queue, tiers, orderPoints, privacy, points);
   return {
     tiers,
     members,

@@ -56,6 +56,8 @@ export class MembersService {
     private readonly orderPoints: OrderPointsService,
     /** Every module's merge hook (this ledger's and the points ledger's first), run in the merge's transaction. */
     private readonly privacy: PrivacyRegistry,
+    /** The points ledger opens a new member's account, so that crediting points is one statement from the start. */
+    private readonly accounts: { openAccounts(ctx: Ctx, memberIds: string[]): Promise<void> },
   ) {}
 
   /**
@@ -87,7 +89,6 @@ export class MembersService {
         }
         let created = false;
         if (!memberId) {
-          // The points account is the points ledger's: it opens it with the member's first credit.
           const [row] = (await em.query('INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
           memberId = row!.id;
           created = true;
@@ -112,6 +113,7 @@ export class MembersService {
             }
           }
         }
+        if (created) await this.accounts.openAccounts(tx, [memberId]);
         if (input.nickname && !created) {
           await em.query('UPDATE member SET nickname = coalesce(nickname, $2), updated_at = now() WHERE id = $1', [memberId, input.nickname]);
         }
@@ -203,6 +205,7 @@ export class MembersService {
       // Someone else claimed one of these identities meanwhile: undo the batch, resolve each follower on its own.
       if (claimed.length !== attach.length) throw IDENTITY_RACE;
     }
+    if (fresh.length > 0) await this.accounts.openAccounts(tx, fresh.map((p) => found.get(p.openid)!));
     return merges;
   }
 

@@ -312,7 +312,7 @@ export class PointsService {
   async transferAll(ctx: Ctx, fromMemberId: string, toMemberId: string, reason: string): Promise<number> {
     return this.db.transaction(ctx, async (tx) => {
       const em = this.db.em(tx);
-      await this.ensureAccounts(tx, [fromMemberId, toMemberId]);
+      await this.openAccounts(tx, [fromMemberId, toMemberId]);
       const accounts = (await em.query(
         'SELECT id, member_id, balance FROM points_account WHERE member_id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
         [[fromMemberId, toMemberId]],
@@ -343,7 +343,8 @@ export class PointsService {
     });
   }
 
-  private async ensureAccounts(ctx: Ctx, memberIds: string[]): Promise<void> {
+  /** Opens the members' accounts (the member ledger, on creating members); an open account stays as it is. */
+  async openAccounts(ctx: Ctx, memberIds: string[]): Promise<void> {
     await this.db
       .em(ctx)
       .query(
@@ -398,7 +399,7 @@ export class PointsService {
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
     const em = this.db.em(tx);
     if (!(await this.members.statusOf(tx, p.memberId))) throw notFound('member_not_found', 'No member with that id');
-    await this.ensureAccounts(tx, [p.memberId]);
+    await this.openAccounts(tx, [p.memberId]);
     const [account] = (await em.query('SELECT id, balance FROM points_account WHERE member_id = $1 FOR UPDATE', [p.memberId])) as Array<{
       id: string;
       balance: string;
