@@ -1,4 +1,5 @@
 import { openCliDatabase, runCli } from './cli';
+import { Db } from '../server/infra/db';
 import { auditLedger } from '../server/modules/points/points-audit';
 import { ordersWithoutChannel } from '../server/modules/members/orders-audit';
 
@@ -10,7 +11,7 @@ runCli(async () => {
   const db = await openCliDatabase();
   let failed = false;
   try {
-    const audit = await auditLedger(db.dataSource.manager);
+    const audit = await auditLedger(new Db(db.dataSource));
     for (const d of audit.differences) {
       const who = d.memberId ? ` member ${d.memberId}` : d.transactionId ? ` transaction ${d.transactionId}` : '';
       process.stdout.write(`DIFFERENCE ${d.kind}${who}: expected ${d.expected}, found ${d.actual}\n`);
@@ -19,7 +20,7 @@ runCli(async () => {
       `Audited ${audit.accounts} member accounts, ${audit.transactions} transactions, ${audit.entries} entries: ` +
         `${audit.differences.length ? `${audit.differences.length} difference(s)` : 'no differences'}\n`,
     );
-    const orphans = await ordersWithoutChannel(db.dataSource.manager);
+    const orphans = await ordersWithoutChannel(new Db(db.dataSource));
     for (const o of orphans.sample) process.stdout.write(`DIFFERENCE order_channel order ${o.id} (${o.orderNo}): its sales channel is missing\n`);
     process.stdout.write(`Orders without their sales channel: ${orphans.count}\n`);
     failed = audit.differences.length > 0 || orphans.count > 0;

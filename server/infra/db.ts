@@ -52,7 +52,7 @@ export class Db {
     this.namedStatements = opts.preparedStatements ?? false;
   }
 
-  /** The manager to use: the context's transaction if one is open, else the pool. */
+  /** The TypeORM manager (repositories, query builders): the context's transaction if one is open, else the pool. Statements go through rows() or query(). */
   em(ctx: Ctx): EntityManager {
     return ctx.em ?? this.dataSource.manager;
   }
@@ -67,14 +67,17 @@ export class Db {
     return this.dataSource.transaction((em) => fn({ ...ctx, em }));
   }
 
-  /** Rows of any statement: the driver hands UPDATE/DELETE … RETURNING back as [rows, count], SELECT/INSERT as rows. */
+  /**
+   * The one way to run a statement: its rows, on the context's transaction or a pooled connection. (The driver hands
+   * UPDATE/DELETE back as [rows, count] and SELECT/INSERT as rows; this answers rows either way: count with RETURNING.)
+   */
   async rows<T = Record<string, any>>(ctx: Ctx, text: string, params: unknown[] = []): Promise<T[]> {
     const r = await this.em(ctx).query(text, params);
     if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
     return r as T[];
   }
 
-  /** Rows of a prepared statement, on the context's transaction or a pooled connection. */
+  /** The one way to run a hot path's prepared statement (see prepared()): its rows, like rows(). */
   async query<T = Record<string, any>>(ctx: Ctx, stmt: Prepared, params: unknown[]): Promise<T[]> {
     const config = this.namedStatements ? { name: stmt.name, text: stmt.text, values: params } : { text: stmt.text, values: params };
     const runner = ctx.em?.queryRunner as (QueryRunner & { databaseConnection?: PgQueryable }) | undefined;

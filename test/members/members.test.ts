@@ -127,7 +127,7 @@ describe('members, identities and binding', () => {
     expect(history.filter((h) => h.kind === 'reverse').map((h) => h.amount).sort()).toEqual([-100, -50]);
     await importOrders([{ ...rows[0]!, refund: '50.00' }]);
     expect(await points.balance({}, m)).toBe(150);
-    expect((await auditLedger(t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(t.app.infra.db)).differences).toEqual([]);
   });
 
   it('serves segments, masked detail and audited point adjustments to staff by role', async () => {
@@ -200,7 +200,7 @@ describe('members, identities and binding', () => {
     expect(await points.balance({}, a)).toBe(30 + 70 + 5);
     const card = await t.app.services.memberQuery.card({}, a);
     expect(card.spend12mFen).toBe(10000);
-    expect((await auditLedger(t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(t.app.infra.db)).differences).toEqual([]);
     const twice = await t.app.inject({ method: 'POST', url: `/api/admin/members/${a}/merge`, headers: auth, payload: { otherId: b, reason: 'again' } });
     expect(twice.json().code).toBe('member_inactive');
   });
@@ -227,7 +227,7 @@ describe('members, identities and binding', () => {
     const [o] = await q("SELECT buyer_nick, receiver_name, buyer_message, phone_last4, spend_fen, member_id FROM sales_order WHERE order_no = '4400000000000000001'");
     expect(o).toEqual({ buyer_nick: null, receiver_name: null, buyer_message: null, phone_last4: null, spend_fen: '8800', member_id: m });
     expect((await q('SELECT sum(spend_fen)::int AS s FROM sales_order'))[0].s).toBe(spendBefore);
-    expect((await auditLedger(t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(t.app.infra.db)).differences).toEqual([]);
     const [audit] = await q("SELECT actor, details FROM member_audit WHERE member_id = $1 AND action = 'erase'", [m]);
     expect(audit).toMatchObject({ actor: 'staff:owner', details: { reason: '用户申请删除' } });
     // Importing the same export again does not bring the personal data back.

@@ -262,7 +262,7 @@ describe('export and erasure through every module', () => {
     const left = [...values].filter((v) => everything.includes(v)).map((v) => `${v} in ${everything.split('\n').find((l) => l.includes(v))!.slice(0, 160)}`);
     expect(left).toEqual([]);
     expect(await amounts()).toEqual(before);
-    expect((await auditLedger(k.t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(k.t.app.infra.db)).differences).toEqual([]);
     expect(await sql("SELECT count(*)::int AS n FROM wxpay_notification WHERE resource ? 'payer_erased'")).toEqual([{ n: 2 }]);
     const [audit] = await sql("SELECT details FROM member_audit WHERE member_id = $1 AND action = 'erase'", [lin.memberId]);
     expect(audit.details.erased).toMatchObject({ store: { addresses: 1, orders: 1, notifications: 1 }, reviewRewards: { claims: 1, notifications: 1 }, officialAccount: { followers: 1 } });
@@ -346,7 +346,7 @@ describe('merges reach every module', () => {
     expect(await sql('SELECT redeemed FROM mall_member_count WHERE member_id = $1 AND item_id = $2', [jia.memberId, items.gift])).toEqual([{ redeemed: 2 }]);
     expect(await sql('SELECT count(*)::int AS n FROM mall_redemption WHERE member_id = $1 AND idempotency_key LIKE $2', [jia.memberId, 'merged:%'])).toEqual([{ n: 1 }]);
     expect(await sql('SELECT remaining FROM check_in_reminder WHERE member_id = $1', [jia.memberId])).toEqual([{ remaining: 1 }]);
-    expect((await auditLedger(k.t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(k.t.app.infra.db)).differences).toEqual([]);
     const [audit] = await sql("SELECT details FROM member_audit WHERE member_id = $1 AND action = 'merge'", [jia.memberId]);
     expect(audit.details.moved).toMatchObject({ miniProgram: { sessions: 1 }, store: { addresses: 1, orders: 1, redemptions: 2, coupons: 1 }, checkIns: { days: 6, daysJoined: 1 }, reviewRewards: { claims: 1 } });
   });

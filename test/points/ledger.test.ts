@@ -90,11 +90,11 @@ describe('points ledger', () => {
 
   it('the audit finds nothing on an honest ledger and reports a tampered balance (CLI exits 1)', async () => {
     const { auditLedger } = await import('../../server/modules/points/points-audit');
-    expect((await auditLedger(t.app.infra.db.dataSource.manager)).differences).toEqual([]);
+    expect((await auditLedger(t.app.infra.db)).differences).toEqual([]);
     const m = await newMember();
     await t.app.services.points.earn({}, { memberId: m, amount: 12, idempotencyKey: `audit:${m}`, reason: 'x' });
     await q('UPDATE points_account SET balance = balance + 5 WHERE member_id = $1', [m]);
-    const audit = await auditLedger(t.app.infra.db.dataSource.manager);
+    const audit = await auditLedger(t.app.infra.db);
     expect(audit.differences).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'balance', memberId: m, expected: 12, actual: 17 })]),
     );

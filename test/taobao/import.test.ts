@@ -239,9 +239,9 @@ describe('Taobao order import', () => {
     await expect(q('DELETE FROM sales_channel WHERE id = $1', [c.id])).rejects.toThrow(/sales channels are permanent/);
     await expect(q('UPDATE sales_channel SET id = gen_random_uuid() WHERE id = $1', [c.id])).rejects.toThrow(/sales channels are permanent/);
     await q('UPDATE sales_channel SET name = name WHERE id = $1', [c.id]);
-    expect(await ordersWithoutChannel(t.app.infra.db.dataSource.manager)).toEqual({ count: 0, sample: [] });
+    expect(await ordersWithoutChannel(t.app.infra.db)).toEqual({ count: 0, sample: [] });
     const [stray] = await q("INSERT INTO sales_order (channel_id, order_no, state) VALUES (gen_random_uuid(), '3650000000000000001', 'paid') RETURNING id");
-    expect(await ordersWithoutChannel(t.app.infra.db.dataSource.manager)).toEqual({ count: 1, sample: [{ id: stray.id, orderNo: '3650000000000000001' }] });
+    expect(await ordersWithoutChannel(t.app.infra.db)).toEqual({ count: 1, sample: [{ id: stray.id, orderNo: '3650000000000000001' }] });
     await q('DELETE FROM sales_order WHERE id = $1', [stray.id]);
   });
 

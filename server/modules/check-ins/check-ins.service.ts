@@ -156,19 +156,18 @@ export class CheckInService {
     const today = shanghaiDay(now);
     const first = `${month}-01`;
     const next = `${addDays(first, 31).slice(0, 7)}-01`; // the 1st of the following month
-    const em = this.db.em(ctx);
-    const rows: Array<{ day: string; made_up: boolean }> = await em.query(
+    const rows: Array<{ day: string; made_up: boolean }> = await this.db.rows(ctx,
       "SELECT to_char(day, 'YYYY-MM-DD') AS day, made_up FROM check_in WHERE member_id = $1 AND day >= $2 AND day < $3",
       [memberId, first, next],
     );
     const byDay = new Map(rows.map((r) => [r.day, r.made_up]));
     const days: MonthView['days'] = [];
     for (let d = first; d < next; d = addDays(d, 1)) days.push({ date: d, checkedIn: byDay.has(d), madeUp: byDay.get(d) ?? false });
-    const [last] = await em.query(
+    const [last] = await this.db.rows(ctx,
       "SELECT to_char(day, 'YYYY-MM-DD') AS day, streak FROM check_in WHERE member_id = $1 AND day IN ($2, $3) ORDER BY day DESC LIMIT 1",
       [memberId, today, addDays(today, -1)],
     );
-    const [cards] = await em.query('SELECT cards FROM check_in_card WHERE member_id = $1', [memberId]);
+    const [cards] = await this.db.rows(ctx, 'SELECT cards FROM check_in_card WHERE member_id = $1', [memberId]);
     const rules = await this.rules(ctx);
     return {
       month,
@@ -184,11 +183,10 @@ export class CheckInService {
   /** After wx.requestSubscribeMessage: each acceptance allows one reminder. */
   async setReminder(ctx: Ctx, memberId: string, mpOpenid: string, accepted: boolean): Promise<void> {
     if (!accepted) {
-      await this.db.em(ctx).query('UPDATE check_in_reminder SET remaining = 0 WHERE member_id = $1', [memberId]);
+      await this.db.rows(ctx, 'UPDATE check_in_reminder SET remaining = 0 WHERE member_id = $1', [memberId]);
       return;
     }
-    await this.db.em(ctx).query(
-      `INSERT INTO check_in_reminder (member_id, mp_openid, remaining) VALUES ($1, $2, 1)
+    await this.db.rows(ctx, `INSERT INTO check_in_reminder (member_id, mp_openid, remaining) VALUES ($1, $2, 1)
        ON CONFLICT (member_id) DO UPDATE SET mp_openid = EXCLUDED.mp_openid, remaining = LEAST(check_in_reminder.remaining + 1, 31)`,
       [memberId, mpOpenid],
     );

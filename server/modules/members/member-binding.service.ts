@@ -64,8 +64,7 @@ export class MemberBindingService {
   }
 
   private async judge(ctx: Ctx, id: string, no: string, phoneLast4: string): Promise<BindResult> {
-    const [order] = (await this.db.em(ctx).query(
-      `SELECT o.id, o.buyer_key, o.buyer_nick, o.member_id, o.phone_last4, o.channel_id, c.kind, c.name
+    const [order] = (await this.db.rows(ctx, `SELECT o.id, o.buyer_key, o.buyer_nick, o.member_id, o.phone_last4, o.channel_id, c.kind, c.name
          FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id
         WHERE o.order_no = $1 AND c.kind IN ('taobao', 'tmall') AND o.erased_at IS NULL
         ORDER BY o.updated_at DESC LIMIT 1`,
@@ -78,25 +77,24 @@ export class MemberBindingService {
       throw invalid('phone_mismatch', 'The phone digits do not match that order');
     }
     const result = await this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
       if (order.member_id && order.member_id !== id) {
         throw conflict('already_bound_to_other', 'That order is already bound to another member');
       }
-      const claimed = (await em.query(
+      const claimed = (await this.db.rows(tx,
         `INSERT INTO member_identity (member_id, kind, value, display, channel_id) VALUES ($1, 'taobao_buyer', $2, $3, $4)
          ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
         [id, order.buyer_key, order.buyer_nick, order.channel_id],
       )) as unknown[];
       let alreadyBound = false;
       if (claimed.length === 0) {
-        const [owner] = (await em.query("SELECT member_id FROM member_identity WHERE kind = 'taobao_buyer' AND value = $1", [order.buyer_key])) as Array<{
+        const [owner] = (await this.db.rows(tx, "SELECT member_id FROM member_identity WHERE kind = 'taobao_buyer' AND value = $1", [order.buyer_key])) as Array<{
           member_id: string;
         }>;
         if (owner?.member_id !== id) throw conflict('already_bound_to_other', 'That order is already bound to another member');
         alreadyBound = true;
       }
-      await em.query('UPDATE sales_order SET member_id = $1, updated_at = now() WHERE buyer_key = $2 AND member_id IS NULL', [id, order.buyer_key]);
-      const [count] = (await em.query('SELECT count(*) AS n FROM sales_order WHERE buyer_key = $1 AND member_id = $2', [order.buyer_key, id])) as Array<{ n: string }>;
+      await this.db.rows(tx, 'UPDATE sales_order SET member_id = $1, updated_at = now() WHERE buyer_key = $2 AND member_id IS NULL', [id, order.buyer_key]);
+      const [count] = (await this.db.rows(tx, 'SELECT count(*) AS n FROM sales_order WHERE buyer_key = $1 AND member_id = $2', [order.buyer_key, id])) as Array<{ n: string }>;
       if (!alreadyBound) await this.members.audit(tx, id, 'bind_taobao', 'member', { orderNo: no, channel: order.name });
       return { alreadyBound, ordersBound: Number(count!.n) };
     });
@@ -124,21 +122,17 @@ export class MemberBindingService {
     if (!normal) throw invalid('invalid_phone', 'Not a mainland mobile number');
     const hash = phoneHash(this.phoneKey, normal);
     const linked = await this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      const claimed = (await em.query(
+      const claimed = (await this.db.rows(tx,
         `INSERT INTO member_identity (member_id, kind, value, display) VALUES ($1, 'phone', $2, $3)
          ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
         [id, hash, `${normal.slice(0, 3)}****${normal.slice(7)}`],
       )) as unknown[];
       if (claimed.length === 0) {
-        const [owner] = (await em.query("SELECT member_id FROM member_identity WHERE kind = 'phone' AND value = $1", [hash])) as Array<{ member_id: string }>;
+        const [owner] = (await this.db.rows(tx, "SELECT member_id FROM member_identity WHERE kind = 'phone' AND value = $1", [hash])) as Array<{ member_id: string }>;
         if (owner?.member_id !== id) throw conflict('phone_bound_to_other', 'That phone belongs to another member');
       }
-      const rows = (await em.query('UPDATE sales_order SET member_id = $1, updated_at = now() WHERE phone_hash = $2 AND member_id IS NULL RETURNING id', [
-        id,
-        hash,
-      ])) as unknown[][];
-      return Array.isArray(rows[0]) ? rows[0].length : rows.length;
+      const linked = await this.db.rows(tx, 'UPDATE sales_order SET member_id = $1, updated_at = now() WHERE phone_hash = $2 AND member_id IS NULL RETURNING id', [id, hash]);
+      return linked.length;
     });
     if (linked > 0) await this.members.refresh(ctx, [id], 'phone linked');
     return { ordersLinked: linked };

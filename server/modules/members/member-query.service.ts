@@ -88,9 +88,8 @@ export class MemberQueryService {
     if (f.bound !== undefined) {
       where.push(`${f.bound ? '' : 'NOT '}EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer')`);
     }
-    const em = this.db.em(ctx);
-    const [count] = (await em.query(`SELECT count(*) AS n FROM member m WHERE ${where.join(' AND ')}`, values)) as Array<{ n: string }>;
-    const rows = (await em.query(
+    const [count] = (await this.db.rows(ctx, `SELECT count(*) AS n FROM member m WHERE ${where.join(' AND ')}`, values)) as Array<{ n: string }>;
+    const rows = (await this.db.rows(ctx,
       `SELECT ${SUMMARY_SELECT} FROM member m
         WHERE ${where.join(' AND ')} ORDER BY m.created_at DESC, m.id LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
       [...values, f.limit, f.offset],
@@ -103,27 +102,26 @@ export class MemberQueryService {
   /** Member detail for staff: identities masked, orders with masked receiver data, points and tier history, audit. */
   async detail(ctx: Ctx, memberId: string) {
     const id = await this.members.resolve(ctx, memberId);
-    const em = this.db.em(ctx);
-    const [row] = (await em.query(
+    const [row] = (await this.db.rows(ctx,
       `SELECT ${SUMMARY_SELECT}, m.gender, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.region, m.notes
          FROM member m WHERE m.id = $1`,
       [id],
     )) as Array<SummaryRow & { gender: string | null; birthday: string | null; region: string | null; notes: string | null }>;
     if (!row) throw notFound('member_not_found', 'No member with that id');
     row.balance = String(await this.points.balance(ctx, id));
-    const identities = (await em.query(
+    const identities = (await this.db.rows(ctx,
       `SELECT i.kind, i.value, i.display, c.kind AS channel_kind, c.name AS channel_name, i.created_at
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id WHERE i.member_id = $1 ORDER BY i.created_at`,
       [id],
     )) as Array<{ kind: string; value: string; display: string | null; channel_kind: string | null; channel_name: string | null; created_at: Date }>;
-    const orders = (await em.query(
+    const orders = (await this.db.rows(ctx,
       `SELECT o.id, o.order_no, c.kind AS channel_kind, c.name AS channel_name, o.state, o.status_text, o.total_fen, o.paid_fen,
               o.refund_fen, o.spend_fen, o.ordered_at, o.paid_at, o.item_title, o.item_count, o.receiver_name, o.receiver_address, o.receiver_phone
          FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id WHERE o.member_id = $1
         ORDER BY o.ordered_at DESC NULLS LAST LIMIT 100`,
       [id],
     )) as Array<Record<string, unknown> & { ordered_at: Date | null; paid_at: Date | null; receiver_address: string | null }>;
-    const audit = (await em.query('SELECT action, actor, details, created_at FROM member_audit WHERE member_id = $1 ORDER BY id DESC LIMIT 100', [id])) as Array<{
+    const audit = (await this.db.rows(ctx, 'SELECT action, actor, details, created_at FROM member_audit WHERE member_id = $1 ORDER BY id DESC LIMIT 100', [id])) as Array<{
       action: string;
       actor: string;
       details: Record<string, unknown>;
@@ -169,8 +167,7 @@ export class MemberQueryService {
   /** The member card (mini-program): tier and perks, progress to the next tier, balance, points about to expire. */
   async card(ctx: Ctx, memberId: string) {
     const id = await this.members.resolve(ctx, memberId);
-    const [m] = (await this.db.em(ctx).query(
-      `SELECT m.tier_code, m.tier_since, m.spend_12m_fen, m.orders_12m, ${LIFECYCLE_SQL('m')} AS lifecycle FROM member m WHERE m.id = $1`,
+    const [m] = (await this.db.rows(ctx, `SELECT m.tier_code, m.tier_since, m.spend_12m_fen, m.orders_12m, ${LIFECYCLE_SQL('m')} AS lifecycle FROM member m WHERE m.id = $1`,
       [id],
     )) as Array<{ tier_code: string; tier_since: Date; spend_12m_fen: string; orders_12m: number; lifecycle: Lifecycle }>;
     const tiers = await this.tiers.list(ctx);
@@ -219,7 +216,7 @@ export class MemberQueryService {
   /** One identity of the member (its mini-program openid, say), or null. */
   async identityOf(ctx: Ctx, memberId: string, kind: 'oa_openid' | 'mp_openid' | 'unionid'): Promise<string | null> {
     const id = await this.members.resolve(ctx, memberId);
-    const [row] = (await this.db.em(ctx).query('SELECT value FROM member_identity WHERE member_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1', [
+    const [row] = (await this.db.rows(ctx, 'SELECT value FROM member_identity WHERE member_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1', [
       id,
       kind,
     ])) as Array<{ value: string }>;
@@ -235,8 +232,7 @@ export class MemberQueryService {
   /** A Taobao order of this member (bound through its buyer), or null when it is not theirs. */
   async boundOrder(ctx: Ctx, memberId: string, orderNo: string): Promise<{ channelId: string; orderNo: string; completed: boolean } | null> {
     const id = await this.members.resolve(ctx, memberId);
-    const [row] = (await this.db.em(ctx).query(
-      "SELECT channel_id, order_no, state FROM sales_order WHERE order_no = $1 AND member_id = $2 AND erased_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+    const [row] = (await this.db.rows(ctx, "SELECT channel_id, order_no, state FROM sales_order WHERE order_no = $1 AND member_id = $2 AND erased_at IS NULL ORDER BY updated_at DESC LIMIT 1",
       [orderNo, id],
     )) as Array<{ channel_id: string; order_no: string; state: string }>;
     return row ? { channelId: row.channel_id, orderNo: row.order_no, completed: row.state === 'completed' } : null;
@@ -244,8 +240,7 @@ export class MemberQueryService {
 
   /** Which of these members are linked to a Taobao buyer. */
   async boundMemberIds(ctx: Ctx, memberIds: readonly string[]): Promise<Set<string>> {
-    const rows = (await this.db.em(ctx).query(
-      "SELECT DISTINCT member_id FROM member_identity WHERE kind = 'taobao_buyer' AND member_id = ANY($1::uuid[])",
+    const rows = (await this.db.rows(ctx, "SELECT DISTINCT member_id FROM member_identity WHERE kind = 'taobao_buyer' AND member_id = ANY($1::uuid[])",
       [memberIds],
     )) as Array<{ member_id: string }>;
     return new Set(rows.map((r) => r.member_id));
@@ -255,9 +250,8 @@ export class MemberQueryService {
   async mpCard(ctx: Ctx, memberId: string) {
     const card = await this.card(ctx, memberId);
     const id = card.memberId;
-    const [m] = (await this.db.em(ctx).query('SELECT nickname FROM member WHERE id = $1', [id])) as Array<{ nickname: string | null }>;
-    const [buyer] = (await this.db.em(ctx).query(
-      `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
+    const [m] = (await this.db.rows(ctx, 'SELECT nickname FROM member WHERE id = $1', [id])) as Array<{ nickname: string | null }>;
+    const [buyer] = (await this.db.rows(ctx, `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id
         WHERE i.member_id = $1 AND i.kind = 'taobao_buyer' ORDER BY i.created_at LIMIT 1`,
       [id],

@@ -71,8 +71,7 @@ export class MembersService {
     const openidKind = input.app === 'oa' ? 'oa_openid' : 'mp_openid';
     for (let attempt = 0; attempt < 3; attempt++) {
       const result = await this.db.transaction(ctx, async (tx) => {
-        const em = this.db.em(tx);
-        const found = (await em.query(
+        const found = (await this.db.rows(tx,
           `SELECT i.kind, i.member_id, m.created_at FROM member_identity i JOIN member m ON m.id = i.member_id
             WHERE (i.kind = $1 AND i.value = $2) OR (i.kind = 'unionid' AND i.value = $3)`,
           [openidKind, input.openid, input.unionid ?? null],
@@ -89,25 +88,25 @@ export class MembersService {
         }
         let created = false;
         if (!memberId) {
-          const [row] = (await em.query('INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
+          const [row] = (await this.db.rows(tx, 'INSERT INTO member (nickname) VALUES ($1) RETURNING id', [input.nickname ?? null])) as Array<{ id: string }>;
           memberId = row!.id;
           created = true;
         }
         const wanted: Array<[string, string]> = [[openidKind, input.openid]];
         if (input.unionid) wanted.push(['unionid', input.unionid]);
         for (const [kind, value] of wanted) {
-          const claimed = (await em.query(
+          const claimed = (await this.db.rows(tx,
             `INSERT INTO member_identity (member_id, kind, value) VALUES ($1, $2, $3)
              ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
             [memberId, kind, value],
           )) as unknown[];
           if (claimed.length === 0) {
-            const [owner] = (await em.query('SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{ member_id: string }>;
+            const [owner] = (await this.db.rows(tx, 'SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{ member_id: string }>;
             if (owner?.member_id !== memberId) {
               // Another request claimed it first: drop what this one created and resolve again.
               if (created) {
-                await em.query('DELETE FROM member_identity WHERE member_id = $1', [memberId]);
-                await em.query('DELETE FROM member WHERE id = $1', [memberId]);
+                await this.db.rows(tx, 'DELETE FROM member_identity WHERE member_id = $1', [memberId]);
+                await this.db.rows(tx, 'DELETE FROM member WHERE id = $1', [memberId]);
               }
               return null;
             }
@@ -115,7 +114,7 @@ export class MembersService {
         }
         if (created) await this.accounts.openAccounts(tx, [memberId]);
         if (input.nickname && !created) {
-          await em.query('UPDATE member SET nickname = coalesce(nickname, $2), updated_at = now() WHERE id = $1', [memberId, input.nickname]);
+          await this.db.rows(tx, 'UPDATE member SET nickname = coalesce(nickname, $2), updated_at = now() WHERE id = $1', [memberId, input.nickname]);
         }
         return { memberId, created, mergedMemberId };
       });
@@ -211,7 +210,7 @@ export class MembersService {
 
   /** The member an identity belongs to, or null (e.g. `oa_openid` from a callback). */
   async findByIdentity(ctx: Ctx, kind: 'oa_openid' | 'mp_openid' | 'unionid', value: string): Promise<string | null> {
-    const [row] = (await this.db.em(ctx).query('SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{
+    const [row] = (await this.db.rows(ctx, 'SELECT member_id FROM member_identity WHERE kind = $1 AND value = $2', [kind, value])) as Array<{
       member_id: string;
     }>;
     return row?.member_id ?? null;
@@ -231,7 +230,7 @@ export class MembersService {
   /** Active member id, following a merge to the survivor; not_found for unknown or erased members. */
   async resolve(ctx: Ctx, memberId: string): Promise<string> {
     if (!/^[0-9a-f-]{36}$/i.test(memberId)) throw notFound('member_not_found', 'No member with that id');
-    const [row] = (await this.db.em(ctx).query('SELECT status, merged_into FROM member WHERE id = $1', [memberId])) as Array<{
+    const [row] = (await this.db.rows(ctx, 'SELECT status, merged_into FROM member WHERE id = $1', [memberId])) as Array<{
       status: string;
       merged_into: string | null;
     }>;
@@ -258,7 +257,7 @@ export class MembersService {
         sets.push(`${col} = $${values.length}`);
       }
       if (sets.length === 0) return;
-      await this.db.em(tx).query(`UPDATE member SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
+      await this.db.rows(tx, `UPDATE member SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, values);
       await this.audit(tx, id, 'profile_update', actor, { fields: Object.keys(patch).filter((k) => patch[k as keyof ProfilePatch] !== undefined) });
     });
   }
@@ -275,8 +274,7 @@ export class MembersService {
 
   private async mergeIn(tx: Ctx, survivorId: string, otherId: string, opts: { reason: string; actor: string }): Promise<void> {
     if (survivorId === otherId) throw invalid('same_member', 'A member cannot be merged into itself');
-    const em = this.db.em(tx);
-    const rows = (await em.query('SELECT id, status FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [[survivorId, otherId]])) as Array<{
+    const rows = (await this.db.rows(tx, 'SELECT id, status FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [[survivorId, otherId]])) as Array<{
       id: string;
       status: string;
     }>;
@@ -285,7 +283,7 @@ export class MembersService {
     // Every module moves the other's rows to the survivor, in this transaction: all of them or none.
     const moved: Record<string, Record<string, number>> = {};
     for (const h of this.privacy.hooks) moved[h.name] = (await h.merge(tx, survivorId, otherId)) ?? {};
-    await em.query("UPDATE member SET status = 'merged', merged_into = $1, updated_at = now() WHERE id = $2", [survivorId, otherId]);
+    await this.db.rows(tx, "UPDATE member SET status = 'merged', merged_into = $1, updated_at = now() WHERE id = $2", [survivorId, otherId]);
     const details = {
       other: otherId,
       survivor: survivorId,
@@ -319,7 +317,7 @@ export class MembersService {
   }
 
   async audit(ctx: Ctx, memberId: string, action: string, actor: string, details: Record<string, unknown>): Promise<void> {
-    await this.db.em(ctx).query('INSERT INTO member_audit (member_id, action, actor, details) VALUES ($1, $2, $3, $4)', [memberId, action, actor, details]);
+    await this.db.rows(ctx, 'INSERT INTO member_audit (member_id, action, actor, details) VALUES ($1, $2, $3, $4)', [memberId, action, actor, details]);
   }
 
   /** A new sales channel; a conflict `channel_exists` when one of that kind and name exists. */

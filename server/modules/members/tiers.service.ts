@@ -61,7 +61,7 @@ export class TiersService {
   ) {}
 
   async list(ctx: Ctx): Promise<TierDefinition[]> {
-    const rows = (await this.db.em(ctx).query('SELECT * FROM tier_definition ORDER BY rank')) as Array<{
+    const rows = (await this.db.rows(ctx, 'SELECT * FROM tier_definition ORDER BY rank')) as Array<{
       code: string;
       name: string;
       rank: number;
@@ -92,21 +92,20 @@ export class TiersService {
       throw invalid('invalid_tiers', 'Tier codes and ranks must be unique');
     }
     await this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      await em.query('UPDATE tier_definition SET rank = rank + 100000');
+      await this.db.rows(tx, 'UPDATE tier_definition SET rank = rank + 100000');
       for (const t of sorted) {
-        await em.query(
+        await this.db.rows(tx,
           `INSERT INTO tier_definition (code, name, rank, min_spend_12m_fen, min_orders_12m, perks, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, rank = EXCLUDED.rank, min_spend_12m_fen = EXCLUDED.min_spend_12m_fen,
              min_orders_12m = EXCLUDED.min_orders_12m, perks = EXCLUDED.perks, updated_at = now()`,
           [t.code, t.name, t.rank, t.minSpend12mFen, t.minOrders12m, t.perks],
         );
       }
-      const stale = (await em.query('SELECT code FROM tier_definition WHERE NOT (code = ANY($1::text[]))', [sorted.map((t) => t.code)])) as Array<{ code: string }>;
+      const stale = (await this.db.rows(tx, 'SELECT code FROM tier_definition WHERE NOT (code = ANY($1::text[]))', [sorted.map((t) => t.code)])) as Array<{ code: string }>;
       if (stale.length) {
         // Members on a removed tier drop to the lowest one first; the recompute below then places them properly.
-        await em.query('UPDATE member SET tier_code = $1 WHERE tier_code = ANY($2::text[])', [sorted[0]!.code, stale.map((s) => s.code)]);
-        await em.query('DELETE FROM tier_definition WHERE code = ANY($1::text[])', [stale.map((s) => s.code)]);
+        await this.db.rows(tx, 'UPDATE member SET tier_code = $1 WHERE tier_code = ANY($2::text[])', [sorted[0]!.code, stale.map((s) => s.code)]);
+        await this.db.rows(tx, 'DELETE FROM tier_definition WHERE code = ANY($1::text[])', [stale.map((s) => s.code)]);
       }
     });
     await this.recompute(ctx, 'all', 'tier rules changed');
@@ -120,8 +119,7 @@ export class TiersService {
   async recompute(ctx: Ctx, memberIds: string[] | 'all', reason: string): Promise<TierChangeEvent[]> {
     const all = memberIds === 'all';
     const changes = await this.db.transaction(ctx, async (tx) => {
-      const rows = (await this.db.em(tx).query(
-        `WITH stats AS (
+      const rows = (await this.db.rows(tx, `WITH stats AS (
            SELECT m.id,
                   min(coalesce(o.paid_at, o.ordered_at)) FILTER (WHERE o.spend_fen > 0) AS first_at,
                   max(coalesce(o.paid_at, o.ordered_at)) FILTER (WHERE o.spend_fen > 0) AS last_at,
@@ -159,8 +157,7 @@ export class TiersService {
         reason,
       }));
       if (events.length) {
-        await this.db.em(tx).query(
-          `INSERT INTO tier_change (member_id, from_tier, to_tier, direction, reason)
+        await this.db.rows(tx, `INSERT INTO tier_change (member_id, from_tier, to_tier, direction, reason)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])`,
           [events.map((e) => e.memberId), events.map((e) => e.fromTier), events.map((e) => e.toTier), events.map((e) => e.direction), events.map((e) => e.reason)],
         );
@@ -173,8 +170,7 @@ export class TiersService {
   }
 
   async history(ctx: Ctx, memberId: string): Promise<Array<{ fromTier: string | null; toTier: string; direction: string; reason: string; at: string }>> {
-    const rows = (await this.db.em(ctx).query(
-      'SELECT from_tier, to_tier, direction, reason, created_at FROM tier_change WHERE member_id = $1 ORDER BY id DESC LIMIT 100',
+    const rows = (await this.db.rows(ctx, 'SELECT from_tier, to_tier, direction, reason, created_at FROM tier_change WHERE member_id = $1 ORDER BY id DESC LIMIT 100',
       [memberId],
     )) as Array<{ from_tier: string | null; to_tier: string; direction: string; reason: string; created_at: Date }>;
     return rows.map((r) => ({ fromTier: r.from_tier, toTier: r.to_tier, direction: r.direction, reason: r.reason, at: new Date(r.created_at).toISOString() }));

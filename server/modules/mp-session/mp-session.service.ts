@@ -76,10 +76,7 @@ export class MpSessionService {
   }
 
   async acceptPrivacy(ctx: Ctx, memberId: string, version: string): Promise<void> {
-    await this.db
-      .em(ctx)
-      .query(
-        'INSERT INTO mp_privacy_consent (member_id, version, accepted_at) VALUES ($1, $2, now()) ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, accepted_at = EXCLUDED.accepted_at',
+    await this.db.rows(ctx, 'INSERT INTO mp_privacy_consent (member_id, version, accepted_at) VALUES ($1, $2, now()) ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, accepted_at = EXCLUDED.accepted_at',
         [memberId, version],
       );
   }

@@ -121,8 +121,7 @@ export class ConversationService {
 
   private async keywordReply(ctx: Ctx, text: string): Promise<string | null> {
     const trimmed = text.trim();
-    const [hit] = await this.db.em(ctx).query(
-      `SELECT reply FROM keyword_reply
+    const [hit] = await this.db.rows(ctx, `SELECT reply FROM keyword_reply
        WHERE (match_kind = 'exact' AND keyword = $1) OR (match_kind = 'contains' AND strpos($1, keyword) > 0)
        ORDER BY (match_kind = 'exact') DESC, priority DESC, created_at LIMIT 1`,
       [trimmed],

@@ -180,8 +180,8 @@ export class ParcelsService {
     const scene = `pb_${randomBytes(6).toString('base64url')}`;
     const batch = await this.db.transaction(ctx, async (tx) => {
       if (permanent) {
-        await this.db.em(tx).query('SELECT pg_advisory_xact_lock(hashtext($1))', ['parcels:permanent-qr']);
-        const [{ n }] = await this.db.em(tx).query("SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
+        await this.db.rows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', ['parcels:permanent-qr']);
+        const [{ n }] = await this.db.rows(tx, "SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
         if (n >= (this.opts.permanentLimit ?? PERMANENT_QR_LIMIT)) {
           throw conflict('qr_limit_reached', `WeChat allows ${this.opts.permanentLimit ?? PERMANENT_QR_LIMIT} permanent QR codes per account; use a temporary code`);
         }
@@ -227,7 +227,7 @@ export class ParcelsService {
   }
 
   async permanentCodesUsed(ctx: Ctx): Promise<{ used: number; limit: number }> {
-    const [{ n }] = await this.db.em(ctx).query("SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
+    const [{ n }] = await this.db.rows(ctx, "SELECT count(*)::int AS n FROM parcel_batch WHERE qr_kind = 'permanent'");
     return { used: n, limit: this.opts.permanentLimit ?? PERMANENT_QR_LIMIT };
   }
 
@@ -302,7 +302,7 @@ export class ParcelsService {
 
   async recordUnfollow(ctx: Ctx, e: { openid: string; eventTime: Date }): Promise<{ duplicate: boolean }> {
     return this.db.transaction(ctx, async (tx) => {
-      const [follower] = await this.db.em(tx).query('SELECT first_batch_id FROM oa_follower WHERE openid = $1 FOR UPDATE', [e.openid]);
+      const [follower] = await this.db.rows(tx, 'SELECT first_batch_id FROM oa_follower WHERE openid = $1 FOR UPDATE', [e.openid]);
       const inserted = await this.insertEvent(tx, {
         openid: e.openid,
         event: 'unsubscribe',
@@ -311,8 +311,7 @@ export class ParcelsService {
         batchId: follower?.first_batch_id ?? null,
       });
       if (!inserted) return { duplicate: true };
-      await this.db.em(tx).query(
-        `INSERT INTO oa_follower (openid, subscribed, unsubscribed_at, first_seen_at, last_event_at)
+      await this.db.rows(tx, `INSERT INTO oa_follower (openid, subscribed, unsubscribed_at, first_seen_at, last_event_at)
          VALUES ($1, false, $2, $2, $2)
          ON CONFLICT (openid) DO UPDATE SET subscribed = false, unsubscribed_at = EXCLUDED.unsubscribed_at,
            last_event_at = GREATEST(oa_follower.last_event_at, EXCLUDED.last_event_at)`,
@@ -326,10 +325,7 @@ export class ParcelsService {
     ctx: Ctx,
     e: { openid: string; event: WechatFollowEvent; kind: FollowEventKind; eventTime: Date; batchId: string | null },
   ): Promise<boolean> {
-    const rows = await this.db
-      .em(ctx)
-      .query(
-        `INSERT INTO follow_event (batch_id, openid, event, kind, event_time) VALUES ($1, $2, $3, $4, $5)
+    const rows = await this.db.rows(ctx, `INSERT INTO follow_event (batch_id, openid, event, kind, event_time) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (openid, event, event_time) DO NOTHING RETURNING id`,
         [e.batchId, e.openid, e.event, e.kind, e.eventTime],
       );
@@ -383,20 +379,19 @@ export class ParcelsService {
   /** Per-batch figures: the funnel from scan to follow to bound buyer to review claim, and what each cost. */
   async batchFigures(ctx: Ctx, batchId: string, countClaims: ClaimsCounter): Promise<BatchFigures> {
     const batch = await this.getBatch(ctx, batchId);
-    const em = this.db.em(ctx);
     const counts = `
       count(*) FILTER (WHERE event IN ('subscribe', 'scan'))::int AS scans,
       count(*) FILTER (WHERE kind = 'new_follow')::int AS "newFollowers",
       count(*) FILTER (WHERE kind = 'refollow')::int AS refollows,
       count(*) FILTER (WHERE kind = 'scan')::int AS "followerScans",
       count(*) FILTER (WHERE kind = 'unfollow')::int AS unfollows`;
-    const [totals] = await em.query(`SELECT ${counts} FROM follow_event WHERE batch_id = $1`, [batchId]);
-    const byDay = await em.query(
+    const [totals] = await this.db.rows(ctx, `SELECT ${counts} FROM follow_event WHERE batch_id = $1`, [batchId]);
+    const byDay = await this.db.rows<BatchCounts & { day: string }>(ctx,
       `SELECT to_char((event_time AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day, ${counts}
        FROM follow_event WHERE batch_id = $1 GROUP BY 1 ORDER BY 1`,
       [batchId],
     );
-    const followers: Array<{ member_id: string | null; subscribed: boolean }> = await em.query(
+    const followers: Array<{ member_id: string | null; subscribed: boolean }> = await this.db.rows(ctx,
       'SELECT member_id, subscribed FROM oa_follower WHERE first_batch_id = $1',
       [batchId],
     );

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { systemCtx, type Db } from '../../infra/db';
 
 export interface LedgerDifference {
   kind: 'balance' | 'lots' | 'unbalanced_transaction' | 'balance_after' | 'ledger_total';
@@ -20,9 +20,9 @@ export interface LedgerAudit {
  * Rebuilds every member balance from the entries and compares it with the cached balance and the open lots;
  * checks that each transaction and the whole ledger sum to zero.
  */
-export async function auditLedger(em: EntityManager): Promise<LedgerAudit> {
+export async function auditLedger(db: Db): Promise<LedgerAudit> {
   const differences: LedgerDifference[] = [];
-  const accounts = (await em.query(`
+  const accounts = (await db.rows(systemCtx, `
     SELECT a.id, a.member_id, a.balance, coalesce(e.total, 0) AS entries, coalesce(l.total, 0) AS lots
       FROM points_account a
       LEFT JOIN (SELECT account_id, sum(amount) AS total FROM points_entry GROUP BY account_id) e ON e.account_id = a.id
@@ -42,7 +42,7 @@ export async function auditLedger(em: EntityManager): Promise<LedgerAudit> {
       differences.push({ kind: 'lots', accountId: a.id, memberId: a.member_id, expected: Number(a.entries), actual: Number(a.lots) });
     }
   }
-  const unbalanced = (await em.query(`
+  const unbalanced = (await db.rows(systemCtx, `
     SELECT t.id, coalesce(sum(e.amount), 0) AS total, count(e.id) AS n FROM points_transaction t
       LEFT JOIN points_entry e ON e.transaction_id = t.id GROUP BY t.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) = 0`)) as Array<{
     id: string;
@@ -50,7 +50,7 @@ export async function auditLedger(em: EntityManager): Promise<LedgerAudit> {
   }>;
   for (const u of unbalanced) differences.push({ kind: 'unbalanced_transaction', transactionId: u.id, expected: 0, actual: Number(u.total) });
   // Each transaction's recorded balance_after must equal the running sum of its member account's entries up to it.
-  const drift = (await em.query(`
+  const drift = (await db.rows(systemCtx, `
     SELECT t.id, t.member_id, t.balance_after, r.running FROM points_transaction t
       JOIN (SELECT e.transaction_id, sum(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.transaction_id) AS running
               FROM points_entry e JOIN points_account a ON a.id = e.account_id AND a.kind = 'member') r ON r.transaction_id = t.id
@@ -58,7 +58,7 @@ export async function auditLedger(em: EntityManager): Promise<LedgerAudit> {
   for (const d of drift) {
     differences.push({ kind: 'balance_after', transactionId: d.id, memberId: d.member_id, expected: Number(d.running), actual: Number(d.balance_after) });
   }
-  const [totals] = (await em.query(`
+  const [totals] = (await db.rows(systemCtx, `
     SELECT (SELECT count(*) FROM points_account WHERE kind = 'member') AS accounts,
            (SELECT count(*) FROM points_transaction) AS transactions,
            (SELECT count(*) FROM points_entry) AS entries,

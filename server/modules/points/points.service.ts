@@ -184,8 +184,7 @@ export class PointsService {
     const key = checkKey(req.idempotencyKey);
     if (req.amount !== undefined) checkAmount(req.amount);
     return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      const [orig] = (await em.query(
+      const [orig] = (await this.db.rows(tx,
         `SELECT t.id, t.kind, t.member_id, t.amount,
                 t.amount + coalesce((SELECT sum(r.amount) FROM points_transaction r WHERE r.reverses_id = t.id), 0) AS open
            FROM points_transaction t WHERE t.id = $1`,
@@ -224,8 +223,7 @@ export class PointsService {
   /** Expires what is left of one lot; idempotent per lot. */
   async expireLot(ctx: Ctx, lotId: string): Promise<PointsResult | null> {
     return this.db.transaction(ctx, async (tx) => {
-      const [lot] = (await this.db.em(tx).query(
-        `SELECT l.id, l.remaining, l.expires_at, a.member_id FROM points_lot l JOIN points_account a ON a.id = l.account_id WHERE l.id = $1`,
+      const [lot] = (await this.db.rows(tx, `SELECT l.id, l.remaining, l.expires_at, a.member_id FROM points_lot l JOIN points_account a ON a.id = l.account_id WHERE l.id = $1`,
         [lotId],
       )) as Array<{ id: string; remaining: string; expires_at: Date; member_id: string }>;
       if (!lot || Number(lot.remaining) === 0 || new Date(lot.expires_at).getTime() > Date.now()) return null;
@@ -246,8 +244,7 @@ export class PointsService {
   async expireDue(ctx: Ctx, now = new Date(), batch = 500): Promise<number> {
     let done = 0;
     for (;;) {
-      const lots = (await this.db.em(ctx).query(
-        'SELECT id FROM points_lot WHERE remaining > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2',
+      const lots = (await this.db.rows(ctx, 'SELECT id FROM points_lot WHERE remaining > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2',
         [now, batch],
       )) as Array<{ id: string }>;
       if (lots.length === 0) return done;
@@ -280,14 +277,13 @@ export class PointsService {
   }
 
   async balance(ctx: Ctx, memberId: string): Promise<number> {
-    const [row] = (await this.db.em(ctx).query('SELECT balance FROM points_account WHERE member_id = $1', [memberId])) as Array<{ balance: string }>;
+    const [row] = (await this.db.rows(ctx, 'SELECT balance FROM points_account WHERE member_id = $1', [memberId])) as Array<{ balance: string }>;
     return row ? Number(row.balance) : 0;
   }
 
   /** Points that expire within `withinDays`, soonest first, for the member card. */
   async expiringSoon(ctx: Ctx, memberId: string, withinDays = 90): Promise<Array<{ amount: number; expiresAt: string }>> {
-    const rows = (await this.db.em(ctx).query(
-      `SELECT l.expires_at, sum(l.remaining)::bigint AS amount FROM points_lot l JOIN points_account a ON a.id = l.account_id
+    const rows = (await this.db.rows(ctx, `SELECT l.expires_at, sum(l.remaining)::bigint AS amount FROM points_lot l JOIN points_account a ON a.id = l.account_id
         WHERE a.member_id = $1 AND l.remaining > 0 AND l.expires_at <= now() + make_interval(days => $2)
         GROUP BY l.expires_at ORDER BY l.expires_at`,
       [memberId, withinDays],
@@ -298,8 +294,7 @@ export class PointsService {
   /** A member's transactions, newest first (including those of members merged into it). */
   async history(ctx: Ctx, memberId: string, limit = 50, beforeId?: string): Promise<Array<PointsResult & { reason: string; idempotencyKey: string }>> {
     const ids = [memberId, ...(await this.members.mergedInto(ctx, memberId))];
-    const rows = (await this.db.em(ctx).query(
-      `SELECT t.* FROM points_transaction t
+    const rows = (await this.db.rows(ctx, `SELECT t.* FROM points_transaction t
         WHERE t.member_id = ANY($1::uuid[])
           AND ($3::bigint IS NULL OR t.id < $3)
         ORDER BY t.id DESC LIMIT $2`,
@@ -311,9 +306,8 @@ export class PointsService {
   /** Moves a member's whole balance and open lots to another member (merge), in the caller's transaction. */
   async transferAll(ctx: Ctx, fromMemberId: string, toMemberId: string, reason: string): Promise<number> {
     return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
       await this.openAccounts(tx, [fromMemberId, toMemberId]);
-      const accounts = (await em.query(
+      const accounts = (await this.db.rows(tx,
         'SELECT id, member_id, balance FROM points_account WHERE member_id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
         [[fromMemberId, toMemberId]],
       )) as Array<{ id: string; member_id: string; balance: string }>;
@@ -323,12 +317,12 @@ export class PointsService {
       if (amount === 0) return 0;
       const key = `merge:${fromMemberId}:${toMemberId}`;
       const requestHash = hashRequest(['merge', fromMemberId, toMemberId]);
-      const [out] = (await em.query(
+      const [out] = (await this.db.rows(tx,
         `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, balance_after, metadata)
          VALUES ($1, $2, 'merge', $3, $4, $5, $6, $7) RETURNING id`,
         [key, requestHash, fromMemberId, -amount, reason, 0, { toMemberId }],
       )) as Array<{ id: string }>;
-      const [inn] = (await em.query(
+      const [inn] = (await this.db.rows(tx,
         `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, balance_after, metadata)
          VALUES ($1, $2, 'merge', $3, $4, $5, $6, $7) RETURNING id`,
         [`${key}:in`, requestHash, toMemberId, amount, reason, Number(to.balance) + amount, { fromMemberId, outTransactionId: out!.id }],
@@ -336,19 +330,16 @@ export class PointsService {
       // Two transactions, each balanced: out of the old account into `adjusted`, and from `adjusted` into the survivor.
       await this.insertEntries(tx, out!.id, from.id, -amount, 'adjusted');
       await this.insertEntries(tx, inn!.id, to.id, amount, 'adjusted');
-      await em.query('UPDATE points_account SET balance = balance - $2 WHERE id = $1', [from.id, amount]);
-      await em.query('UPDATE points_account SET balance = balance + $2 WHERE id = $1', [to.id, amount]);
-      await em.query('UPDATE points_lot SET account_id = $2 WHERE account_id = $1 AND remaining > 0', [from.id, to.id]);
+      await this.db.rows(tx, 'UPDATE points_account SET balance = balance - $2 WHERE id = $1', [from.id, amount]);
+      await this.db.rows(tx, 'UPDATE points_account SET balance = balance + $2 WHERE id = $1', [to.id, amount]);
+      await this.db.rows(tx, 'UPDATE points_lot SET account_id = $2 WHERE account_id = $1 AND remaining > 0', [from.id, to.id]);
       return amount;
     });
   }
 
   /** Opens the members' accounts (the member ledger, on creating members); an open account stays as it is. */
   async openAccounts(ctx: Ctx, memberIds: string[]): Promise<void> {
-    await this.db
-      .em(ctx)
-      .query(
-        `INSERT INTO points_account (kind, member_id, balance) SELECT 'member', m, 0 FROM unnest($1::uuid[]) AS m
+    await this.db.rows(ctx, `INSERT INTO points_account (kind, member_id, balance) SELECT 'member', m, 0 FROM unnest($1::uuid[]) AS m
          ON CONFLICT (member_id) DO NOTHING`,
         [memberIds],
       );
@@ -397,17 +388,16 @@ export class PointsService {
 
   /** Debits (spend, expiry, reversal of a credit, negative adjustment); credits go through `credit`. */
   private async postIn(tx: Ctx, p: Posting): Promise<PointsResult> {
-    const em = this.db.em(tx);
     if (!(await this.members.statusOf(tx, p.memberId))) throw notFound('member_not_found', 'No member with that id');
     await this.openAccounts(tx, [p.memberId]);
-    const [account] = (await em.query('SELECT id, balance FROM points_account WHERE member_id = $1 FOR UPDATE', [p.memberId])) as Array<{
+    const [account] = (await this.db.rows(tx, 'SELECT id, balance FROM points_account WHERE member_id = $1 FOR UPDATE', [p.memberId])) as Array<{
       id: string;
       balance: string;
     }>;
     const balance = Number(account!.balance);
     let amount = p.amount;
     if (p.lotId) {
-      const [lot] = (await em.query('SELECT remaining FROM points_lot WHERE id = $1 AND account_id = $2', [p.lotId, account!.id])) as Array<{ remaining: string }>;
+      const [lot] = (await this.db.rows(tx, 'SELECT remaining FROM points_lot WHERE id = $1 AND account_id = $2', [p.lotId, account!.id])) as Array<{ remaining: string }>;
       amount = -Number(lot?.remaining ?? 0);
       if (amount === 0) {
         const replay = await this.replay(tx, p.idempotencyKey, p.requestHash);
@@ -423,7 +413,7 @@ export class PointsService {
       throw conflict('insufficient_points', `Not enough points: balance ${balance}, needs ${-amount}`, { balance });
     }
     const after = balance + amount;
-    const inserted = (await em.query(
+    const inserted = (await this.db.rows(tx,
       `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (idempotency_key) DO NOTHING
@@ -437,9 +427,9 @@ export class PointsService {
     }
     const row = inserted[0]!;
     await this.insertEntries(tx, row.id, account!.id, amount, p.systemAccount);
-    await em.query('UPDATE points_account SET balance = $2 WHERE id = $1', [account!.id, after]);
+    await this.db.rows(tx, 'UPDATE points_account SET balance = $2 WHERE id = $1', [account!.id, after]);
     if (p.lotId) {
-      await em.query('UPDATE points_lot SET remaining = 0 WHERE id = $1', [p.lotId]);
+      await this.db.rows(tx, 'UPDATE points_lot SET remaining = 0 WHERE id = $1', [p.lotId]);
     } else {
       await consumeLots(tx, this.db, account!.id, -amount);
     }
@@ -447,8 +437,7 @@ export class PointsService {
   }
 
   private async insertEntries(ctx: Ctx, transactionId: string, accountId: string, amount: number, system: string): Promise<void> {
-    await this.db.em(ctx).query(
-      `INSERT INTO points_entry (transaction_id, account_id, amount)
+    await this.db.rows(ctx, `INSERT INTO points_entry (transaction_id, account_id, amount)
        VALUES ($1, $2, $3), ($1, (SELECT id FROM points_account WHERE code = $4), -$3::bigint)`,
       [transactionId, accountId, amount, system],
     );
@@ -456,10 +445,7 @@ export class PointsService {
 
   /** The first result for a key posted with the same request; a conflict when the request differs; null if unknown. */
   private async replay(ctx: Ctx, key: string, requestHash: string): Promise<PointsResult | null> {
-    const [row] = (await this.db
-      .em(ctx)
-      .query(
-        'SELECT id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at FROM points_transaction WHERE idempotency_key = $1',
+    const [row] = (await this.db.rows(ctx, 'SELECT id, kind, member_id, amount, balance_after, reverses_id, request_hash, created_at FROM points_transaction WHERE idempotency_key = $1',
         [key],
       )) as TxRow[];
     if (!row) return null;
@@ -472,8 +458,7 @@ export class PointsService {
 
 /** Takes `amount` from the account's open lots, soonest-expiring first; the account row is locked by the caller. */
 async function consumeLots(ctx: Ctx, db: Db, accountId: string, amount: number): Promise<void> {
-  await db.em(ctx).query(
-    `WITH open AS (
+  await db.rows(ctx, `WITH open AS (
        SELECT id, remaining, sum(remaining) OVER (ORDER BY expires_at, id) - remaining AS before
          FROM points_lot WHERE account_id = $1 AND remaining > 0)
      UPDATE points_lot l SET remaining = l.remaining - least(o.remaining, $2 - o.before)

@@ -193,8 +193,7 @@ export class ReviewRewardsService {
         assertTransition(claim.status, 'approved');
         if (campaign?.dailyBudgetFen) {
           // A failed transfer keeps its day's budget: it can only be retried, never dropped.
-          const [{ spent }] = await this.db.em(tx).query(
-            "SELECT COALESCE(sum(amount_fen), 0)::bigint AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status <> 'rejected'",
+          const [{ spent }] = await this.db.rows(tx, "SELECT COALESCE(sum(amount_fen), 0)::bigint AS spent FROM review_claim WHERE campaign_id = $1 AND approved_day = $2 AND status <> 'rejected'",
             [claim.campaignId, today],
           );
           if (Number(spent) + claim.amountFen > campaign.dailyBudgetFen) {
@@ -320,9 +319,7 @@ export class ReviewRewardsService {
   }
 
   async countClaimsByMembers(ctx: Ctx, memberIds: readonly string[]): Promise<number> {
-    const [{ n }] = await this.db
-      .em(ctx)
-      .query("SELECT count(*)::int AS n FROM review_claim WHERE member_id = ANY($1::uuid[]) AND status <> 'rejected'", [memberIds]);
+    const [{ n }] = await this.db.rows(ctx, "SELECT count(*)::int AS n FROM review_claim WHERE member_id = ANY($1::uuid[]) AND status <> 'rejected'", [memberIds]);
     return n;
   }
 

@@ -3,7 +3,6 @@ import { conflict, notFound } from '../../infra/errors';
 import { maskPhone } from '../../infra/logging';
 import type { StaffRole } from '../staff/staff.entity';
 import { StoreAddress } from './store.entity';
-import { rows } from './store-sql';
 
 export interface AddressInput {
   name: string;
@@ -85,21 +84,17 @@ export class AddressService {
   /** With an idempotency key, a repeated create (a double tap) returns the first address. */
   async create(ctx: Ctx, memberId: string, input: AddressInput, idempotencyKey?: string): Promise<StoreAddress> {
     return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
       // Serialises one member's address writes so the count and the default stay right.
-      await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
+      await this.db.rows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
       if (idempotencyKey) {
         const first = await this.db.repo(tx, StoreAddress).findOneBy({ memberId, idempotencyKey });
         if (first) return first;
       }
-      const [{ n }] = await rows<{ n: number }>(this.db, tx, 'SELECT count(*)::int AS n FROM store_address WHERE member_id = $1', [memberId]);
+      const [{ n }] = await this.db.rows<{ n: number }>(tx, 'SELECT count(*)::int AS n FROM store_address WHERE member_id = $1', [memberId]);
       if (n >= MAX_ADDRESSES) throw conflict('too_many_addresses', `At most ${MAX_ADDRESSES} addresses`);
       const isDefault = input.isDefault === true || n === 0;
-      if (isDefault) await em.query('UPDATE store_address SET is_default = false WHERE member_id = $1 AND is_default', [memberId]);
-      const [row] = await rows<{ id: string }>(
-        this.db,
-        tx,
-        `INSERT INTO store_address (member_id, name, phone, province, city, district, detail, is_default, idempotency_key)
+      if (isDefault) await this.db.rows(tx, 'UPDATE store_address SET is_default = false WHERE member_id = $1 AND is_default', [memberId]);
+      const [row] = await this.db.rows<{ id: string }>(tx, `INSERT INTO store_address (member_id, name, phone, province, city, district, detail, is_default, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
         [memberId, input.name, input.phone, input.province, input.city, input.district, input.detail, isDefault, idempotencyKey ?? null],
       );
@@ -109,12 +104,11 @@ export class AddressService {
 
   async update(ctx: Ctx, memberId: string, id: string, input: AddressInput): Promise<StoreAddress> {
     return this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
+      await this.db.rows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
       const current = await this.get(tx, memberId, id);
       const isDefault = input.isDefault ?? current.isDefault;
-      if (isDefault) await em.query('UPDATE store_address SET is_default = false WHERE member_id = $1 AND is_default AND id <> $2', [memberId, id]);
-      await em.query(
+      if (isDefault) await this.db.rows(tx, 'UPDATE store_address SET is_default = false WHERE member_id = $1 AND is_default AND id <> $2', [memberId, id]);
+      await this.db.rows(tx,
         `UPDATE store_address SET name = $3, phone = $4, province = $5, city = $6, district = $7, detail = $8, is_default = $9
          WHERE id = $1 AND member_id = $2`,
         [id, memberId, input.name, input.phone, input.province, input.city, input.district, input.detail, isDefault],
@@ -125,13 +119,12 @@ export class AddressService {
 
   async remove(ctx: Ctx, memberId: string, id: string): Promise<void> {
     await this.db.transaction(ctx, async (tx) => {
-      const em = this.db.em(tx);
-      await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
-      const [removed] = await rows<{ is_default: boolean }>(this.db, tx, 'DELETE FROM store_address WHERE id = $1 AND member_id = $2 RETURNING is_default', [id, memberId]);
+      await this.db.rows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`address:${memberId}`]);
+      const [removed] = await this.db.rows<{ is_default: boolean }>(tx, 'DELETE FROM store_address WHERE id = $1 AND member_id = $2 RETURNING is_default', [id, memberId]);
       if (!removed) throw notFound('address_not_found', 'No such address');
       // The newest remaining address becomes the default, as members expect.
       if (removed.is_default) {
-        await em.query(
+        await this.db.rows(tx,
           `UPDATE store_address SET is_default = true
            WHERE id = (SELECT id FROM store_address WHERE member_id = $1 ORDER BY created_at DESC LIMIT 1)`,
           [memberId],

@@ -2,7 +2,7 @@ import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, notFound } from '../../infra/errors';
 import { Product, ProductSku } from './store.entity';
 import type { MemberTiers } from './store.ports';
-import { memberPrice, rows } from './store-sql';
+import { memberPrice } from './member-price';
 
 export interface ProductInput {
   title: string;
@@ -44,10 +44,7 @@ export class CatalogService {
 
   async listForMember(ctx: Ctx, memberId: string) {
     const tier = await this.tiers.tierOf(ctx, memberId);
-    const list = await rows<{ id: string; title: string; images: string[]; price_fen: number; stock: number }>(
-      this.db,
-      ctx,
-      `SELECT p.id, p.title, p.images, min(s.price_fen)::int AS price_fen, sum(s.stock)::int AS stock
+    const list = await this.db.rows<{ id: string; title: string; images: string[]; price_fen: number; stock: number }>(ctx, `SELECT p.id, p.title, p.images, min(s.price_fen)::int AS price_fen, sum(s.stock)::int AS stock
        FROM product p JOIN product_sku s ON s.product_id = p.id AND s.active
        WHERE p.active GROUP BY p.id ORDER BY p.sort DESC, p.created_at DESC`,
     );
@@ -77,10 +74,7 @@ export class CatalogService {
 
   async cart(ctx: Ctx, memberId: string): Promise<CartView> {
     const tier = await this.tiers.tierOf(ctx, memberId);
-    const lines = await rows<{ sku_id: string; product_id: string; title: string; sku_name: string; images: string[]; price_fen: number; quantity: number; stock: number }>(
-      this.db,
-      ctx,
-      `SELECT c.sku_id, s.product_id, p.title, s.name AS sku_name, p.images, s.price_fen, c.quantity, s.stock
+    const lines = await this.db.rows<{ sku_id: string; product_id: string; title: string; sku_name: string; images: string[]; price_fen: number; quantity: number; stock: number }>(ctx, `SELECT c.sku_id, s.product_id, p.title, s.name AS sku_name, p.images, s.price_fen, c.quantity, s.stock
        FROM cart_item c JOIN product_sku s ON s.id = c.sku_id JOIN product p ON p.id = s.product_id
        WHERE c.member_id = $1 AND s.active AND p.active ORDER BY c.updated_at DESC`,
       [memberId],
@@ -102,18 +96,15 @@ export class CatalogService {
 
   async setCartItem(ctx: Ctx, memberId: string, skuId: string, quantity: number): Promise<CartView> {
     if (quantity === 0) {
-      await rows(this.db, ctx, 'DELETE FROM cart_item WHERE member_id = $1 AND sku_id = $2', [memberId, skuId]);
+      await this.db.rows(ctx, 'DELETE FROM cart_item WHERE member_id = $1 AND sku_id = $2', [memberId, skuId]);
       return this.cart(ctx, memberId);
     }
     await this.db.transaction(ctx, async (tx) => {
-      const [sku] = await rows(this.db, tx, 'SELECT 1 FROM product_sku s JOIN product p ON p.id = s.product_id WHERE s.id = $1 AND s.active AND p.active', [skuId]);
+      const [sku] = await this.db.rows(tx, 'SELECT 1 FROM product_sku s JOIN product p ON p.id = s.product_id WHERE s.id = $1 AND s.active AND p.active', [skuId]);
       if (!sku) throw notFound('sku_not_found', 'No such product option');
-      const [{ n }] = await rows<{ n: number }>(this.db, tx, 'SELECT count(*)::int AS n FROM cart_item WHERE member_id = $1 AND sku_id <> $2', [memberId, skuId]);
+      const [{ n }] = await this.db.rows<{ n: number }>(tx, 'SELECT count(*)::int AS n FROM cart_item WHERE member_id = $1 AND sku_id <> $2', [memberId, skuId]);
       if (n >= MAX_CART_LINES) throw conflict('cart_full', `At most ${MAX_CART_LINES} lines in the cart`);
-      await rows(
-        this.db,
-        tx,
-        `INSERT INTO cart_item (member_id, sku_id, quantity, updated_at) VALUES ($1, $2, $3, now())
+      await this.db.rows(tx, `INSERT INTO cart_item (member_id, sku_id, quantity, updated_at) VALUES ($1, $2, $3, now())
          ON CONFLICT (member_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity, updated_at = now()`,
         [memberId, skuId, quantity],
       );
@@ -123,7 +114,7 @@ export class CatalogService {
 
   /** After checkout the ordered lines leave the cart. */
   async removeFromCart(ctx: Ctx, memberId: string, skuIds: string[]): Promise<void> {
-    await rows(this.db, ctx, 'DELETE FROM cart_item WHERE member_id = $1 AND sku_id = ANY($2::uuid[])', [memberId, skuIds]);
+    await this.db.rows(ctx, 'DELETE FROM cart_item WHERE member_id = $1 AND sku_id = ANY($2::uuid[])', [memberId, skuIds]);
   }
 
   // The merchant's side.
@@ -170,10 +161,7 @@ export class CatalogService {
 
   /** Name, price and on/off; stock moves only by stockDelta, relative, so a sale in between is never overwritten. */
   async updateSku(ctx: Ctx, skuId: string, input: { name?: string; priceFen?: number; active?: boolean; stockDelta?: number }) {
-    const [sku] = await rows<{ product_id: string }>(
-      this.db,
-      ctx,
-      `UPDATE product_sku SET name = COALESCE($2, name), price_fen = COALESCE($3, price_fen), active = COALESCE($4, active),
+    const [sku] = await this.db.rows<{ product_id: string }>(ctx, `UPDATE product_sku SET name = COALESCE($2, name), price_fen = COALESCE($3, price_fen), active = COALESCE($4, active),
          stock = stock + $5
        WHERE id = $1 AND stock + $5 >= 0 RETURNING product_id`,
       [skuId, input.name ?? null, input.priceFen ?? null, input.active ?? null, input.stockDelta ?? 0],

@@ -5,7 +5,6 @@ import type { JobQueue } from '../../infra/queue';
 import { StoreOrder, StoreOrderItem } from './store.entity';
 import type { MemberTiers, StorePaymentEvents, StorePayments, StorePoints } from './store.ports';
 import type { OrderService, OrderView } from './orders.service';
-import { rows } from './store-sql';
 
 export const UPLOAD_SHIPPING = 'store.upload-shipping-info';
 export const REFUND_LATE_PAYMENT = 'store.refund-late-payment';
@@ -53,10 +52,7 @@ export class FulfilmentService implements StorePaymentEvents {
       if (order.status === 'pending_payment') {
         const tier = await this.tiers.tierOf(tx, order.memberId);
         const award = Math.floor((order.payableFen * tier.pointsMultiplier) / 100);
-        const [paid] = await rows(
-          this.db,
-          tx,
-          `UPDATE store_order SET status = 'paid', paid_at = now(), transaction_id = $2, points_awarded = $3
+        const [paid] = await this.db.rows(tx, `UPDATE store_order SET status = 'paid', paid_at = now(), transaction_id = $2, points_awarded = $3
            WHERE id = $1 AND status = 'pending_payment' RETURNING id`,
           [order.id, e.transactionId, award],
         );
@@ -65,10 +61,7 @@ export class FulfilmentService implements StorePaymentEvents {
       }
       if (order.status === 'cancelled' && !order.transactionId) {
         // Paid after it was cancelled (the close did not reach WeChat): the money goes back in full.
-        const [marked] = await rows(
-          this.db,
-          tx,
-          `UPDATE store_order SET transaction_id = $2, out_refund_no = 'R' || order_no, refund_status = 'processing',
+        const [marked] = await this.db.rows(tx, `UPDATE store_order SET transaction_id = $2, out_refund_no = 'R' || order_no, refund_status = 'processing',
              refund_reason = 'paid after cancellation' WHERE id = $1 AND transaction_id IS NULL RETURNING id`,
           [order.id, e.transactionId],
         );
@@ -79,43 +72,34 @@ export class FulfilmentService implements StorePaymentEvents {
 
   async onRefundFinished(ctx: Ctx, e: { outRefundNo: string; status: 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }): Promise<void> {
     await this.db.transaction(ctx, async (tx) => {
-      const [o] = await rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(
-        this.db,
-        tx,
-        "SELECT id, member_id, status, shipped_at, points_used, points_awarded FROM store_order WHERE out_refund_no = $1 AND refund_status = 'processing' FOR UPDATE",
+      const [o] = await this.db.rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(tx, "SELECT id, member_id, status, shipped_at, points_used, points_awarded FROM store_order WHERE out_refund_no = $1 AND refund_status = 'processing' FOR UPDATE",
         [e.outRefundNo],
       );
       if (!o) return; // unknown or already settled: a repeated notification
       if (e.status !== 'SUCCESS') {
-        await rows(this.db, tx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1", [o.id, `refund ${e.status}`]);
+        await this.db.rows(tx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1", [o.id, `refund ${e.status}`]);
         return;
       }
       const wasCancelled = o.status === 'cancelled';
-      await rows(
-        this.db,
-        tx,
-        `UPDATE store_order SET refund_status = 'succeeded', refunded_at = now(), status = CASE WHEN status = 'cancelled' THEN status ELSE 'refunded' END
+      await this.db.rows(tx, `UPDATE store_order SET refund_status = 'succeeded', refunded_at = now(), status = CASE WHEN status = 'cancelled' THEN status ELSE 'refunded' END
          WHERE id = $1`,
         [o.id],
       );
       if (wasCancelled) return; // stock and points went back at cancellation
       if (!o.shipped_at) {
-        await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [o.id]);
+        await this.db.rows(tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [o.id]);
       }
       if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${o.id}:points-refund`, '退款退回积分');
       if (o.points_awarded > 0) {
         const taken = await this.points.clawback(tx, o.member_id, o.points_awarded, `order:${o.id}:award-clawback`, '退款扣回购物奖励');
-        await rows(this.db, tx, 'UPDATE store_order SET points_clawed_back = $2 WHERE id = $1', [o.id, taken]);
+        await this.db.rows(tx, 'UPDATE store_order SET points_clawed_back = $2 WHERE id = $1', [o.id, taken]);
       }
     });
   }
 
   async ship(ctx: Ctx, orderId: string, company: string, trackingNo: string): Promise<AdminOrderView> {
     await this.db.transaction(ctx, async (tx) => {
-      const [shipped] = await rows(
-        this.db,
-        tx,
-        `UPDATE store_order SET status = 'shipped', shipping_company = $2, tracking_no = $3, shipped_at = now()
+      const [shipped] = await this.db.rows(tx, `UPDATE store_order SET status = 'shipped', shipping_company = $2, tracking_no = $3, shipped_at = now()
          WHERE id = $1 AND status = 'paid' AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
         [orderId, company, trackingNo],
       );
@@ -145,18 +129,15 @@ export class FulfilmentService implements StorePaymentEvents {
         receiverPhone: String((order.address as { phone?: string }).phone ?? ''),
       });
     } catch (err) {
-      await rows(this.db, ctx, 'UPDATE store_order SET shipping_upload_error = $2 WHERE id = $1', [orderId, (err as Error).message.slice(0, 500)]);
+      await this.db.rows(ctx, 'UPDATE store_order SET shipping_upload_error = $2 WHERE id = $1', [orderId, (err as Error).message.slice(0, 500)]);
       throw err;
     }
-    await rows(this.db, ctx, 'UPDATE store_order SET shipping_uploaded_at = now(), shipping_upload_error = NULL WHERE id = $1', [orderId]);
+    await this.db.rows(ctx, 'UPDATE store_order SET shipping_uploaded_at = now(), shipping_upload_error = NULL WHERE id = $1', [orderId]);
   }
 
   /** Shipped orders without a refund in progress become completed once AUTO_COMPLETE_DAYS have passed. */
   async completeDelivered(ctx: Ctx, now = new Date()): Promise<{ completed: number }> {
-    const done = await rows(
-      this.db,
-      ctx,
-      `UPDATE store_order SET status = 'completed'
+    const done = await this.db.rows(ctx, `UPDATE store_order SET status = 'completed'
        WHERE status = 'shipped' AND shipped_at <= $1::timestamptz - make_interval(days => $2) AND (refund_status IS NULL OR refund_status = 'failed')
        RETURNING id`,
       [now, AUTO_COMPLETE_DAYS],
@@ -167,10 +148,7 @@ export class FulfilmentService implements StorePaymentEvents {
   /** A full refund started by the merchant; the notification settles it. A failed refund can be started again. */
   async refund(ctx: Ctx, orderId: string, reason: string): Promise<AdminOrderView> {
     const order = await this.adminOrder(ctx, orderId);
-    const [started] = await rows(
-      this.db,
-      ctx,
-      `UPDATE store_order SET out_refund_no = 'R' || order_no, refund_status = 'processing', refund_reason = $2, refund_error = NULL
+    const [started] = await this.db.rows(ctx, `UPDATE store_order SET out_refund_no = 'R' || order_no, refund_status = 'processing', refund_reason = $2, refund_error = NULL
        WHERE id = $1 AND status IN ('paid', 'shipped', 'completed') AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
       [orderId, reason],
     );
@@ -185,7 +163,7 @@ export class FulfilmentService implements StorePaymentEvents {
       await this.payments.refund({ outTradeNo: o.orderNo, outRefundNo: o.outRefundNo!, refundFen: o.payableFen, totalFen: o.payableFen, reason: (o.refundReason ?? '').slice(0, 80) });
     } catch (err) {
       this.log.warn({ err, orderNo }, 'refund request failed');
-      await rows(this.db, ctx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1 AND refund_status = 'processing'", [
+      await this.db.rows(ctx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1 AND refund_status = 'processing'", [
         o.id,
         (err as Error).message.slice(0, 500),
       ]);

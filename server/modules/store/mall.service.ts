@@ -4,7 +4,6 @@ import { conflict, invalid, notFound } from '../../infra/errors';
 import { MallItem, MallRedemption } from './store.entity';
 import type { StorePoints } from './store.ports';
 import { AddressService, addressView } from './addresses.service';
-import { rows } from './store-sql';
 
 export interface MallItemInput {
   kind: MallItem['kind'];
@@ -39,10 +38,7 @@ export class MallService {
   ) {}
 
   async itemsForMember(ctx: Ctx, memberId: string) {
-    const list = await rows<Record<string, any>>(
-      this.db,
-      ctx,
-      `SELECT i.*, COALESCE(c.redeemed, 0)::int AS redeemed_by_me
+    const list = await this.db.rows<Record<string, any>>(ctx, `SELECT i.*, COALESCE(c.redeemed, 0)::int AS redeemed_by_me
        FROM mall_item i LEFT JOIN mall_member_count c ON c.item_id = i.id AND c.member_id = $1
        WHERE i.active ORDER BY i.sort DESC, i.created_at DESC`,
       [memberId],
@@ -75,21 +71,15 @@ export class MallService {
         address = { ...addressView(await this.addresses.get(tx, memberId, addressId), false) };
       }
       const id = randomUUID();
-      const inserted = await rows(
-        this.db,
-        tx,
-        `INSERT INTO mall_redemption (id, member_id, item_id, idempotency_key, points_spent, status, address)
+      const inserted = await this.db.rows(tx, `INSERT INTO mall_redemption (id, member_id, item_id, idempotency_key, points_spent, status, address)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
         [id, memberId, itemId, idempotencyKey, item.pointsCost, item.kind === 'gift' ? 'pending_shipment' : 'fulfilled', address],
       );
       if (!inserted.length) return this.replay(tx, memberId, itemId, idempotencyKey);
 
-      const [unit] = await rows(this.db, tx, 'UPDATE mall_item SET stock = stock - 1 WHERE id = $1 AND active AND stock > 0 RETURNING id', [itemId]);
+      const [unit] = await this.db.rows(tx, 'UPDATE mall_item SET stock = stock - 1 WHERE id = $1 AND active AND stock > 0 RETURNING id', [itemId]);
       if (!unit) throw conflict('out_of_stock', 'This reward is gone');
-      const [counted] = await rows(
-        this.db,
-        tx,
-        `INSERT INTO mall_member_count (member_id, item_id, redeemed) SELECT $1, $2, 1 WHERE $3::int IS NULL OR $3::int >= 1
+      const [counted] = await this.db.rows(tx, `INSERT INTO mall_member_count (member_id, item_id, redeemed) SELECT $1, $2, 1 WHERE $3::int IS NULL OR $3::int >= 1
          ON CONFLICT (member_id, item_id) DO UPDATE SET redeemed = mall_member_count.redeemed + 1
          WHERE $3::int IS NULL OR mall_member_count.redeemed < $3::int RETURNING redeemed`,
         [memberId, itemId, item.perMemberLimit],
@@ -109,19 +99,13 @@ export class MallService {
 
   private async fulfil(tx: Ctx, memberId: string, item: MallItem, redemptionId: string): Promise<void> {
     if (item.kind === 'coupon') {
-      await rows(
-        this.db,
-        tx,
-        `INSERT INTO member_coupon (member_id, name, value_fen, min_spend_fen, redemption_id, expires_at)
+      await this.db.rows(tx, `INSERT INTO member_coupon (member_id, name, value_fen, min_spend_fen, redemption_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))`,
         [memberId, item.name, item.couponValueFen, item.couponMinSpendFen, redemptionId, item.couponValidDays],
       );
     } else if (item.kind === 'shipping_card') {
       // A second card extends the first instead of running alongside it.
-      await rows(
-        this.db,
-        tx,
-        `WITH start AS (
+      await this.db.rows(tx, `WITH start AS (
            SELECT GREATEST(now(), COALESCE((SELECT max(expires_at) FROM member_shipping_card WHERE member_id = $1), now())) AS at
          )
          INSERT INTO member_shipping_card (member_id, period, starts_at, expires_at, redemption_id)
@@ -133,10 +117,7 @@ export class MallService {
 
   /** The member's own redemptions, newest first (a gift shows its parcel once shipped). */
   async redemptionsOf(ctx: Ctx, memberId: string) {
-    const list = await rows<{ id: string; item_id: string; name: string; kind: string; points_spent: number; status: string; shipping_company: string | null; tracking_no: string | null; created_at: Date }>(
-      this.db,
-      ctx,
-      `SELECT r.id, r.item_id, i.name, i.kind, r.points_spent, r.status, r.shipping_company, r.tracking_no, r.created_at
+    const list = await this.db.rows<{ id: string; item_id: string; name: string; kind: string; points_spent: number; status: string; shipping_company: string | null; tracking_no: string | null; created_at: Date }>(ctx, `SELECT r.id, r.item_id, i.name, i.kind, r.points_spent, r.status, r.shipping_company, r.tracking_no, r.created_at
        FROM mall_redemption r JOIN mall_item i ON i.id = r.item_id WHERE r.member_id = $1 ORDER BY r.created_at DESC LIMIT 100`,
       [memberId],
     );
@@ -154,16 +135,10 @@ export class MallService {
 
   /** The member's coupons and free-shipping card, for the checkout page. */
   async walletOf(ctx: Ctx, memberId: string) {
-    const coupons = await rows<{ id: string; name: string; value_fen: number; min_spend_fen: number; expires_at: Date }>(
-      this.db,
-      ctx,
-      'SELECT id, name, value_fen, min_spend_fen, expires_at FROM member_coupon WHERE member_id = $1 AND used_order_id IS NULL AND expires_at > now() ORDER BY expires_at',
+    const coupons = await this.db.rows<{ id: string; name: string; value_fen: number; min_spend_fen: number; expires_at: Date }>(ctx, 'SELECT id, name, value_fen, min_spend_fen, expires_at FROM member_coupon WHERE member_id = $1 AND used_order_id IS NULL AND expires_at > now() ORDER BY expires_at',
       [memberId],
     );
-    const [card] = await rows<{ expires_at: Date }>(
-      this.db,
-      ctx,
-      'SELECT max(expires_at) AS expires_at FROM member_shipping_card WHERE member_id = $1 AND expires_at > now()',
+    const [card] = await this.db.rows<{ expires_at: Date }>(ctx, 'SELECT max(expires_at) AS expires_at FROM member_shipping_card WHERE member_id = $1 AND expires_at > now()',
       [memberId],
     );
     return {
@@ -204,7 +179,7 @@ export class MallService {
       checkKind({ ...current, ...fields });
       if (Object.keys(fields).length) await this.db.repo(tx, MallItem).update({ id }, fields);
       if (stockDelta) {
-        const [ok] = await rows(this.db, tx, 'UPDATE mall_item SET stock = stock + $2 WHERE id = $1 AND stock + $2 >= 0 RETURNING id', [id, stockDelta]);
+        const [ok] = await this.db.rows(tx, 'UPDATE mall_item SET stock = stock + $2 WHERE id = $1 AND stock + $2 >= 0 RETURNING id', [id, stockDelta]);
         if (!ok) throw invalid('stock_negative', 'Stock cannot go below zero');
       }
       return this.db.repo(tx, MallItem).findOneByOrFail({ id });
@@ -216,10 +191,7 @@ export class MallService {
   }
 
   async shipGift(ctx: Ctx, id: string, company: string, trackingNo: string): Promise<MallRedemption> {
-    const [done] = await rows(
-      this.db,
-      ctx,
-      "UPDATE mall_redemption SET status = 'shipped', shipping_company = $2, tracking_no = $3 WHERE id = $1 AND status = 'pending_shipment' RETURNING id",
+    const [done] = await this.db.rows(ctx, "UPDATE mall_redemption SET status = 'shipped', shipping_company = $2, tracking_no = $3 WHERE id = $1 AND status = 'pending_shipment' RETURNING id",
       [id, company, trackingNo],
     );
     const r = await this.db.repo(ctx, MallRedemption).findOneBy({ id });

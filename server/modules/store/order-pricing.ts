@@ -1,7 +1,7 @@
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, notFound } from '../../infra/errors';
 import type { MemberTiers, StorePoints } from './store.ports';
-import { memberPrice, rows } from './store-sql';
+import { memberPrice } from './member-price';
 
 /** The shop's pricing rules (config: STORE_*). */
 export interface PricingRules {
@@ -76,10 +76,7 @@ export async function priceOrder(
   const { rules } = deps;
   const { lines } = input;
   const tier = await deps.tiers.tierOf(ctx, memberId);
-  const skus = await rows<{ id: string; name: string; price_fen: number; stock: number; product_id: string; title: string }>(
-    db,
-    ctx,
-    `SELECT s.id, s.name, s.price_fen, s.stock, p.id AS product_id, p.title FROM product_sku s JOIN product p ON p.id = s.product_id
+  const skus = await db.rows<{ id: string; name: string; price_fen: number; stock: number; product_id: string; title: string }>(ctx, `SELECT s.id, s.name, s.price_fen, s.stock, p.id AS product_id, p.title FROM product_sku s JOIN product p ON p.id = s.product_id
      WHERE s.id = ANY($1::uuid[]) AND s.active AND p.active`,
     [lines.map((l) => l.skuId)],
   );
@@ -107,10 +104,7 @@ export async function priceOrder(
 
   let couponFen = 0;
   if (input.couponId) {
-    const [c] = await rows<{ value_fen: number; min_spend_fen: number }>(
-      db,
-      ctx,
-      'SELECT value_fen, min_spend_fen FROM member_coupon WHERE id = $1 AND member_id = $2 AND used_order_id IS NULL AND expires_at > now()',
+    const [c] = await db.rows<{ value_fen: number; min_spend_fen: number }>(ctx, 'SELECT value_fen, min_spend_fen FROM member_coupon WHERE id = $1 AND member_id = $2 AND used_order_id IS NULL AND expires_at > now()',
       [input.couponId, memberId],
     );
     if (!c || memberGoodsFen < c.min_spend_fen) throw conflict('coupon_invalid', 'This coupon cannot be used for this order');
@@ -119,7 +113,7 @@ export async function priceOrder(
 
   let freeShipping: FreeShippingReason | null = null;
   if (tier.freeShipping) freeShipping = 'tier';
-  else if ((await rows(db, ctx, 'SELECT 1 FROM member_shipping_card WHERE member_id = $1 AND starts_at <= now() AND expires_at > now() LIMIT 1', [memberId])).length) {
+  else if ((await db.rows(ctx, 'SELECT 1 FROM member_shipping_card WHERE member_id = $1 AND starts_at <= now() AND expires_at > now() LIMIT 1', [memberId])).length) {
     freeShipping = 'shipping_card';
   } else if (memberGoodsFen >= rules.freeShippingOverFen) freeShipping = 'threshold';
   const shippingFen = freeShipping ? 0 : rules.shippingFen;

@@ -8,7 +8,6 @@ import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, Stor
 import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
-import { rows } from './store-sql';
 import { mergeLines, priceOrder, type OrderLine, type OrderPrice, type PricingRules } from './order-pricing';
 
 export interface StoreRules extends PricingRules {
@@ -117,10 +116,7 @@ export class OrderService {
     const price = await priceOrder(this.db, tx, this.pricing(), memberId, { lines, pointsToUse: input.pointsToUse, couponId: input.couponId });
 
     const id = randomUUID();
-    const inserted = await rows(
-      this.db,
-      tx,
-      `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
+    const inserted = await this.db.rows(tx, `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
          coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
        ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
@@ -130,7 +126,7 @@ export class OrderService {
     if (!inserted.length) return (await replay())!;
     // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
     for (const item of [...price.items].sort((a, b) => a.skuId.localeCompare(b.skuId))) {
-      const [left] = await rows(this.db, tx, 'UPDATE product_sku SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock', [item.skuId, item.quantity]);
+      const [left] = await this.db.rows(tx, 'UPDATE product_sku SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING stock', [item.skuId, item.quantity]);
       if (!left) throw conflict('out_of_stock', `${item.title} ${item.skuName} is sold out`, { skuId: item.skuId });
       await this.db.repo(tx, StoreOrderItem).insert({
         orderId: id,
@@ -144,7 +140,7 @@ export class OrderService {
       });
     }
     if (price.couponId) {
-      const [used] = await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = $1 WHERE id = $2 AND used_order_id IS NULL RETURNING id', [id, price.couponId]);
+      const [used] = await this.db.rows(tx, 'UPDATE member_coupon SET used_order_id = $1 WHERE id = $2 AND used_order_id IS NULL RETURNING id', [id, price.couponId]);
       if (!used) throw conflict('coupon_invalid', 'This coupon was just used');
     }
     if (price.pointsToUse > 0) await this.points.debit(tx, memberId, price.pointsToUse, `order:${id}:points`, '积分抵扣');
@@ -178,7 +174,7 @@ export class OrderService {
         throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try paying again from the order');
       }
       // Two tabs paying at once keep the first prepay id.
-      const [stored] = await rows<{ prepay_id: string }>(this.db, {}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
+      const [stored] = await this.db.rows<{ prepay_id: string }>({}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
         order.id,
         prepayId,
       ]);
@@ -211,26 +207,20 @@ export class OrderService {
   }
 
   private async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
-    const [o] = await rows<{ member_id: string; points_used: number }>(
-      this.db,
-      tx,
-      `UPDATE store_order SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2
+    const [o] = await this.db.rows<{ member_id: string; points_used: number }>(tx, `UPDATE store_order SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2
        WHERE id = $1 AND status = 'pending_payment' RETURNING member_id, points_used`,
       [orderId, reason],
     );
     if (!o) return false;
-    await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [orderId]);
-    await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [orderId]);
+    await this.db.rows(tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [orderId]);
+    await this.db.rows(tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [orderId]);
     if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${orderId}:points-return`, '取消订单退回积分');
     return true;
   }
 
   /** The sweep: unpaid orders past their time are closed at WeChat and cancelled, stock and points back. */
   async expireUnpaid(ctx: Ctx, now = new Date()): Promise<{ cancelled: number }> {
-    const due = await rows<{ id: string; order_no: string; prepay_id: string | null }>(
-      this.db,
-      ctx,
-      "SELECT id, order_no, prepay_id FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
+    const due = await this.db.rows<{ id: string; order_no: string; prepay_id: string | null }>(ctx, "SELECT id, order_no, prepay_id FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
       [now],
     );
     let cancelled = 0;

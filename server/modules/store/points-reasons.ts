@@ -1,6 +1,5 @@
 import type { Ctx, Db } from '../../infra/db';
 import type { PointsHistoryPage } from './store.ports';
-import { rows } from './store-sql';
 
 /** A ledger entry as a member reads it: a stable code, its Chinese label and the order it belongs to. */
 export interface ReasonLabel {
@@ -65,7 +64,7 @@ export function labelEntry(entry: { kind: string; key: string; reason: string },
 /** The history page with every entry labelled; store order numbers are read in one query. */
 export async function labelHistory(db: Db, ctx: Ctx, page: PointsHistoryPage) {
   const ids = [...new Set(page.items.map((i) => /^order:([0-9a-f-]{36}):/.exec(i.key)?.[1]).filter((id): id is string => !!id))];
-  const found = ids.length ? await rows<{ id: string; order_no: string }>(db, ctx, 'SELECT id, order_no FROM store_order WHERE id = ANY($1::uuid[])', [ids]) : [];
+  const found = ids.length ? await db.rows<{ id: string; order_no: string }>(ctx, 'SELECT id, order_no FROM store_order WHERE id = ANY($1::uuid[])', [ids]) : [];
   const nos = new Map(found.map((o) => [o.id, o.order_no]));
   return {
     items: page.items.map((i) => ({ id: i.id, delta: i.delta, reason: i.reason, ...labelEntry(i, nos), createdAt: i.createdAt.toISOString() })),

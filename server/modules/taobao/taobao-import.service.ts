@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Ctx, Db } from '../../infra/db';
+import { systemCtx, type Ctx, type Db } from '../../infra/db';
 import { AppError, conflict, invalid, notFound } from '../../infra/errors';
 import type { MembersService } from '../members/members.service';
 import { CsvFormatError, readCsv } from './csv-reader';
@@ -86,8 +86,7 @@ export class TaobaoImportService {
   ): Promise<string> {
     if (!input.ordersFile && !input.itemsFile) throw invalid('no_files', 'Give an order report, an item report, or both');
     const total = [input.ordersFile, input.itemsFile].reduce((n, f) => n + (f ? fs.statSync(f).size : 0), 0);
-    const [row] = (await this.db.em(ctx).query(
-      `INSERT INTO taobao_import (status, source, channel_kind, store_name, orders_file, items_file, file_names, bytes_total, created_by)
+    const [row] = (await this.db.rows(ctx, `INSERT INTO taobao_import (status, source, channel_kind, store_name, orders_file, items_file, file_names, bytes_total, created_by)
        VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [input.source, input.channelKind, input.storeName ?? null, input.ordersFile ?? null, input.itemsFile ?? null, input.fileNames ?? {}, total, input.createdBy ?? null],
     )) as Array<{ id: string }>;
@@ -115,7 +114,7 @@ export class TaobaoImportService {
    * start, and the others are failed with the reason. Returns the ids queued again; the caller sends their jobs.
    */
   async recoverInterrupted(ctx: Ctx): Promise<string[]> {
-    const running = (await this.db.em(ctx).query("SELECT id, source, phase, orders_file, items_file FROM taobao_import WHERE status = 'running'")) as Array<{
+    const running = (await this.db.rows(ctx, "SELECT id, source, phase, orders_file, items_file FROM taobao_import WHERE status = 'running'")) as Array<{
       id: string;
       source: 'upload' | 'cli';
       phase: string;
@@ -130,15 +129,13 @@ export class TaobaoImportService {
         // already in are passed over), so a command's import is queued again too.
         const again = r.source === 'upload' || r.phase === 'publishing';
         if (again && files.length > 0 && files.every((f) => fs.existsSync(f))) {
-          const [, n] = (await this.db.em(ctx).query(
-            `UPDATE taobao_import SET status = 'queued', phase = 'queued', bytes_read = 0, summary = NULL, finished_at = NULL,
-                    error = 'Interrupted: the server stopped during this import and kept nothing of it; queued again' WHERE id = $1 AND status = 'running'`,
+          const queued = await this.db.rows(ctx, `UPDATE taobao_import SET status = 'queued', phase = 'queued', bytes_read = 0, summary = NULL, finished_at = NULL,
+                    error = 'Interrupted: the server stopped during this import and kept nothing of it; queued again' WHERE id = $1 AND status = 'running' RETURNING id`,
             [r.id],
-          )) as [unknown, number];
-          if (n > 0) requeued.push(r.id);
+          );
+          if (queued.length > 0) requeued.push(r.id);
         } else {
-          await this.db.em(ctx).query(
-            `UPDATE taobao_import SET status = 'failed', phase = 'failed', finished_at = now(),
+          await this.db.rows(ctx, `UPDATE taobao_import SET status = 'failed', phase = 'failed', finished_at = now(),
                     error = $2 WHERE id = $1 AND status = 'running'`,
             [
               r.id,
@@ -154,7 +151,7 @@ export class TaobaoImportService {
   }
 
   private async runHeld(ctx: Ctx, importId: string, onProgress?: (p: ImportProgress) => void): Promise<ImportSummary> {
-    const [job] = (await this.db.em(ctx).query('SELECT * FROM taobao_import WHERE id = $1', [importId])) as Array<{
+    const [job] = (await this.db.rows(ctx, 'SELECT * FROM taobao_import WHERE id = $1', [importId])) as Array<{
       status: string;
       source: 'upload' | 'cli';
       channel_kind: ChannelKind;
@@ -166,8 +163,8 @@ export class TaobaoImportService {
     }>;
     if (!job) throw notFound('import_not_found', 'No import with that id');
     if (job.status === 'succeeded' && job.summary) return job.summary;
-    await this.db.em(ctx).query("UPDATE taobao_import SET status = 'running', phase = 'queued', bytes_read = 0, started_at = now(), finished_at = NULL, error = NULL WHERE id = $1", [importId]);
-    await this.db.em(ctx).query('DELETE FROM taobao_import_reject WHERE import_id = $1', [importId]);
+    await this.db.rows(ctx, "UPDATE taobao_import SET status = 'running', phase = 'queued', bytes_read = 0, started_at = now(), finished_at = NULL, error = NULL WHERE id = $1", [importId]);
+    await this.db.rows(ctx, 'DELETE FROM taobao_import_reject WHERE import_id = $1', [importId]);
     const bytesTotal = Number(job.bytes_total);
     let lastWrite = 0;
     // One write after the other, so the record never goes back to an earlier phase.
@@ -178,17 +175,16 @@ export class TaobaoImportService {
       if (now - lastWrite < 1000 && p.phase !== 'done' && !force) return writes;
       lastWrite = now;
       writes = writes.then(() =>
-        this.db.dataSource
+        this.db
           // Only while running: a write that arrives after the end must not paint a finished import as half-read.
-          .query("UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'", [importId, p.phase, p.bytesRead])
+          .rows(systemCtx, "UPDATE taobao_import SET phase = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'", [importId, p.phase, p.bytesRead])
           .catch(() => undefined),
       );
       return writes;
     };
     try {
       const summary = await this.importFiles(importId, job, bytesTotal, progress);
-      await this.db.em(ctx).query(
-        "UPDATE taobao_import SET status = 'succeeded', phase = 'done', bytes_read = bytes_total, summary = $2, finished_at = now() WHERE id = $1",
+      await this.db.rows(ctx, "UPDATE taobao_import SET status = 'succeeded', phase = 'done', bytes_read = bytes_total, summary = $2, finished_at = now() WHERE id = $1",
         [importId, summary],
       );
       if (job.source === 'upload' && !this.opts.keepFiles) this.deleteFiles(job);
@@ -199,7 +195,7 @@ export class TaobaoImportService {
       // Failed either way; a transient failure is rethrown and the queue's retry runs it again from the start.
       // The record shows the merchant what was wrong with the file; a database's or the server's own words stay in the log.
       const shown = permanent ? (err as Error).message.slice(0, 500) : 'Interrupted by a server or database error; retried from the start';
-      await this.db.em(ctx).query("UPDATE taobao_import SET status = 'failed', phase = 'failed', error = $2, finished_at = now() WHERE id = $1", [importId, shown]);
+      await this.db.rows(ctx, "UPDATE taobao_import SET status = 'failed', phase = 'failed', error = $2, finished_at = now() WHERE id = $1", [importId, shown]);
       if (permanent) {
         if (job.source === 'upload' && !this.opts.keepFiles) this.deleteFiles(job);
         throw invalid('import_file_invalid', (err as Error).message);
@@ -382,7 +378,7 @@ export class TaobaoImportService {
 
   async status(ctx: Ctx, importId: string) {
     if (!/^[0-9a-f-]{36}$/i.test(importId)) throw notFound('import_not_found', 'No import with that id');
-    const [row] = (await this.db.em(ctx).query('SELECT * FROM taobao_import WHERE id = $1', [importId])) as Array<{
+    const [row] = (await this.db.rows(ctx, 'SELECT * FROM taobao_import WHERE id = $1', [importId])) as Array<{
       id: string;
       status: string;
       phase: string;
@@ -424,14 +420,13 @@ export class TaobaoImportService {
   }
 
   async recent(ctx: Ctx, limit: number) {
-    const rows = (await this.db.em(ctx).query('SELECT id FROM taobao_import ORDER BY created_at DESC LIMIT $1', [limit])) as Array<{ id: string }>;
+    const rows = (await this.db.rows(ctx, 'SELECT id FROM taobao_import ORDER BY created_at DESC LIMIT $1', [limit])) as Array<{ id: string }>;
     return Promise.all(rows.map((r) => this.status(ctx, r.id)));
   }
 
   async rejects(ctx: Ctx, importId: string, limit: number, offset: number) {
     await this.status(ctx, importId);
-    const rows = (await this.db.em(ctx).query(
-      'SELECT file, line, reason, excerpt FROM taobao_import_reject WHERE import_id = $1 ORDER BY file DESC, line LIMIT $2 OFFSET $3',
+    const rows = (await this.db.rows(ctx, 'SELECT file, line, reason, excerpt FROM taobao_import_reject WHERE import_id = $1 ORDER BY file DESC, line LIMIT $2 OFFSET $3',
       [importId, limit, offset],
     )) as Array<{ file: string; line: number; reason: string; excerpt: string | null }>;
     return rows;

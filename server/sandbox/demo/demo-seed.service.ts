@@ -85,8 +85,7 @@ export class DemoSeedService {
   async seedOnce(ctx: Ctx): Promise<DemoSeedOutcome> {
     if (!this.opts.enabled) return 'off';
     // The primary key (id = 1) decides who seeds: a second start, or a second instance, finds the row and stops.
-    const claimed = (await this.db.em(ctx).query(
-      `INSERT INTO demo_seed (id, status) VALUES (1, 'seeding')
+    const claimed = (await this.db.rows(ctx, `INSERT INTO demo_seed (id, status) VALUES (1, 'seeding')
        ON CONFLICT (id) DO UPDATE SET started_at = now()
         WHERE demo_seed.status = 'seeding' AND demo_seed.started_at < now() - make_interval(mins => $1)
        RETURNING id`,
@@ -97,7 +96,7 @@ export class DemoSeedService {
       await this.seed(ctx);
       return 'seeded';
     } catch (err) {
-      await this.db.em(ctx).query("DELETE FROM demo_seed WHERE id = 1 AND status = 'seeding'");
+      await this.db.rows(ctx, "DELETE FROM demo_seed WHERE id = 1 AND status = 'seeding'");
       throw err;
     }
   }
@@ -137,8 +136,7 @@ export class DemoSeedService {
     await this.seedStore(ctx);
 
     const hints = pickHints(exp.orders);
-    await this.db.em(ctx).query(
-      `UPDATE demo_seed SET status = 'done', finished_at = now(), import_id = $1, batch_id = $2, campaign_id = $3, owner_username = $4, hint_orders = $5
+    await this.db.rows(ctx, `UPDATE demo_seed SET status = 'done', finished_at = now(), import_id = $1, batch_id = $2, campaign_id = $3, owner_username = $4, hint_orders = $5
         WHERE id = 1`,
       [importId, batch.id, campaign.id, owner, hints.map((o) => o.orderNo)],
     );
@@ -203,7 +201,7 @@ export class DemoSeedService {
   /** What the sandbox page shows: the batch to scan and the hint orders, unbound first. Null before seeding finished. */
   async view(ctx: Ctx): Promise<SandboxDemo | null> {
     if (!this.opts.enabled) return null;
-    const [row] = (await this.db.em(ctx).query('SELECT status, batch_id, campaign_id, owner_username, hint_orders FROM demo_seed WHERE id = 1')) as SeedRow[];
+    const [row] = (await this.db.rows(ctx, 'SELECT status, batch_id, campaign_id, owner_username, hint_orders FROM demo_seed WHERE id = 1')) as SeedRow[];
     if (!row || row.status !== 'done' || !row.batch_id) return null;
     const batch = await this.deps.parcels.getBatch(ctx, row.batch_id);
     if (!batch.qrTicket) return null;
