@@ -192,8 +192,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     for (const { def, env } of wired) await def.onReady?.(env);
     if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
   });
+  // The first listener starts as the server listens (no await before it): the demo seed is under way when listen returns.
+  const listeners = wired.filter(({ def }) => def.onListen);
   app.addHook('onListen', async () => {
-    for (const { def, env } of wired) await def.onListen?.(env);
+    for (const { def, env } of listeners) await def.onListen!(env);
   });
 
   return app;
