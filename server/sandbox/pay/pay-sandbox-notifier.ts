@@ -25,9 +25,9 @@ export interface NotificationDelivery {
   state: 'pending' | 'acknowledged' | 'abandoned';
 }
 
-/** A notification as the sandbox state keeps it: the delivery, the envelope every attempt posts, when the next is due. */
+/** A notification as the sandbox state keeps it: the delivery and, while pending, the envelope and when it goes next. */
 interface KeptNotification extends NotificationDelivery {
-  envelope: string;
+  envelope?: string;
   nextAttemptAt?: number;
 }
 
@@ -45,7 +45,7 @@ export interface Signer {
  */
 export class PaySandboxNotifier {
   private readonly deliveries = new Map<string, NotificationDelivery>();
-  /** The envelope of each delivery and, while pending, when its next attempt is due. */
+  /** The envelope of each pending delivery and when its next attempt is due. */
   private readonly envelopes = new Map<string, { envelope: string; nextAttemptAt?: number }>();
   private readonly state: SandboxState;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -66,7 +66,7 @@ export class PaySandboxNotifier {
     this.state = opts.state ?? memorySandboxState();
     for (const [id, { envelope, nextAttemptAt, ...delivery }] of this.state.records<KeptNotification>(KIND)) {
       this.deliveries.set(id, delivery);
-      this.envelopes.set(id, { envelope, nextAttemptAt });
+      if (envelope !== undefined) this.envelopes.set(id, { envelope, nextAttemptAt });
     }
   }
 
@@ -146,9 +146,9 @@ export class PaySandboxNotifier {
   }
 
   private keep(d: NotificationDelivery): void {
-    this.state.changed(KIND, d.id, (): KeptNotification | undefined => {
+    this.state.changed(KIND, d.id, (): KeptNotification => {
       const e = this.envelopes.get(d.id);
-      return e && { ...d, envelope: e.envelope, ...(d.state === 'pending' ? { nextAttemptAt: e.nextAttemptAt } : {}) };
+      return d.state === 'pending' && e ? { ...d, envelope: e.envelope, nextAttemptAt: e.nextAttemptAt } : d;
     });
   }
 
@@ -177,6 +177,7 @@ export class PaySandboxNotifier {
 
   private finish(d: NotificationDelivery, state: 'acknowledged' | 'abandoned'): void {
     d.state = state;
+    this.envelopes.delete(d.id);
     this.keep(d);
     for (const w of this.waiters.get(d.id) ?? []) w();
     this.waiters.delete(d.id);

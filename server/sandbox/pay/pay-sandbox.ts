@@ -256,10 +256,11 @@ export class PaySandbox implements SandboxPayments {
       createTime: chinaIso(new Date()),
       dueAt: Date.now() + this.refundSeconds * 1000 * this.timeScale,
     };
+    const due = refund.dueAt! - Date.now();
     this.refunds.set(refund.outRefundNo, refund);
     this.keepOrder(order);
     this.keepRefund(refund);
-    this.later(() => this.completeRefund(refund), refund.dueAt! - Date.now());
+    this.later(() => this.completeRefund(refund), due);
     return this.refundView(refund);
   }
 
