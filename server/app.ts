@@ -18,10 +18,9 @@ import { resolveWechatCredentials } from './wechat/credentials';
 import { createWechat } from './wechat/wechat';
 import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
-import { SandboxWorld } from './sandbox/sandbox-world';
+import { openSandboxState, type SandboxState } from './sandbox/sandbox-state';
 import { PrivacyRegistry } from './infra/privacy';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
-import type { ParcelsService } from './modules/parcels/parcels.service';
 import { moduleEntities, type AnyModule, type ModuleContext, type ModuleEnv, type PortOverrides, type Services } from './modules/module';
 import { healthModule } from './modules/health/health.module';
 import { staffModule } from './modules/staff/staff.module';
@@ -100,14 +99,19 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLoggerFactory,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // The simulated WeChat's world and WeChat Pay's orders, kept under DATA_DIR (opened once a sandbox reads it).
+  const sandboxState = openSandboxState(config.dataDir, app.log.child({ component: 'sandbox' }));
   // WeChat Pay keys before anything opens, so a bad key fails the boot with nothing to clean up.
-  const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log);
+  const { creds: wxpayCreds, sandbox: paySandbox } = wxPayKeys(config, app.log, sandboxState);
 
   // Infrastructure first: database (migrated), store, queue.
   const infra = await openInfra(config, app.log, { ...opts, entities: appEntities(modules) });
   app.decorate('infra', infra);
   app.addHook('onClose', async () => closeInfra(infra));
-  app.addHook('onClose', async () => paySandbox?.close());
+  app.addHook('onClose', async () => {
+    paySandbox?.close();
+    sandboxState.close();
+  });
 
   await app.register(httpPlugin, { kv: infra.kv, rateLimitPerMinute: config.rateLimitPerMinute, publicUrl: config.publicUrl, metrics: config.metrics });
   if (!config.metrics.onAppPort && !config.metrics.listen) app.log.info('/metrics is not served: set METRICS_TOKEN or METRICS_PORT to collect metrics');
@@ -142,19 +146,18 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(wxPayNotifyRoutes, { notifications: services.wxpayNotifications });
   if (paySandbox) {
     app.decorate('paySandbox', paySandbox);
+    // Refunds processing and notifications pending at the last stop go on once the merchant can be reached.
+    app.addHook('onListen', async () => paySandbox.resume());
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
   }
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
   // The address the README gives: the sandbox in sandbox mode (never mounted in production), else the API docs.
   app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.redirect(config.wechat.sandbox ? '/sandbox' : '/docs'));
-  let sandboxWorld: SandboxWorld | undefined;
   if (config.wechat.sandbox) {
     // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
-    const c = wechatCredentials;
-    if (c.mp) sandboxWorld = new SandboxWorld({ appid: c.appid, secret: c.secret }, { appid: c.mp.appid, secret: c.mp.secret });
     await app.register(sandboxPlugin, {
       prefix: '/sandbox',
-      world: sandboxWorld,
+      state: sandboxState,
       demo: config.demoSeed ? () => services.demo.view(systemCtx) : undefined,
       member: async (p) => {
         const members = services.members;
@@ -190,7 +193,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await infra.queue.start();
     for (const { def, env } of wired) await def.onReady?.(env);
-    if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
   });
   // The first listener starts as the server listens (no await before it): the demo seed is under way when listen returns.
   const listeners = wired.filter(({ def }) => def.onListen);
@@ -236,24 +238,8 @@ function proxyTrust(trust: Config['trustProxy']): boolean | string[] | ((addr: s
   return typeof trust === 'boolean' ? trust : [...trust];
 }
 
-/** The simulated WeChat lives in memory: the parcel codes the server made before a restart are told to it again. */
-async function restoreParcelCodes(parcels: ParcelsService, world: SandboxWorld): Promise<void> {
-  for (const b of await parcels.listBatches(systemCtx)) {
-    if (!b.qrTicket || !b.qrUrl) continue;
-    world.restoreQrCode({
-      ticket: b.qrTicket,
-      actionName: b.qrKind === 'permanent' ? 'QR_LIMIT_STR_SCENE' : 'QR_STR_SCENE',
-      scene: b.scene,
-      permanent: b.qrKind === 'permanent',
-      url: b.qrUrl,
-      createdAt: Date.parse(b.createdAt),
-      expiresAt: b.qrExpiresAt ? Date.parse(b.qrExpiresAt) : undefined,
-    });
-  }
-}
-
 /** Real WeChat Pay credentials, or sandbox keys shared by the app and the simulated WeChat Pay it mounts. */
-function wxPayKeys(config: Config, log: FastifyBaseLogger): { creds?: WxPayCredentials; sandbox?: PaySandbox } {
+function wxPayKeys(config: Config, log: FastifyBaseLogger, state: SandboxState): { creds?: WxPayCredentials; sandbox?: PaySandbox } {
   if (config.wxpay.mode === 'live') return { creds: credentialsFromConfig(config.wxpay) };
   if (config.wxpay.mode === 'off') return {};
   const keyFile = loadOrCreateSandboxPayKeys(config.dataDir);
@@ -262,6 +248,7 @@ function wxPayKeys(config: Config, log: FastifyBaseLogger): { creds?: WxPayCrede
     keys: sandboxSideKeys(keyFile),
     timeScale: config.wxpay.timeScale,
     onError: (msg, err) => log.error({ err }, msg),
+    state,
   });
   return { creds: { ...m, platformCertificates: platformCertificatesFrom(m.platformCertificatePem) }, sandbox };
 }

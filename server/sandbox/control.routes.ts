@@ -127,7 +127,7 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
       const qr = world.qrcodes.get(req.body.ticket);
       if (!qr) throw notFound('ticket_not_found', 'No QR code has this ticket');
       if (!world.liveQrCode(qr.ticket)) throw conflict('qrcode_expired', 'This temporary QR code has expired');
-      qr.scans++;
+      world.scanned(qr);
       const first = !p.following;
       if (first) world.follow(p, { scene: qr.scene, via: 'qr' });
       else world.openWindow(p, 'interaction');
@@ -331,8 +331,7 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
     '/quotas/:name',
     { config: open, schema: { tags, summary: 'Set a quota (to see 45009 / 45028 without a million calls)', params: z.object({ name: z.enum(Object.keys(DEFAULT_QUOTAS) as [keyof typeof DEFAULT_QUOTAS]) }), body: z.object({ limit: z.number().int().min(0) }), response: { 200: z.record(z.string(), z.number()) } } },
     async (req) => {
-      world.quotas = { ...world.quotas, [req.params.name]: req.body.limit };
-      return world.quotas;
+      return world.setQuota(req.params.name, req.body.limit);
     },
   );
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { memorySandboxState, type SandboxState } from './sandbox-state';
 
 /** A WeChat errcode answer, exactly as WeChat shapes it. */
 export class WxError extends Error {
@@ -83,20 +84,42 @@ const beijingDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().sli
 
 const openidFor = (prefix: string) => `${prefix}${randomBytes(21).toString('base64url').slice(0, 27)}`; // 28 characters, like WeChat's
 
+/** A person as kept in the sandbox state: the sets and maps as lists, an unlimited window's count as null. */
+interface KeptPerson extends Omit<Person, 'tagIds' | 'windows' | 'acceptances' | 'inbox'> {
+  tagIds: number[];
+  windows: Array<{ expiresAt: number; remaining: number | null }>;
+  acceptances: Array<[string, number]>;
+}
+
+/** The world's own numbers and settings, kept as one record. */
+interface KeptWorld {
+  originalId: string;
+  nextTagId: number;
+  nextInboxId: number;
+  nextMsgId: string;
+  quotas: typeof DEFAULT_QUOTAS;
+  menu?: { button: unknown[] };
+  tokenFetches: { oa: number; mp: number };
+  stableTokens: Array<['oa' | 'mp', { token: string; lastForce: number }]>;
+}
+
+type ShippingUpload = { orderKey: Record<string, unknown>; logisticsType: number; shippingList: Array<Record<string, unknown>>; payerOpenid: string; at: string };
+
 /**
  * The state of a simulated WeChat: two apps (the Official Account and the mini-program), people with openids and
- * inboxes, tokens, QR tickets, tags, quotas and the windows WeChat enforces. In process memory: a simulator.
+ * inboxes, tokens, QR tickets, tags, quotas and the windows WeChat enforces. Held in memory and, given a durable
+ * SandboxState, kept there record by record, so that a restart finds the same world (only the clock shift is not).
  */
 export class SandboxWorld {
-  readonly originalId = `gh_${randomBytes(6).toString('hex')}`;
+  readonly originalId: string = `gh_${randomBytes(6).toString('hex')}`;
   readonly people = new Map<string, Person>();
   readonly qrcodes = new Map<string, QrTicket>();
   readonly tags = new Map<number, { id: number; name: string }>();
   readonly tokenFetches = { oa: 0, mp: 0 };
-  quotas = { ...DEFAULT_QUOTAS };
-  menu: { button: unknown[] } | undefined;
+  private quotaLimits = { ...DEFAULT_QUOTAS };
+  private menuSet: { button: unknown[] } | undefined;
   /** upload_shipping_info calls received, newest last. */
-  readonly shippingUploads: Array<{ orderKey: Record<string, unknown>; logisticsType: number; shippingList: Array<Record<string, unknown>>; payerOpenid: string; at: string }> = [];
+  readonly shippingUploads: ShippingUpload[] = [];
   private readonly tokens = new Map<string, { app: 'oa' | 'mp'; expiresAt: number }>();
   private readonly stableTokens = new Map<'oa' | 'mp', { token: string; lastForce: number }>();
   private readonly loginCodes = new Map<string, { personId: string; used: boolean; expiresAt: number }>();
@@ -111,7 +134,109 @@ export class SandboxWorld {
   constructor(
     readonly oa: AppAccount,
     readonly mp: AppAccount,
-  ) {}
+    private readonly state: SandboxState = memorySandboxState(),
+  ) {
+    this.restore();
+  }
+
+  get quotas(): typeof DEFAULT_QUOTAS {
+    return this.quotaLimits;
+  }
+
+  /** Tests lower a limit to see its errcode. */
+  setQuota(name: QuotaName, limit: number): typeof DEFAULT_QUOTAS {
+    this.quotaLimits = { ...this.quotaLimits, [name]: limit };
+    this.keepWorld();
+    return this.quotaLimits;
+  }
+
+  get menu(): { button: unknown[] } | undefined {
+    return this.menuSet;
+  }
+
+  setMenu(menu: { button: unknown[] }): void {
+    this.menuSet = menu;
+    this.keepWorld();
+  }
+
+  recordShipping(upload: ShippingUpload): void {
+    this.shippingUploads.push(upload);
+    const n = this.shippingUploads.length - 1;
+    this.state.changed('shipping', String(n).padStart(9, '0'), () => this.shippingUploads[n]);
+  }
+
+  // Keeping -----------------------------------------------------------------------------------------------------
+
+  /** The world as the state last held it; nothing when the state is new or in memory. */
+  private restore(): void {
+    const [meta] = this.state.records<KeptWorld>('world');
+    if (meta) {
+      const w = meta[1];
+      (this as { originalId: string }).originalId = w.originalId;
+      this.nextTagId = w.nextTagId;
+      this.nextInboxId = w.nextInboxId;
+      this.nextMsgId = BigInt(w.nextMsgId);
+      this.quotaLimits = { ...DEFAULT_QUOTAS, ...w.quotas };
+      this.menuSet = w.menu;
+      Object.assign(this.tokenFetches, w.tokenFetches);
+      for (const [app, t] of w.stableTokens) this.stableTokens.set(app, t);
+    } else {
+      this.keepWorld(); // the new world's original id, from its first start on
+    }
+    for (const [, k] of this.state.records<KeptPerson>('person')) {
+      const person: Person = {
+        ...k,
+        tagIds: new Set(k.tagIds),
+        windows: k.windows.map((w) => ({ expiresAt: w.expiresAt, remaining: w.remaining ?? Infinity })),
+        acceptances: new Map(k.acceptances),
+        inbox: [],
+      };
+      this.people.set(person.id, person);
+      this.peopleByOaOpenid.set(person.oaOpenid, person);
+    }
+    for (const [, { personId, item }] of this.state.records<{ personId: string; item: InboxItem }>('inbox')) this.people.get(personId)?.inbox.push(item);
+    for (const p of this.people.values()) p.inbox.sort((a, b) => a.id - b.id);
+    for (const [ticket, qr] of this.state.records<QrTicket>('qr')) this.qrcodes.set(ticket, qr);
+    for (const [, tag] of this.state.records<{ id: number; name: string }>('tag')) this.tags.set(tag.id, tag);
+    for (const [token, t] of this.state.records<{ app: 'oa' | 'mp'; expiresAt: number }>('token')) this.tokens.set(token, t);
+    for (const [code, c] of this.state.records<{ personId: string; used: boolean; expiresAt: number }>('login')) this.loginCodes.set(code, c);
+    for (const [key, n] of this.state.records<number>('counter')) this.counters.set(key, n);
+    for (const [id, at] of this.state.records<number>('client_msg')) this.clientMsgIds.set(id, at);
+    for (const [, upload] of this.state.records<ShippingUpload>('shipping')) this.shippingUploads.push(upload);
+  }
+
+  private keepWorld(): void {
+    this.state.changed('world', 'world', (): KeptWorld => ({
+      originalId: this.originalId,
+      nextTagId: this.nextTagId,
+      nextInboxId: this.nextInboxId,
+      nextMsgId: this.nextMsgId.toString(),
+      quotas: this.quotaLimits,
+      menu: this.menuSet,
+      tokenFetches: { ...this.tokenFetches },
+      stableTokens: [...this.stableTokens],
+    }));
+  }
+
+  private keepPerson(p: Person): void {
+    this.state.changed('person', p.id, (): KeptPerson => {
+      const { inbox: _inbox, tagIds, windows, acceptances, ...rest } = p;
+      return {
+        ...rest,
+        tagIds: [...tagIds],
+        windows: windows.map((w) => ({ expiresAt: w.expiresAt, remaining: Number.isFinite(w.remaining) ? w.remaining : null })),
+        acceptances: [...acceptances],
+      };
+    });
+  }
+
+  private keepToken(token: string): void {
+    this.state.changed('token', token, () => this.tokens.get(token));
+  }
+
+  private keepCounter(key: string): void {
+    this.state.changed('counter', key, () => this.counters.get(key));
+  }
 
   // People ----------------------------------------------------------------------------------------------------
 
@@ -131,6 +256,7 @@ export class SandboxWorld {
     };
     this.people.set(person.id, person);
     this.peopleByOaOpenid.set(person.oaOpenid, person);
+    this.keepPerson(person);
     return person;
   }
 
@@ -150,12 +276,15 @@ export class SandboxWorld {
   deliver(person: Person, channel: InboxChannel, text: string, payload: unknown): InboxItem {
     const item: InboxItem = { id: this.nextInboxId++, at: new Date(this.now()).toISOString(), channel, text, payload };
     person.inbox.push(item);
+    this.state.changed('inbox', `${person.id}/${item.id}`, () => ({ personId: person.id, item }));
+    this.keepWorld();
     return item;
   }
 
   /** A 64-bit MsgId, above 2^53 like WeChat's. */
   newMsgId(): string {
     this.nextMsgId += 1n;
+    this.keepWorld();
     return (4_561_255_354_251_345_929n + this.nextMsgId).toString();
   }
 
@@ -165,6 +294,7 @@ export class SandboxWorld {
     if (kind === 'message') person.windows.push({ expiresAt: now + 48 * 3600_000, remaining: 5 });
     else if (kind === 'interaction') person.windows.push({ expiresAt: now + 60_000, remaining: 3 });
     else person.windows.push({ expiresAt: now + 48 * 3600_000, remaining: Infinity });
+    this.keepPerson(person);
   }
 
   follow(person: Person, scene?: { scene: string; via: 'qr' } | undefined): void {
@@ -172,18 +302,27 @@ export class SandboxWorld {
     person.subscribeTime = Math.floor(this.now() / 1000);
     person.subscribeScene = scene ? 'ADD_SCENE_QR_CODE' : 'ADD_SCENE_SEARCH';
     person.qrScene = scene?.scene;
-    this.openWindow(person, 'interaction');
+    this.openWindow(person, 'interaction'); // keeps the person
   }
 
   unfollow(person: Person): void {
     person.following = false;
     person.windows = [];
     person.tagIds.clear();
+    this.keepPerson(person);
   }
 
   loginCode(person: Person): string {
+    const now = this.now();
+    // A code past its five minutes answers 40029 whether it is known or not: forgotten, so that codes do not pile up.
+    for (const [c, v] of this.loginCodes) {
+      if (v.expiresAt > now) continue;
+      this.loginCodes.delete(c);
+      this.state.changed('login', c, () => undefined);
+    }
     const code = randomBytes(16).toString('hex');
-    this.loginCodes.set(code, { personId: person.id, used: false, expiresAt: this.now() + 5 * 60_000 });
+    this.loginCodes.set(code, { personId: person.id, used: false, expiresAt: now + 5 * 60_000 });
+    this.state.changed('login', code, () => this.loginCodes.get(code));
     return code;
   }
 
@@ -191,6 +330,7 @@ export class SandboxWorld {
     const key = `${app}:${templateId}`;
     const n = (person.acceptances.get(key) ?? 0) + 1;
     person.acceptances.set(key, n);
+    this.keepPerson(person);
     return n;
   }
 
@@ -200,11 +340,17 @@ export class SandboxWorld {
     if (query.grant_type !== 'client_credential') throw new WxError(40002, 'invalid grant_type');
     const app = this.appOf(query.appid, query.secret);
     this.tokenFetches[app]++;
+    this.keepWorld();
     const now = this.now();
     // A new token kills the ones before it within five minutes.
-    for (const [t, v] of this.tokens) if (v.app === app) v.expiresAt = Math.min(v.expiresAt, now + OLD_TOKEN_GRACE_MS);
+    for (const [t, v] of this.tokens) {
+      if (v.app !== app || v.expiresAt <= now + OLD_TOKEN_GRACE_MS) continue;
+      v.expiresAt = now + OLD_TOKEN_GRACE_MS;
+      this.keepToken(t);
+    }
     const token = `sbx_${app}_${randomBytes(24).toString('base64url')}`;
     this.tokens.set(token, { app, expiresAt: now + TOKEN_TTL_S * 1000 });
+    this.keepToken(token);
     return { access_token: token, expires_in: TOKEN_TTL_S };
   }
 
@@ -223,7 +369,9 @@ export class SandboxWorld {
     }
     const token = `sbx_stable_${app}_${randomBytes(24).toString('base64url')}`;
     this.tokens.set(token, { app, expiresAt: now + TOKEN_TTL_S * 1000 });
+    this.keepToken(token);
     this.stableTokens.set(app, { token, lastForce: body.force_refresh ? now : (existing?.lastForce ?? 0) });
+    this.keepWorld();
     return { access_token: token, expires_in: TOKEN_TTL_S };
   }
 
@@ -240,7 +388,11 @@ export class SandboxWorld {
   /** Makes every issued token expired: the next calls get 42001 (tests of the refresh path). */
   expireTokens(): number {
     const now = this.now();
-    for (const v of this.tokens.values()) v.expiresAt = Math.min(v.expiresAt, now - 1);
+    for (const [t, v] of this.tokens) {
+      if (v.expiresAt < now) continue;
+      v.expiresAt = now - 1;
+      this.keepToken(t);
+    }
     return this.tokens.size;
   }
 
@@ -272,6 +424,7 @@ export class SandboxWorld {
       throw name === 'mass_send' ? new WxError(45028, 'has no masssend quota') : new WxError(45009, 'reach max api daily quota limit');
     }
     this.counters.set(key, used + 1);
+    this.keepCounter(key);
   }
 
   /** A mass message to one person counts against their 4 a month; false when filtered out. */
@@ -281,6 +434,7 @@ export class SandboxWorld {
     const used = this.counters.get(key) ?? 0;
     if (used >= this.quotas.mass_per_user_month) return false;
     this.counters.set(key, used + 1);
+    this.keepCounter(key);
     return true;
   }
 
@@ -290,6 +444,7 @@ export class SandboxWorld {
     const at = this.clientMsgIds.get(id);
     if (at !== undefined && now - at < 24 * 3600_000) return true;
     this.clientMsgIds.set(id, now);
+    this.state.changed('client_msg', id, () => this.clientMsgIds.get(id));
     return false;
   }
 
@@ -302,6 +457,7 @@ export class SandboxWorld {
     const open = person.windows.filter((w) => w.remaining > 0).sort((a, b) => a.expiresAt - b.expiresAt)[0];
     if (!open) throw new WxError(45047, 'out of response count limit');
     open.remaining -= 1;
+    this.keepPerson(person);
   }
 
   // QR codes --------------------------------------------------------------------------------------------------
@@ -347,12 +503,14 @@ export class SandboxWorld {
       scans: 0,
     };
     this.qrcodes.set(ticket, qr);
+    this.state.changed('qr', ticket, () => this.qrcodes.get(ticket));
     return qr;
   }
 
-  /** A code the server made before a restart: WeChat keeps codes, this in-memory world must be told them again. */
-  restoreQrCode(qr: Omit<QrTicket, 'scans'>): void {
-    if (!this.qrcodes.has(qr.ticket)) this.qrcodes.set(qr.ticket, { ...qr, scans: 0 });
+  /** A person scanned the code. */
+  scanned(qr: QrTicket): void {
+    qr.scans++;
+    this.state.changed('qr', qr.ticket, () => this.qrcodes.get(qr.ticket));
   }
 
   liveQrCode(ticket: string): QrTicket | undefined {
@@ -370,6 +528,8 @@ export class SandboxWorld {
     if (this.tags.size >= MAX_TAGS) throw new WxError(45056, 'too many tags');
     const tag = { id: this.nextTagId++, name };
     this.tags.set(tag.id, tag);
+    this.state.changed('tag', String(tag.id), () => this.tags.get(tag.id));
+    this.keepWorld();
     return tag;
   }
 
@@ -385,6 +545,7 @@ export class SandboxWorld {
     for (const p of people) {
       if (add) p.tagIds.add(tagId);
       else p.tagIds.delete(tagId);
+      this.keepPerson(p);
     }
   }
 
@@ -395,6 +556,7 @@ export class SandboxWorld {
     if (!entry || entry.expiresAt <= this.now()) throw new WxError(40029, 'invalid code');
     if (entry.used) throw new WxError(40163, 'code been used');
     entry.used = true;
+    this.state.changed('login', code!, () => this.loginCodes.get(code!));
     const p = this.people.get(entry.personId);
     if (!p) throw new WxError(40029, 'invalid code');
     return p;
@@ -406,6 +568,7 @@ export class SandboxWorld {
     const n = person.acceptances.get(key) ?? 0;
     if (n < 1) throw new WxError(43101, 'user refuse to accept the msg');
     person.acceptances.set(key, n - 1);
+    this.keepPerson(person);
   }
 }
 

@@ -10,6 +10,7 @@ import type { SandboxPayments } from './sandbox-payments';
 import { phoneRoutes } from './phone/phone.routes';
 import { readSandboxPageFile, SANDBOX_PAGE_FILES, sandboxPage } from './sandbox-page';
 import { SandboxWorld } from './sandbox-world';
+import type { SandboxState } from './sandbox-state';
 import { sandboxWechatApiRoutes } from './wechat-api.routes';
 
 export interface SandboxOptions {
@@ -19,8 +20,10 @@ export interface SandboxOptions {
   callbackUrl: string | (() => string);
   /** The simulated WeChat Pay, when mounted: enables the people's pay and confirm-transfer. */
   payments?: SandboxPayments;
-  /** A world to share (tests); a new one by default. */
+  /** A world to share (tests); a new one by default, kept in `state`. */
   world?: SandboxWorld;
+  /** Where a new world is kept across restarts (the app's: DATA_DIR/sandbox); memory by default. */
+  state?: SandboxState;
   /** The demo shop to show newcomers (the app's seeded batch and orders to try); absent when there is none. */
   demo?: SandboxDemoSource;
   /** The app's view of a person as a member (tier, points, bound orders), for their card; absent → not shown. */
@@ -36,7 +39,7 @@ export interface SandboxOptions {
 export const sandboxPlugin: FastifyPluginAsync<SandboxOptions> = async (app, opts) => {
   const c = opts.credentials;
   if (!c.aesKey || !c.mp) throw new Error('the sandbox needs WECHAT_AES_KEY and a mini-program (MP_APPID, MP_SECRET)');
-  const world = opts.world ?? new SandboxWorld({ appid: c.appid, secret: c.secret }, { appid: c.mp.appid, secret: c.mp.secret });
+  const world = opts.world ?? new SandboxWorld({ appid: c.appid, secret: c.secret }, { appid: c.mp.appid, secret: c.mp.secret }, opts.state);
   const crypto = new CallbackCrypto({ token: c.token, appid: c.appid, aesKey: c.aesKey });
   const url = opts.callbackUrl;
   const deliverer = new CallbackDeliverer(crypto, typeof url === 'function' ? url : () => url, opts.deliveryTimeoutMs);

@@ -229,7 +229,7 @@ export const sandboxWechatApiRoutes: FastifyPluginAsync<{ world: SandboxWorld; d
       const sub = b.sub_button;
       if (Array.isArray(sub) && sub.length > 5) throw new WxError(40023, 'invalid sub button size');
     }
-    world.menu = { button };
+    world.setMenu({ button });
     return ok();
   });
 
@@ -261,7 +261,7 @@ export const sandboxWechatApiRoutes: FastifyPluginAsync<{ world: SandboxWorld; d
     }
     const payer = ((b.payer ?? {}) as Json).openid;
     if (!str(payer) || !world.byMpOpenid(String(payer))) throw new WxError(40003, 'invalid payer openid');
-    world.shippingUploads.push({ orderKey: key, logisticsType: Number(b.logistics_type), shippingList: list as Json[], payerOpenid: String(payer), at: new Date().toISOString() });
+    world.recordShipping({ orderKey: key, logisticsType: Number(b.logistics_type), shippingList: list as Json[], payerOpenid: String(payer), at: new Date().toISOString() });
     return ok();
   });
   app.post('/wxa/getwxacodeunlimit', hide, async (req, reply: FastifyReply) => {

@@ -167,7 +167,7 @@ describe('the demo shop of sandbox mode', () => {
     expect(await counts()).toEqual(before);
     expect((await demoView())!.batch.ticket).toBe(ticket);
 
-    // The simulated WeChat starts empty; the permanent code the server made before is known to it again.
+    // The simulated WeChat kept its world under DATA_DIR: the permanent code the server made before is still known.
     const person = (await t.sandbox('POST', '/people', { nickname: '第二天' })).body as { id: string };
     const scan = await t.sandbox('POST', `/people/${person.id}/scan`, { ticket });
     expect(scan.body.event).toBe('subscribe');

@@ -38,11 +38,25 @@ export async function listenOnFreePort(build: (port: number) => Promise<TestApp>
   }
 }
 
-/** The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. */
-export async function buildSandboxApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<SandboxTestApp> {
-  const { t, port } = await listenOnFreePort((p) =>
-    buildTestApp({ SANDBOX: 'true', PORT: String(p), PUBLIC_URL: `http://127.0.0.1:${p}`, ...env }, undefined, options),
-  );
+async function listenOn(port: number, build: (port: number) => Promise<TestApp>): Promise<{ t: TestApp; port: number }> {
+  const t = await build(port);
+  try {
+    await t.app.listen({ port, host: '127.0.0.1' });
+  } catch (err) {
+    await t.close();
+    throw err;
+  }
+  return { t, port };
+}
+
+/**
+ * The real app in sandbox mode, listening on a real port so the sandbox and the app talk over HTTP. `port`: that
+ * port and no other (a restart at the address WeChat Pay was given as notify_url), else a free one.
+ */
+export async function buildSandboxApp(env: Record<string, string> = {}, options: TestAppOptions & { port?: number } = {}): Promise<SandboxTestApp> {
+  const { port: fixed, ...appOptions } = options;
+  const build = (p: number) => buildTestApp({ SANDBOX: 'true', PORT: String(p), PUBLIC_URL: `http://127.0.0.1:${p}`, ...env }, undefined, appOptions);
+  const { t, port } = fixed === undefined ? await listenOnFreePort(build) : await listenOn(fixed, build);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     ...t,

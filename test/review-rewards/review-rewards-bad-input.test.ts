@@ -226,8 +226,9 @@ describe('review rewards: rate limit, daily budget, transfer retries', () => {
     it('a waiting bill WeChat has no record of is asked for again under the same out_bill_no, never a new one', async () => {
       const waiting = ids[3]!; // approved at the next day's midnight, its bill waiting for Ada
       expect(await row(waiting)).toMatchObject({ status: 'transfer_pending', out_bill_no: outBillNoOf(waiting, 1) });
-      // The app starts again; the WeChat Pay sandbox keeps its bills in memory, so WeChat now has no such bill.
+      // The app starts again on a sandbox that starts empty (its kept state removed), so WeChat now has no such bill.
       await t.close();
+      fs.rmSync(path.join(database.dataDir, 'sandbox', 'state.jsonl'));
       t = await app({ database });
       await ownerLogin();
       expect(bills(waiting)).toEqual([]);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encryptResource } from '../../wechat/pay/wxpay-crypto';
+import { memorySandboxState, type SandboxState } from '../sandbox-state';
 
 /** WeChat's redelivery gaps after the first attempt, in seconds: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h. */
 export const WECHAT_RETRY_GAPS_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
@@ -24,6 +25,14 @@ export interface NotificationDelivery {
   state: 'pending' | 'acknowledged' | 'abandoned';
 }
 
+/** A notification as the sandbox state keeps it: the delivery and, while pending, the envelope and when it goes next. */
+interface KeptNotification extends NotificationDelivery {
+  envelope?: string;
+  nextAttemptAt?: number;
+}
+
+const KIND = 'wxpay.notification';
+
 export interface Signer {
   /** Headers carrying WeChat Pay's signature over `timestamp\nnonce\nbody\n`. */
   sign(body: string): Record<string, string>;
@@ -31,11 +40,17 @@ export interface Signer {
 
 /**
  * Posts notifications as WeChat does: one envelope (id, create_time, encrypted resource) per event, signed afresh on
- * every attempt, redelivered on WeChat's schedule (times `timeScale`) until a 200/204 answer arrives.
+ * every attempt, redelivered on WeChat's schedule (times `timeScale`) until a 200/204 answer arrives. Given a durable
+ * state, a notification still pending at a restart is attempted again once `resume()` is called, on its schedule.
  */
 export class PaySandboxNotifier {
   private readonly deliveries = new Map<string, NotificationDelivery>();
+  /** The envelope of each pending delivery and when its next attempt is due. */
+  private readonly envelopes = new Map<string, { envelope: string; nextAttemptAt?: number }>();
+  private readonly state: SandboxState;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Deliveries with an attempt scheduled in this process. */
+  private readonly pendingTimers = new Set<string>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private closed = false;
 
@@ -45,8 +60,24 @@ export class PaySandboxNotifier {
       signer: Signer;
       timeScale: number;
       onError?: (msg: string, err: unknown) => void;
+      state?: SandboxState;
     },
-  ) {}
+  ) {
+    this.state = opts.state ?? memorySandboxState();
+    for (const [id, { envelope, nextAttemptAt, ...delivery }] of this.state.records<KeptNotification>(KIND)) {
+      this.deliveries.set(id, delivery);
+      if (envelope !== undefined) this.envelopes.set(id, { envelope, nextAttemptAt });
+    }
+  }
+
+  /** Schedules again the attempts that were due when the state was kept (once, after a restart). */
+  resume(): void {
+    for (const d of this.deliveries.values()) {
+      const e = this.envelopes.get(d.id);
+      if (d.state !== 'pending' || !e || this.pendingTimers.has(d.id)) continue;
+      this.schedule(d, e.envelope, Math.max(0, (e.nextAttemptAt ?? 0) - Date.now()));
+    }
+  }
 
   /** Queues a notification; the first attempt goes out at once. Returns its id. */
   notify(p: { eventType: string; summary: string; originalType: string; notifyUrl: string; resource: object }): string {
@@ -70,7 +101,7 @@ export class PaySandboxNotifier {
       state: 'pending',
     };
     this.deliveries.set(id, delivery);
-    this.schedule(() => this.attempt(delivery, envelope), 0);
+    this.schedule(delivery, envelope, 0);
     return id;
   }
 
@@ -100,14 +131,25 @@ export class PaySandboxNotifier {
     this.timers.clear();
   }
 
-  private schedule(fn: () => Promise<void>, delayMs: number): void {
+  private schedule(d: NotificationDelivery, envelope: string, delayMs: number): void {
+    this.envelopes.set(d.id, { envelope, nextAttemptAt: Date.now() + delayMs });
+    this.keep(d);
     if (this.closed) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      fn().catch((err) => this.opts.onError?.('notification attempt failed unexpectedly', err));
+      this.pendingTimers.delete(d.id);
+      this.attempt(d, envelope).catch((err) => this.opts.onError?.('notification attempt failed unexpectedly', err));
     }, delayMs);
     t.unref();
     this.timers.add(t);
+    this.pendingTimers.add(d.id);
+  }
+
+  private keep(d: NotificationDelivery): void {
+    this.state.changed(KIND, d.id, (): KeptNotification => {
+      const e = this.envelopes.get(d.id);
+      return d.state === 'pending' && e ? { ...d, envelope: e.envelope, nextAttemptAt: e.nextAttemptAt } : d;
+    });
   }
 
   private async attempt(d: NotificationDelivery, envelope: string): Promise<void> {
@@ -125,15 +167,18 @@ export class PaySandboxNotifier {
     } catch (err) {
       attempt.error = (err as Error).message;
     }
+    if (this.closed) return; // stopped while waiting for the answer: attempted again after the restart
     d.attempts.push(attempt);
     if (attempt.status === 200 || attempt.status === 204) return this.finish(d, 'acknowledged');
     const gap = WECHAT_RETRY_GAPS_S[d.attempts.length - 1];
     if (gap === undefined) return this.finish(d, 'abandoned');
-    this.schedule(() => this.attempt(d, envelope), gap * 1000 * this.opts.timeScale);
+    this.schedule(d, envelope, gap * 1000 * this.opts.timeScale);
   }
 
   private finish(d: NotificationDelivery, state: 'acknowledged' | 'abandoned'): void {
     d.state = state;
+    this.envelopes.delete(d.id);
+    this.keep(d);
     for (const w of this.waiters.get(d.id) ?? []) w();
     this.waiters.delete(d.id);
   }

@@ -4,6 +4,7 @@ import { randomNonce, rsaSign, unixSeconds, responseMessage, AUTH_SCHEME } from 
 import type { WxPayRefund, WxPayTransaction, WxPayTransferBill } from '../../wechat/pay/wxpay.types';
 import { WxApiError, type JsapiOrderInput, type Order, type PaySandboxKeys, type Refund, type RefundInput, type TransferBill, type TransferInput } from './pay-sandbox.types';
 import { chinaIso, chinaStamp, PaySandboxNotifier, type NotificationDelivery } from './pay-sandbox-notifier';
+import { memorySandboxState, type SandboxState } from '../sandbox-state';
 
 export { WxApiError, type PaySandboxKeys } from './pay-sandbox.types';
 
@@ -22,7 +23,12 @@ export interface PaySandboxOptions {
   /** Real seconds a refund stays PROCESSING before it succeeds (scaled); WeChat takes seconds to days. */
   refundSeconds?: number;
   onError?: (msg: string, err: unknown) => void;
+  /** Where orders, refunds, transfer bills and notifications are kept across restarts; memory by default. */
+  state?: SandboxState;
 }
+
+/** The kinds of record this sandbox keeps in the sandbox state. */
+const KEPT = { order: 'wxpay.order', refund: 'wxpay.refund', bill: 'wxpay.bill' } as const;
 
 const hash = (v: unknown) => crypto.createHash('sha256').update(JSON.stringify(v)).digest('hex');
 const digits = (n: number) => Array.from(crypto.randomBytes(n), (b) => (b % 10).toString()).join('');
@@ -30,6 +36,8 @@ const digits = (n: number) => Array.from(crypto.randomBytes(n), (b) => (b % 10).
 /**
  * WeChat Pay, simulated: JSAPI orders, refunds and merchant transfer bills with WeChat's states and error codes,
  * answers signed with the sandbox's own keys, and notifications delivered (and redelivered) to the merchant.
+ * With a durable state everything is kept across restarts; `resume()` then takes up what was under way (refunds
+ * processing, bills waiting, notifications to redeliver) where their clocks stand.
  */
 export class PaySandbox implements SandboxPayments {
   readonly keys: PaySandboxKeys;
@@ -44,13 +52,57 @@ export class PaySandbox implements SandboxPayments {
   private readonly bills = new Map<string, TransferBill>();
   private readonly billsByPackage = new Map<string, TransferBill>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly state: SandboxState;
+  private resumed = false;
 
   constructor(opts: PaySandboxOptions) {
     this.keys = opts.keys;
     this.signWith = opts.signWith ?? 'public_key';
     this.timeScale = opts.timeScale ?? 1;
     this.refundSeconds = opts.refundSeconds ?? 3;
-    this.notifier = new PaySandboxNotifier({ apiV3Key: opts.keys.apiV3Key, signer: this, timeScale: this.timeScale, onError: opts.onError });
+    this.state = opts.state ?? memorySandboxState();
+    this.notifier = new PaySandboxNotifier({ apiV3Key: opts.keys.apiV3Key, signer: this, timeScale: this.timeScale, onError: opts.onError, state: this.state });
+    this.restore();
+  }
+
+  /** Takes up, once, what was under way when the state was kept: call when the merchant can be reached. */
+  resume(): void {
+    if (this.resumed) return;
+    this.resumed = true;
+    const now = Date.now();
+    for (const r of this.refunds.values()) {
+      if (r.status === 'PROCESSING') this.later(() => this.completeRefund(r), Math.max(0, (r.dueAt ?? now) - now));
+    }
+    for (const b of this.bills.values()) {
+      if (b.state === 'CANCELING') this.later(() => this.finishBill(b, 'CANCELLED', '商户撤销付款'), 0);
+      else if (b.state === 'WAIT_USER_CONFIRM') this.later(() => this.finishBill(b, 'CANCELLED', '用户未在24小时内确认收款'), Math.max(0, (b.withdrawAt ?? now) - now));
+    }
+    this.notifier.resume();
+  }
+
+  private restore(): void {
+    for (const [, o] of this.state.records<Order>(KEPT.order)) {
+      this.orders.set(o.outTradeNo, o);
+      this.ordersByPrepay.set(o.prepayId, o);
+      if (o.transactionId) this.ordersByTransaction.set(o.transactionId, o);
+    }
+    for (const [, r] of this.state.records<Refund>(KEPT.refund)) this.refunds.set(r.outRefundNo, r);
+    for (const [, b] of this.state.records<TransferBill>(KEPT.bill)) {
+      this.bills.set(b.outBillNo, b);
+      this.billsByPackage.set(b.packageInfo, b);
+    }
+  }
+
+  private keepOrder(o: Order): void {
+    this.state.changed(KEPT.order, o.outTradeNo, () => o);
+  }
+
+  private keepRefund(r: Refund): void {
+    this.state.changed(KEPT.refund, r.outRefundNo, () => r);
+  }
+
+  private keepBill(b: TransferBill): void {
+    this.state.changed(KEPT.bill, b.outBillNo, () => b);
   }
 
   /** Wechatpay-* headers over `timestamp\nnonce\nbody\n` with the key chosen by `signWith`. */
@@ -101,6 +153,7 @@ export class PaySandbox implements SandboxPayments {
     };
     this.orders.set(order.outTradeNo, order);
     this.ordersByPrepay.set(order.prepayId, order);
+    this.keepOrder(order);
     return { prepay_id: order.prepayId };
   }
 
@@ -118,6 +171,7 @@ export class PaySandbox implements SandboxPayments {
     if (!order) throw new WxApiError(404, 'ORDER_NOT_EXIST', '订单不存在');
     if (order.state === 'SUCCESS' || order.state === 'REFUND') throw new WxApiError(400, 'ORDERPAID', '订单已支付，不能关闭');
     order.state = 'CLOSED';
+    this.keepOrder(order);
   }
 
   /** What the payment sheet shows before the person pays: the order's description and amount (null: no such prepay). */
@@ -139,6 +193,7 @@ export class PaySandbox implements SandboxPayments {
     order.transactionId = `42000${digits(23)}`;
     order.successTime = chinaIso(new Date());
     this.ordersByTransaction.set(order.transactionId, order);
+    this.keepOrder(order);
     this.notifier.notify({
       eventType: 'TRANSACTION.SUCCESS',
       summary: '支付成功',
@@ -150,7 +205,9 @@ export class PaySandbox implements SandboxPayments {
   }
 
   private expireIfDue(order: Order): void {
-    if (order.state === 'NOTPAY' && Date.now() > order.expiresAt) order.state = 'CLOSED';
+    if (order.state !== 'NOTPAY' || Date.now() <= order.expiresAt) return;
+    order.state = 'CLOSED';
+    this.keepOrder(order);
   }
 
   private transactionView(o: Order): WxPayTransaction {
@@ -197,9 +254,13 @@ export class PaySandbox implements SandboxPayments {
       notifyUrl: input.notify_url,
       status: 'PROCESSING',
       createTime: chinaIso(new Date()),
+      dueAt: Date.now() + this.refundSeconds * 1000 * this.timeScale,
     };
+    const due = refund.dueAt! - Date.now();
     this.refunds.set(refund.outRefundNo, refund);
-    this.later(() => this.completeRefund(refund), this.refundSeconds * 1000 * this.timeScale);
+    this.keepOrder(order);
+    this.keepRefund(refund);
+    this.later(() => this.completeRefund(refund), due);
     return this.refundView(refund);
   }
 
@@ -210,8 +271,11 @@ export class PaySandbox implements SandboxPayments {
   }
 
   private completeRefund(r: Refund): void {
+    if (r.status !== 'PROCESSING') return;
     r.status = 'SUCCESS';
     r.successTime = chinaIso(new Date());
+    delete r.dueAt;
+    this.keepRefund(r);
     if (!r.notifyUrl) return;
     this.notifier.notify({
       eventType: 'REFUND.SUCCESS',
@@ -279,11 +343,13 @@ export class PaySandbox implements SandboxPayments {
       createTime: now,
       updateTime: now,
       requestHash,
+      // WeChat withdraws bills nobody confirms within 24 hours.
+      withdrawAt: Date.now() + 24 * 3600_000 * this.timeScale,
     };
     this.bills.set(bill.outBillNo, bill);
     this.billsByPackage.set(bill.packageInfo, bill);
-    // WeChat withdraws bills nobody confirms within 24 hours.
-    this.later(() => this.finishBill(bill, 'CANCELLED', '用户未在24小时内确认收款'), 24 * 3600_000 * this.timeScale);
+    this.keepBill(bill);
+    this.later(() => this.finishBill(bill, 'CANCELLED', '用户未在24小时内确认收款'), bill.withdrawAt! - Date.now());
     return this.billCreatedView(bill);
   }
 
@@ -313,6 +379,7 @@ export class PaySandbox implements SandboxPayments {
     }
     bill.state = 'CANCELING';
     bill.updateTime = chinaIso(new Date());
+    this.keepBill(bill);
     this.later(() => this.finishBill(bill, 'CANCELLED', '商户撤销付款'), 0);
     return { out_bill_no: bill.outBillNo, transfer_bill_no: bill.transferBillNo, state: bill.state, update_time: bill.updateTime };
   }
@@ -332,6 +399,8 @@ export class PaySandbox implements SandboxPayments {
     bill.state = state;
     bill.updateTime = chinaIso(new Date());
     if (failReason && state !== 'SUCCESS') bill.failReason = failReason;
+    delete bill.withdrawAt;
+    this.keepBill(bill);
     if (!bill.notifyUrl) return;
     this.notifier.notify({
       eventType: 'MCHTRANSFER.BILL.FINISHED',

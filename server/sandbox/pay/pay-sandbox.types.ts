@@ -55,6 +55,8 @@ export interface Refund {
   status: 'PROCESSING' | 'SUCCESS';
   createTime: string;
   successTime?: string;
+  /** When a PROCESSING refund succeeds (ms). */
+  dueAt?: number;
 }
 
 export interface TransferBill {
@@ -71,6 +73,8 @@ export interface TransferBill {
   updateTime: string;
   failReason?: string;
   requestHash: string;
+  /** When WeChat withdraws the bill if nobody has confirmed it (ms). */
+  withdrawAt?: number;
 }
 
 export interface JsapiOrderInput {
