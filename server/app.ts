@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
-import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
+import { lazyChildLoggerFactory, loggerOptions, prettyLogs } from './infra/logging';
 import { httpPlugin } from './infra/http';
 import { currentMember, requireMember, requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
@@ -112,13 +112,15 @@ export interface BuildOptions extends InfraOptions {
   clock?: () => Date;
   /** Plain lines for the person at the terminal (the demo login in sandbox mode); main.ts prints them boxed. */
   announce?: (lines: string[]) => void;
+  /** stdout is a terminal (main.ts): LOG_FORMAT=auto then logs readable lines instead of JSON. */
+  stdoutIsTerminal?: boolean;
 }
 
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, { pretty: prettyLogs(config.logFormat, opts.stdoutIsTerminal === true) }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Off unless configured: otherwise any client picks the address every per-address limit counts.
