@@ -48,6 +48,7 @@ import { CheckInService } from './modules/check-ins/check-ins.service';
 import { checkInAdminRoutes, checkInMemberRoutes } from './modules/check-ins/check-ins.routes';
 import { membersMpRoutes } from './modules/members/members-mp.routes';
 import { registerWechatHandlers } from './wechat-handlers';
+import { landingRoutes } from './landing/landing.routes';
 import { mpSessionPrivacy } from './modules/mp-session/mp-session.privacy';
 import { parcelsPrivacy } from './modules/parcels/parcels.privacy';
 import { storePrivacy } from './modules/store/store.privacy';
@@ -230,8 +231,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
   }
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
-  // The address the README gives: the sandbox in sandbox mode (never mounted in production), else the API docs.
-  app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.redirect(config.wechat.sandbox ? '/sandbox' : '/docs'));
+  // The address the README gives: what Snowball is, with the sandbox and its phones in sandbox mode.
+  await app.register(landingRoutes, { sandbox: config.wechat.sandbox, publicUrl: config.publicUrl });
   let sandboxWorld: SandboxWorld | undefined;
   if (config.wechat.sandbox) {
     // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.

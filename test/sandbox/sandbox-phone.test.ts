@@ -63,8 +63,10 @@ describe('the sandbox phone in a real browser', () => {
     page.on('response', (r) => {
       if (r.request().resourceType() === 'document' && new URL(r.url()).pathname === '/sandbox/phone/') phoneCsp.push(r.headers()['content-security-policy'] ?? '');
     });
+    // A newcomer's way in: the address the README gives, then the landing page's link to the sandbox.
     await page.goto(`${t.baseUrl}/`);
-    expect(new URL(page.url()).pathname).toBe('/sandbox');
+    await page.locator('#link-sandbox').click();
+    await page.waitForURL(`${t.baseUrl}/sandbox`);
     await page.getByPlaceholder('昵称（可不填）').fill('小雪');
     await page.getByRole('button', { name: '新建用户' }).click();
     const card = page.locator('section.person', { hasText: '小雪' });
