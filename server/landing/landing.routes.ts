@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { sendCjkFont } from '../infra/cjk-fonts';
+import { consoleRoutes } from '../console/console.routes';
 
 export interface LandingOptions {
   /** Sandbox mode: the page links the sandbox, the people's phones and the demo login (never in production). */
@@ -15,6 +16,7 @@ export interface LandingOptions {
 /**
  * The address the README gives (`/`): what Snowball is and where to go next, in Chinese with English beside it for
  * developers. Its stylesheet and script are files of this origin, under the same Content-Security-Policy as every page.
+ * It also mounts the merchant console's pages (/console/) it links to.
  */
 export const landingRoutes: FastifyPluginAsync<LandingOptions> = async (app, opts) => {
   const hidden = { schema: { hide: true }, config: { rateLimit: false as const } };
@@ -26,6 +28,8 @@ export const landingRoutes: FastifyPluginAsync<LandingOptions> = async (app, opt
     return reply.type(type).header('cache-control', 'no-cache').send(await fs.promises.readFile(path.join(PAGE_DIR, req.params.name)));
   });
   app.get<{ Params: { name: string } }>('/landing/fonts/:name', hidden, async (req, reply) => sendCjkFont(req.params.name, reply));
+  // The merchant console's pages, linked from here.
+  await app.register(consoleRoutes);
 };
 
 const PAGE_DIR = path.join(__dirname, 'page');
@@ -92,6 +96,7 @@ ${trySection}
       <p>所有接口，可在页面里直接调用；机器可读的文档在 <code>/docs/json</code>。</p>
       <p><b>运行状态</b><span class="en">Health</span><a href="/healthz">/healthz</a> 进程存活 · <a href="/readyz">/readyz</a> 数据库与存储就绪。</p>
     </div>
+    <a class="card go" href="/console/" id="link-console"><b>商家后台 · 晒单审核</b><span class="en">Merchant console: review claims</span><p>登录商家账号，看会员提交的评价截图，点「通过」发放奖励或写理由驳回。</p></a>
     <div class="card wide" id="merchant-login">
       <b>商家 API 登录</b><span class="en">Merchant API login</span>
       <p>用商家账号换取令牌，之后每个 <code>/api/admin</code> 请求都带上它：</p>

@@ -59,6 +59,24 @@ describe('the landing page', () => {
     }
   });
 
+  it('mounts the merchant console’s page in both modes, under the policy with only blob: images added', async () => {
+    for (const t of [sandbox, live]) {
+      const res = await t.app.inject({ method: 'GET', url: '/console/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<script src="/console/console.js"></script>');
+      expect(res.body).not.toMatch(/<script>|<style|style="|onclick=/);
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("img-src 'self' data: blob:");
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).not.toMatch(/unsafe-(inline|eval)/);
+      expect((await t.app.inject({ method: 'GET', url: '/console/console.js' })).headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect((await t.app.inject({ method: 'GET', url: '/console/console.routes.ts' })).statusCode).toBe(404);
+      // The landing page links it; the policy of every other page keeps blob: out.
+      expect((await t.app.inject({ method: 'GET', url: '/' })).body).toContain('href="/console/"');
+      expect(String((await t.app.inject({ method: 'GET', url: '/' })).headers['content-security-policy'])).not.toContain('blob:');
+    }
+  });
+
   it('without the sandbox: the same page with no sandbox, phones or demo login, and the sandbox is not mounted', async () => {
     const res = await live.app.inject({ method: 'GET', url: '/' });
     expect(res.statusCode).toBe(200);
