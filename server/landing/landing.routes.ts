@@ -90,7 +90,7 @@ ${trySection}
 </section>
 <section id="dev">
   <h2>开发者 <span class="en">For developers</span></h2>
-  <div class="cards">
+  <div class="cards two">
     <div class="card stack">
       <a class="go" href="/docs" id="link-docs"><b>API 文档</b><span class="en">API docs (OpenAPI)</span></a>
       <p>所有接口，可在页面里直接调用；机器可读的文档在 <code>/docs/json</code>。</p>
