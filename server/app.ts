@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
-import { lazyChildLoggerFactory, loggerOptions } from './infra/logging';
+import { lazyChildLoggerFactory, loggerOptions, prettyLogs } from './infra/logging';
 import { httpPlugin } from './infra/http';
 import { requireMember, requireStaff } from './infra/auth';
 import { closeInfra, openInfra, type Infra, type InfraOptions } from './infra/infra';
@@ -21,6 +21,7 @@ import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 import { openSandboxState, type SandboxState } from './sandbox/sandbox-state';
 import { PrivacyRegistry } from './infra/privacy';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
+import { landingRoutes } from './landing/landing.routes';
 import { moduleEntities, type AnyModule, type ModuleContext, type ModuleEnv, type PortOverrides, type Services } from './modules/module';
 import { healthModule } from './modules/health/health.module';
 import { staffModule } from './modules/staff/staff.module';
@@ -82,6 +83,8 @@ export interface BuildOptions extends Omit<InfraOptions, 'entities'> {
   clock?: () => Date;
   /** Plain lines for the person at the terminal (the demo login in sandbox mode); main.ts prints them boxed. */
   announce?: (lines: string[]) => void;
+  /** stdout is a terminal (main.ts): LOG_FORMAT=auto then logs readable lines instead of JSON. */
+  stdoutIsTerminal?: boolean;
 }
 
 
@@ -90,7 +93,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const modules = opts.modules ?? appModules;
   checkModuleNames(modules);
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, { pretty: prettyLogs(config.logFormat, opts.stdoutIsTerminal === true) }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Off unless configured: otherwise any client picks the address every per-address limit counts.
@@ -151,8 +154,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await app.register(paySandboxRoutes, { prefix: '/sandbox/pay', sandbox: paySandbox });
   }
   await app.register(wechatCallbackRoutes, { callback: services.wechat.callback, appLogLevel: config.logLevel });
-  // The address the README gives: the sandbox in sandbox mode (never mounted in production), else the API docs.
-  app.get('/', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.redirect(config.wechat.sandbox ? '/sandbox' : '/docs'));
+  // The address the README gives: what Snowball is, with the sandbox and its phones in sandbox mode.
+  await app.register(landingRoutes, { sandbox: config.wechat.sandbox, publicUrl: config.publicUrl });
   if (config.wechat.sandbox) {
     // Never in production: loadConfig refuses SANDBOX with NODE_ENV=production.
     await app.register(sandboxPlugin, {

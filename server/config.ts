@@ -135,6 +135,7 @@ export const envSchema = z.object({
   REDIS_URL: redisUrl,
   DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   ADMIN_USERNAME: optionalString,
   ADMIN_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 10, 'must be at least 10 characters'),
   ADMIN_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
@@ -188,6 +189,8 @@ export interface Config {
   readonly redisUrl?: string;
   readonly dataDir: string;
   readonly logLevel: string;
+  /** LOG_FORMAT: `pretty` lines for a person, `json` for machines; `auto` is pretty only when stdout is a terminal. */
+  readonly logFormat: 'auto' | 'pretty' | 'json';
   readonly admin?: { readonly username: string; readonly password: string };
   readonly adminSessionHours: number;
   readonly rateLimitPerMinute: number;
@@ -309,6 +312,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     adminSessionHours: e.ADMIN_SESSION_HOURS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -2,7 +2,7 @@ import { buildApp } from './app';
 import { ConfigError, loadConfig, loadDotenv } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './infra/db';
 
-/** Lines a newcomer must not miss (the sandbox's demo login), boxed on stderr beside the JSON log. */
+/** Lines a newcomer must not miss (the sandbox's demo login), boxed on stderr beside the log. */
 function printBoxed(lines: string[]): void {
   const width = Math.max(...lines.map((l) => l.length)) + 2;
   const bar = `+${'-'.repeat(width)}+`;
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = await buildApp({ config, databaseUrl, announce: printBoxed });
+    app = await buildApp({ config, databaseUrl, announce: printBoxed, stdoutIsTerminal: process.stdout.isTTY === true });
     await app.listen({ port: config.port, host: config.host });
     await app.listenMetrics();
   } catch (err) {

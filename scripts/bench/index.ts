@@ -5,6 +5,7 @@ import { taobaoImportBench } from './taobao-import.bench';
 import { parcelScanBench } from './parcel-scan.bench';
 import { checkInBench } from './check-in.bench';
 import { importEmbeddedLatencyBench } from './import-embedded-latency.bench';
+import { phoneBench } from './phone.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'parcel-scan': parcelScanBench,
   'check-in': checkInBench,
   'import-embedded-latency': importEmbeddedLatencyBench,
+  phone: phoneBench,
 };
 
 async function main() {

@@ -1,6 +1,7 @@
 import type { LoggerOptions } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Bindings, ChildLoggerOptions } from 'pino';
+import type { Bindings, ChildLoggerOptions, DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Query parameters that carry secrets in WeChat-style URLs; never logged in clear. */
 const SECRET_QUERY = /([?&](?:access_token|secret|js_code|code|signature|msg_signature|echostr|token|password|ticket)=)[^&]*/gi;
@@ -31,8 +32,25 @@ const REDACT_KEYS = [
   'encodingAesKey',
 ];
 
-export function loggerOptions(level: string): LoggerOptions {
+/**
+ * Whether the log is written as readable lines: LOG_FORMAT=pretty, or `auto` when stdout is a terminal (`npm start`
+ * by hand). Piped or redirected (CI, containers, log collectors, tests) it stays one JSON object a line.
+ */
+export function prettyLogs(format: 'auto' | 'pretty' | 'json', stdoutIsTerminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTerminal);
+}
+
+/**
+ * Readable lines (time, level, message, then the fields) written synchronously to stdout, so nothing logged before a
+ * process.exit is lost. Colours only when stdout is a terminal. What is redacted is redacted before it gets here.
+ */
+export function prettyStream(): DestinationStream {
+  return pinoPretty({ sync: true, destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
+
+export function loggerOptions(level: string, opts: { pretty?: boolean } = {}): LoggerOptions & { stream?: DestinationStream } {
   return {
+    ...(opts.pretty ? { stream: prettyStream() } : {}),
     level,
     redact: {
       paths: [

@@ -28,7 +28,7 @@ export function sandboxPage(base: string): string {
         <li>在用户卡片里选 <b id="demo-batch"></b>，点「扫码」：关注公众号，收到欢迎消息。</li>
         <li>发送下表中的一个订单号，再发送它旁边的四位数字：订单绑定到这个用户，积分显示在卡片上。</li>
         <li>点「打开小程序」（或欢迎消息里的小程序卡片）：同意隐私提示、签到、在商城用微信支付下单。</li>
-        <li><span id="demo-reward"></span> 晒单评价有礼：在手机「我的 → 晒单评价有礼」填订单号、选评价截图提交；商家在 <a href="../docs">/docs</a> 审核<span id="demo-owner"></span>；通过后在手机里点「确认收款」。</li>
+        <li><span id="demo-reward"></span> 晒单评价有礼：在手机「我的 → 晒单评价有礼」填订单号、选评价截图提交；商家在 <a href="/console/" id="demo-console" target="_blank" rel="noopener">商家后台</a> 登录<span id="demo-owner"></span>，看截图点「通过」；之后在手机里点「··· → 刷新」和「确认收款」。</li>
       </ol>
       <table><thead><tr><th>订单号</th><th>再发送</th><th>买家</th><th></th></tr></thead><tbody id="demo-orders"></tbody></table>
     </section>

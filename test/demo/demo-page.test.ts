@@ -29,8 +29,8 @@ describe('the demo on the sandbox page', () => {
     await demo.locator('tr.hint').first().waitFor();
     expect(await demo.locator('tr.hint').count()).toBe(5);
     expect(await demo.textContent()).toContain('演示包裹卡 · 第一批');
-    // No demo owner here (the test config names one): the page says nothing of a log password.
-    expect(await demo.textContent()).not.toContain('密码在服务器日志里');
+    // No demo owner here (the test config names one): the page says nothing of a demo password.
+    expect(await demo.textContent()).not.toContain('密码在运行 npm start 的终端方框里');
     const orderNo = (await demo.locator('tr.hint td.no').nth(0).textContent())!;
     const digits = (await demo.locator('tr.hint td.no').nth(1).textContent())!;
     expect(orderNo).toMatch(/^\d{19}$/);

@@ -55,7 +55,7 @@ function start(env: Record<string, string>) {
     }
     throw new Error(`server did not become ready: ${out.stdout.slice(-2000)} ${out.stderr}`);
   }
-  return { child, exited, ready, lines };
+  return { child, exited, ready, lines, stderr: () => out.stderr };
 }
 
 /** Kills what is still running: a readiness that fails (or any failed expectation) leaves no server behind. */
@@ -91,6 +91,31 @@ describe('the process', () => {
     const run = await start({ PORT: 'eighty' }).exited;
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toMatch(/^Invalid configuration: PORT /);
+  });
+
+  it('boxes the demo owner’s password on stderr for the person at the terminal and keeps it out of the log', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snowball-demo-'));
+    try {
+      const run = start({ DATA_DIR: dataDir, PORT: '0', DEMO_SEED: 'true', SANDBOX: 'true' });
+      const port = await run.ready();
+      let box: RegExpExecArray | null = null;
+      for (let i = 0; i < 600 && !(box = /\|\s+password: (\S+)\s+\|/.exec(run.stderr())); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(box).not.toBeNull();
+      const password = box![1]!;
+      expect(run.stderr()).toContain('SANDBOX ONLY');
+      expect(run.stderr()).toMatch(/\|\s+username: demo\s+\|/);
+      const login = await post(port, '/api/admin/login', { username: 'demo', password });
+      expect(login.status).toBe(200);
+      const created = run.lines().find((l) => String(l.msg).includes('demo owner demo created'));
+      expect(created).toMatchObject({ level: 40, username: 'demo' });
+      run.child.kill('SIGTERM');
+      const exited = await run.exited;
+      expect(exited.code).toBe(0);
+      expect(exited.stdout).not.toContain(password);
+    } finally {
+      await stopAll();
+      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
   });
 
   it('serves embedded with nothing installed, logs each request under its request id, shuts down cleanly on SIGTERM and keeps its data across a restart', async () => {

@@ -6,6 +6,8 @@ import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 type DemoOrder = { orderNo: string; phoneLast4: string; bound: boolean };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// A real image (1×1), so the console can be seen to draw the member's screenshot.
+const ONE_PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 // Screenshots of what a person sees, for a look by eye (never committed): SANDBOX_SHOTS=/tmp/shots.
 const SHOTS = process.env.SANDBOX_SHOTS;
 
@@ -63,8 +65,10 @@ describe('the sandbox phone in a real browser', () => {
     page.on('response', (r) => {
       if (r.request().resourceType() === 'document' && new URL(r.url()).pathname === '/sandbox/phone/') phoneCsp.push(r.headers()['content-security-policy'] ?? '');
     });
+    // A newcomer's way in: the address the README gives, then the landing page's link to the sandbox.
     await page.goto(`${t.baseUrl}/`);
-    expect(new URL(page.url()).pathname).toBe('/sandbox');
+    await page.locator('#link-sandbox').click();
+    await page.waitForURL(`${t.baseUrl}/sandbox`);
     await page.getByPlaceholder('昵称（可不填）').fill('小雪');
     await page.getByRole('button', { name: '新建用户' }).click();
     const card = page.locator('section.person', { hasText: '小雪' });
@@ -237,23 +241,46 @@ describe('the sandbox phone in a real browser', () => {
     await shown.locator('wx-input input').fill(order.orderNo);
     const chooser = page.waitForEvent('filechooser');
     await shown.getByText('＋ 选择截图').click();
-    await (await chooser).setFiles({ name: 'review.png', mimeType: 'image/png', buffer: Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 7)]) });
+    await (await chooser).setFiles({ name: 'review.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
     await shown.locator('wx-image.packages-review-index--preview img[src^="blob:"]').waitFor({ state: 'attached' });
     await shown.locator('wx-button', { hasText: '提交申请' }).click();
     await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('审核中').waitFor();
 
-    // The merchant approves (the console's call); the cash reward waits for the member's confirmation.
+    // The merchant approves by clicking: the sandbox page's link into the console, the staff login, the claim's
+    // screenshot (fetched with the staff token, shown under the page's policy), 通过.
+    const sandboxPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    sandboxPage.on('pageerror', (e) => errors.push(e.message));
+    await sandboxPage.goto(`${t.baseUrl}/sandbox`);
+    const popup = sandboxPage.waitForEvent('popup');
+    await sandboxPage.locator('#demo-console').click();
+    const consolePage = await popup;
+    consolePage.on('pageerror', (e) => errors.push(e.message));
+    const refused: string[] = [];
+    consolePage.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
+    });
+    await consolePage.waitForURL(`${t.baseUrl}/console/`);
+    await consolePage.locator('#password').fill('not-the-password');
+    await consolePage.locator('#username').fill(TEST_OWNER.username);
+    await consolePage.getByRole('button', { name: '登录' }).click();
+    await consolePage.locator('#login-error', { hasText: '用户名或密码不对' }).waitFor();
+    await consolePage.locator('#password').fill(TEST_OWNER.password);
+    await consolePage.getByRole('button', { name: '登录' }).click();
+    const pending = consolePage.locator('.claim', { hasText: `订单 ${order.orderNo}` });
+    await pending.waitFor();
+    await expect(pending.textContent()).resolves.toContain('奖励 ¥');
+    await pending.locator('img[src^="blob:"]').waitFor();
+    await expect(pending.locator('img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBe(1);
+    if (SHOTS) await consolePage.screenshot({ path: `${SHOTS}/console-review.png` });
+    await pending.getByRole('button', { name: '通过' }).click();
+    await pending.waitFor({ state: 'detached' });
+    // The cash reward waits for the member's confirmation: the console says so once the transfer is asked for.
+    await consolePage.locator('#decided tr', { hasText: order.orderNo }).getByText('已通过，待会员确认收款').waitFor();
+    expect(refused).toEqual([]);
     const login = await t.app.inject({ method: 'POST', url: '/api/admin/login', payload: TEST_OWNER });
     const staff = { authorization: `Bearer ${login.json().token}` };
-    const claims = (await t.app.inject({ method: 'GET', url: '/api/admin/review-claims?status=submitted', headers: staff })).json() as Array<{ id: string; orderNo: string }>;
-    const claim = claims.find((c) => c.orderNo === order.orderNo)!;
-    expect((await t.app.inject({ method: 'POST', url: `/api/admin/review-claims/${claim.id}/approve`, headers: staff })).statusCode).toBe(200);
-    let status = '';
-    for (let i = 0; i < 200 && status !== 'transfer_pending'; i++) {
-      const all = (await t.app.inject({ method: 'GET', url: '/api/admin/review-claims', headers: staff })).json() as Array<{ id: string; status: string }>;
-      status = all.find((c) => c.id === claim.id)!.status;
-      if (status !== 'transfer_pending') await new Promise((r) => setTimeout(r, 100));
-    }
+    const claim = ((await t.app.inject({ method: 'GET', url: '/api/admin/review-claims', headers: staff })).json() as Array<{ id: string; orderNo: string; status: string }>).find((c) => c.orderNo === order.orderNo)!;
+    let status = claim.status;
     expect(status).toBe('transfer_pending');
 
     // The capsule's refresh (the page's pull-down refresh) shows the claim waiting; confirming goes through the sandbox.
@@ -271,7 +298,10 @@ describe('the sandbox phone in a real browser', () => {
     await page.locator('.wx-actionsheet-item', { hasText: '刷新' }).click();
     await shown.locator('.packages-review-index--claim', { hasText: `订单 ${order.orderNo}` }).getByText('已到账').waitFor();
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/phone-review-paid.png` });
+    await consolePage.locator('#decided tr', { hasText: order.orderNo }).getByText('已到账').waitFor();
     expect(errors).toEqual([]);
+    await consolePage.close();
+    await sandboxPage.close();
     await page.close();
   });
 });

@@ -41,7 +41,7 @@ export interface DemoOptions {
   hasConfiguredOwner: boolean;
   brand: string;
   publicUrl: string;
-  /** Prints the demo login as plain lines beside the JSON log (the terminal of `npm start`); absent → the log only. */
+  /** Prints the demo login as plain lines beside the log (the terminal of `npm start`), then not in the log; absent → the log only. */
   announce?: (lines: string[]) => void;
 }
 
@@ -153,9 +153,13 @@ export class DemoSeedService {
     const password = randomBytes(12).toString('base64url');
     const outcome = await this.deps.staff.ensureOwner(ctx, { username: DEMO_OWNER_USERNAME, password });
     if (outcome === 'created') {
+      // The password goes to the person at the terminal when there is one (main.ts boxes it on stderr), never also
+      // into the log, which is collected and kept; only a process with no terminal to tell has the log say it.
       this.log.warn(
         { username: DEMO_OWNER_USERNAME },
-        `SANDBOX ONLY - demo owner login: ${DEMO_OWNER_USERNAME} / ${password} (shown once; POST /api/admin/login, then /docs). Never used in production.`,
+        this.opts.announce
+          ? `SANDBOX ONLY - demo owner ${DEMO_OWNER_USERNAME} created; its password is shown once in the boxed block on stderr. Never used in production.`
+          : `SANDBOX ONLY - demo owner login: ${DEMO_OWNER_USERNAME} / ${password} (shown once; POST /api/admin/login, then /docs). Never used in production.`,
       );
       this.opts.announce?.([
         'SANDBOX ONLY — demo shop owner (shown once, never in production)',

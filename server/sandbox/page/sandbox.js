@@ -130,7 +130,7 @@
     if (!demo) return;
     document.getElementById('demo-batch').textContent = '二维码 ' + demo.batch.scene + ' · ' + demo.batch.name;
     document.getElementById('demo-reward').textContent = yuan(demo.rewardFen);
-    document.getElementById('demo-owner').textContent = demo.ownerUsername ? '（用户名 ' + demo.ownerUsername + '，密码在服务器日志里）' : '';
+    document.getElementById('demo-owner').textContent = demo.ownerUsername ? '（用户名 ' + demo.ownerUsername + '，密码在运行 npm start 的终端方框里）' : '';
     document.getElementById('demo-orders').replaceChildren(...demo.orders.map((o) => el('tr', { className: o.bound ? 'bound' : 'hint' },
       el('td', { className: 'no', textContent: o.orderNo }),
       el('td', { className: 'no', textContent: o.phoneLast4 }),

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { phoneBundle } from './build';
 import { CSP_DIRECTIVES } from '../../infra/http';
+import { sendCjkFont } from '../../infra/cjk-fonts';
 
 /** The page of one phone; `?person=<id>` is whose phone it is, `&path=<page?query>` where it opens. */
 const phonePage = `<!doctype html>
@@ -19,11 +17,6 @@ const phonePage = `<!doctype html>
 </body>
 </html>
 `;
-
-// A Chinese font for browsers without one (a bare Linux, the tests' chromium): the stylesheets name the system's
-// fonts first, so a browser that has one never downloads these. The same files the insert cards are set in.
-const FONT_DIR = path.join(path.dirname(createRequire(__filename).resolve('@embedpdf/fonts-sc')), '..', 'fonts');
-const FONTS: Record<string, string> = { 'sans-sc-regular.otf': 'NotoSansHans-Regular.otf', 'sans-sc-bold.otf': 'NotoSansHans-Bold.otf' };
 
 /**
  * The browser phone (/sandbox/phone/): the mini-program of miniprogram/src, built on the first request and cached.
@@ -47,10 +40,6 @@ export const phoneRoutes: FastifyPluginAsync = async (app) => {
   };
   app.get('/phone/', { ...hidden, helmet: framedBySandbox }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(phonePage));
   app.get('/phone/phone.js', hidden, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await phoneBundle()).js));
-  app.get<{ Params: { name: string } }>('/phone/fonts/:name', hidden, async (req, reply) => {
-    const file = FONTS[req.params.name];
-    if (!file) return reply.code(404).send({ code: 'font_not_found', message: 'No such font' });
-    return reply.type('font/otf').header('cache-control', 'public, max-age=604800').send(fs.createReadStream(path.join(FONT_DIR, file)));
-  });
+  app.get<{ Params: { name: string } }>('/phone/fonts/:name', hidden, async (req, reply) => sendCjkFont(req.params.name, reply));
   app.get('/phone/phone.css', hidden, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send((await phoneBundle()).css));
 };
