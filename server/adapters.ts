@@ -9,6 +9,7 @@ import type { MpLogin, MpMembers } from './modules/mp-session/mp-session.service
 import type { MemberTiers, StorePayments, StorePoints } from './modules/store/store.ports';
 import type { Wechat } from './wechat/wechat';
 import type { WxPayClient } from './wechat/pay/wxpay.client';
+import type { MpMemberCard } from './modules/members/members.schemas';
 
 /**
  * The small adapters between modules: each module names what it needs in its own terms (its ports); these map
@@ -52,7 +53,7 @@ export function memberTiersPort(m: MemberServices): MemberTiers {
   };
 }
 
-export function mpPorts(m: MemberServices, wechat: Wechat): { mpLogin: MpLogin; mpMembers: MpMembers; memberCard: (memberId: string) => Promise<Record<string, unknown>> } {
+export function mpPorts(m: MemberServices, wechat: Wechat): { mpLogin: MpLogin; mpMembers: MpMembers; memberCard: (memberId: string) => Promise<MpMemberCard> } {
   return {
     mpLogin: {
       code2Session: async (code) => {

@@ -54,6 +54,7 @@ import { storePrivacy } from './modules/store/store.privacy';
 import { checkInsPrivacy } from './modules/check-ins/check-ins.privacy';
 import { reviewRewardsPrivacy } from './modules/review-rewards/review-rewards.privacy';
 import { memberTiersPort, mpPorts, parcelPorts, pointsPorts, reminderSender, reviewRewardPorts, storePaymentsPort } from './adapters';
+import type { MpMemberCard } from './modules/members/members.schemas';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,7 +95,7 @@ export interface AppPorts {
   mpLogin: MpLogin;
   mpMembers: MpMembers;
   /** The member card shown after login. */
-  memberCard: (memberId: string) => Promise<Record<string, unknown>>;
+  memberCard: (memberId: string) => Promise<MpMemberCard>;
   storePoints: StorePoints;
   memberTiers: MemberTiers;
   storePayments: StorePayments;

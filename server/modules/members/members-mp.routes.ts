@@ -2,15 +2,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentMember, perMemberLimit } from '../../infra/auth';
 import type { Services } from '../../app';
+import { mpMemberCardSchema, type MpMemberCard } from './members.schemas';
 
 /** The member's own card, binding and personal data in the mini-program; mounted inside /api/mp. */
-export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; memberCard: (memberId: string) => Promise<Record<string, unknown>> }> = async (
+export const membersMpRoutes: FastifyPluginAsyncZod<{ services: Services; memberCard: (memberId: string) => Promise<MpMemberCard> }> = async (
   app,
   { services: s, memberCard },
 ) => {
   app.get(
     '/me',
-    { schema: { tags: ['mini-program'], summary: 'The member card', security: [{ bearer: [] }], response: { 200: z.record(z.string(), z.unknown()) } } },
+    { schema: { tags: ['mini-program'], summary: 'The member card', security: [{ bearer: [] }], response: { 200: mpMemberCardSchema } } },
     async (req) => memberCard(currentMember(req).memberId),
   );
 
