@@ -12,6 +12,8 @@ export interface MemberCardView {
   bound: boolean;
   buyerText: string;
   memberCode: string;
+  // The code in groups of four, as a cashier reads it out: 3024 1865 73.
+  memberCodeText: string;
 }
 
 export function perkTexts(perks: TierPerks): string[] {
@@ -39,5 +41,6 @@ export function toMemberCardView(card: MemberCard): MemberCardView {
       ? `已绑定 ${card.taobaoBuyer.channelName} 买家 ${card.taobaoBuyer.nickMasked}（${card.taobaoBuyer.ordersCount} 笔订单）`
       : '',
     memberCode: card.memberCode,
+    memberCodeText: card.memberCode.replace(/(\d{4})(?=\d)/g, '$1 '),
   };
 }

@@ -18,8 +18,8 @@ export const mpMemberCardSchema = z.object({
   pointsBalance: z.number(),
   expiringPoints: z.object({ points: z.number(), expiresAt: z.string() }).nullable(),
   taobaoBuyer: z.object({ nickMasked: z.string(), channelName: z.string(), ordersCount: z.number() }).nullable(),
-  /** What a scanner or a cashier reads off the card. */
-  memberCode: z.string(),
+  /** The short member code (10 digits, the last a Luhn check digit) a cashier scans or types. */
+  memberCode: z.string().regex(/^\d{10}$/),
 });
 
 export type MpMemberCard = z.infer<typeof mpMemberCardSchema>;
