@@ -4,6 +4,7 @@ import type { PointsService } from '../points/points.service';
 import { LIFECYCLE_SQL, RFM_SQL, type Lifecycle, type TierPerks, type TiersService } from './tiers.service';
 import type { MembersService } from './members.service';
 import { maskAddress, maskOpaqueId } from './member-identity';
+import { avatarPath } from './member-profile.service';
 
 export interface MemberFilter {
   /** The member code from the card (an exact match). */
@@ -237,7 +238,9 @@ export class MemberQueryService {
   async mpCard(ctx: Ctx, memberId: string) {
     const card = await this.card(ctx, memberId);
     const id = card.memberId;
-    const [m] = (await this.db.em(ctx).query('SELECT nickname, code FROM member WHERE id = $1', [id])) as Array<{ nickname: string | null; code: string }>;
+    const [m] = (await this.db.em(ctx).query('SELECT m.nickname, m.code, a.token AS avatar FROM member m LEFT JOIN member_avatar a ON a.member_id = m.id WHERE m.id = $1', [
+      id,
+    ])) as Array<{ nickname: string | null; code: string; avatar: string | null }>;
     const [buyer] = (await this.db.em(ctx).query(
       `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id
@@ -248,7 +251,7 @@ export class MemberQueryService {
     return {
       id,
       nickname: m?.nickname ?? null,
-      avatarUrl: null,
+      avatarUrl: m?.avatar ? avatarPath(m.avatar) : null,
       tier: { code: card.tier.code, name: card.tier.name, perks: card.tier.perks },
       pointsBalance: card.points.balance,
       expiringPoints: expiring ? { points: expiring.amount, expiresAt: expiring.expiresAt } : null,

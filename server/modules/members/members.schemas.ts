@@ -9,6 +9,7 @@ import { z } from 'zod';
 export const mpMemberCardSchema = z.object({
   id: z.string().uuid(),
   nickname: z.string().nullable(),
+  /** The avatar the member chose: a path on this server (served without a session), or null. */
   avatarUrl: z.string().nullable(),
   tier: z.object({
     code: z.string(),
@@ -23,3 +24,7 @@ export const mpMemberCardSchema = z.object({
 });
 
 export type MpMemberCard = z.infer<typeof mpMemberCardSchema>;
+
+/** PUT /api/mp/me/profile: the nickname from WeChat's nickname input (checked again by MemberProfileService). */
+export const mpProfileInputSchema = z.object({ nickname: z.string().max(200) });
+
