@@ -8,6 +8,7 @@ import { shanghaiDay } from '../../server/infra/time';
 import { multipart } from '../helpers/multipart';
 import { storeKit, type StoreKit, type StoreMember } from '../store/store-kit';
 import { ordersFile } from '../taobao/taobao-files';
+import { readableExport, unlabelledKeys } from '../../miniprogram/src/models/privacy-export.model';
 
 /**
  * PIPL export and erasure, and merges, through every module's privacy hooks: the database's own catalog says which
@@ -220,6 +221,12 @@ describe('export and erasure through every module', () => {
     for (const [table, n] of Object.entries(rows)) {
       expect({ table, exported: exportedCount(data, d.get(table)!.exportedAs[0]!) }).toEqual({ table, exported: n });
     }
+    // The mini-program shows this export in Chinese: every section and field of it has a label there.
+    expect(unlabelledKeys(data)).toEqual([]);
+    const readable = readableExport(data);
+    expect(readable).toContain('【会员资料】');
+    expect(readable).toContain(`订单号：${LIN_ORDER.orderNo}`);
+    expect(readable).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     const byOpenid = async (table: string) => (await sql(`SELECT count(*)::int AS n FROM ${table} WHERE openid = $1`, [oaOpenid]))[0].n as number;
     expect(exportedCount(data, d.get('follow_event')!.exportedAs[0]!)).toBe(await byOpenid('follow_event'));
     expect(exportedCount(data, d.get('oa_message')!.exportedAs[0]!)).toBe(await byOpenid('oa_message'));
