@@ -15,6 +15,8 @@ import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit
 import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
+import { MemberCode1795900000000 } from './1795900000000-member-code';
+import { MemberAvatar1795900000001 } from './1795900000001-member-avatar';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -35,4 +37,6 @@ export const migrations = [
   OrderBulkLoad1795500300000,
   StaffLastOwner1795510000000,
   StaffLoginEpoch1795510000001,
+  MemberCode1795900000000,
+  MemberAvatar1795900000001,
 ];

@@ -19,3 +19,14 @@ export function multipart(fields: Record<string, string>, files: Record<string, 
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
+
+/** A multipart/form-data body with one file given as bytes (the part's content type says nothing: the server sniffs). */
+export function multipartBuffer(field: string, filename: string, bytes: Buffer): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----snowball${randomBytes(8).toString('hex')}`;
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}

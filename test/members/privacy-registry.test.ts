@@ -8,6 +8,7 @@ import { shanghaiDay } from '../../server/infra/time';
 import { multipart } from '../helpers/multipart';
 import { storeKit, type StoreKit, type StoreMember } from '../store/store-kit';
 import { ordersFile } from '../taobao/taobao-files';
+import { readableExport, unlabelledKeys } from '../../miniprogram/src/models/privacy-export.model';
 
 /**
  * PIPL export and erasure, and merges, through every module's privacy hooks: the database's own catalog says which
@@ -20,13 +21,17 @@ let k: StoreKit;
 const inject = (o: InjectOptions) => k.t.app.inject(o);
 const sql = (text: string, params: unknown[] = []) => k.t.app.infra.db.dataSource.query(text, params);
 const sweep = () => k.t.app.services.parcels.fetchFollowersInfo({});
+const setAvatar = (m: StoreMember) => {
+  const body = multipart({}, { avatar: shotFile });
+  return inject({ method: 'POST', url: '/api/mp/me/avatar', headers: { ...m.headers, ...body.headers }, payload: body.payload });
+};
 
 // Columns that hold a member id, and columns whose name says they hold personal data; a few more by name.
 const MEMBER_COLUMN = /^(member_id|merged_into)$/;
 const PERSONAL_COLUMN = /openid|unionid|phone|address|nick|^buyer_|^receiver_|screenshot|session_key/;
 /** Named like personal data, but not: the screenshot's MIME type. */
 const NOT_PERSONAL = ['review_claim.screenshot_type'];
-const PERSONAL_BY_NAME = ['member.birthday', 'member.region', 'member.notes', 'member_identity.value', 'oa_message.content', 'wxpay_notification.resource', 'store_address.name', 'store_address.detail'];
+const PERSONAL_BY_NAME = ['member_avatar.bytes', 'member.birthday', 'member.region', 'member.notes', 'member_identity.value', 'oa_message.content', 'wxpay_notification.resource', 'store_address.name', 'store_address.detail'];
 
 const LIN_ORDER = { orderNo: '4036455525271593001', nick: 'l**n', phone: "'139****6606", receiver: '林*', address: '上海市 徐汇区 衡山路 8号 200031', message: '请放快递柜', total: '200.00', status: '交易成功' };
 const JIA_ORDER = { orderNo: '4036455525271593002', nick: 'j**a', phone: "'139****7001", total: '30.00', status: '交易成功' };
@@ -192,6 +197,8 @@ describe('export and erasure through every module', () => {
     const body = multipart({ orderNo: LIN_ORDER.orderNo }, { screenshot: shotFile });
     const claim = await inject({ method: 'POST', url: '/api/mp/review-claims', headers: { ...lin.headers, ...body.headers }, payload: body.payload });
     expect(claim.statusCode).toBe(201);
+    // The profile: an avatar from WeChat's chooseAvatar, uploaded by the mini-program.
+    expect((await setAvatar(lin)).statusCode).toBe(200);
     const approved = await inject({ method: 'POST', url: `/api/admin/review-claims/${claim.json().id}/approve`, headers: k.admin });
     expect(approved.json().status).toBe('transfer_pending');
     const pkg = (await inject({ method: 'GET', url: `/api/mp/review-claims/${claim.json().id}/transfer`, headers: lin.headers })).json().package;
@@ -214,6 +221,12 @@ describe('export and erasure through every module', () => {
     for (const [table, n] of Object.entries(rows)) {
       expect({ table, exported: exportedCount(data, d.get(table)!.exportedAs[0]!) }).toEqual({ table, exported: n });
     }
+    // The mini-program shows this export in Chinese: every section and field of it has a label there.
+    expect(unlabelledKeys(data)).toEqual([]);
+    const readable = readableExport(data);
+    expect(readable).toContain('【会员资料】');
+    expect(readable).toContain(`订单号：${LIN_ORDER.orderNo}`);
+    expect(readable).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     const byOpenid = async (table: string) => (await sql(`SELECT count(*)::int AS n FROM ${table} WHERE openid = $1`, [oaOpenid]))[0].n as number;
     expect(exportedCount(data, d.get('follow_event')!.exportedAs[0]!)).toBe(await byOpenid('follow_event'));
     expect(exportedCount(data, d.get('oa_message')!.exportedAs[0]!)).toBe(await byOpenid('oa_message'));
@@ -313,6 +326,8 @@ describe('merges reach every module', () => {
     for (const m of [jia, yi]) expect((await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: m.headers, payload: { skuId, quantity: 60 } })).statusCode).toBe(200);
     const body = multipart({ orderNo: YI_ORDER.orderNo }, { screenshot: shotFile });
     expect((await inject({ method: 'POST', url: '/api/mp/review-claims', headers: { ...yi.headers, ...body.headers }, payload: body.payload })).statusCode).toBe(201);
+    // 乙 set an avatar, 甲 did not: 甲 keeps 乙's.
+    const yiAvatar = (await setAvatar(yi)).json().avatarUrl as string;
     const pointsBefore = (await k.balance(jia.memberId)) + (await k.balance(yi.memberId));
 
     const merged = await inject({ method: 'POST', url: `/api/admin/members/${jia.memberId}/merge`, headers: k.admin, payload: { otherId: yi.memberId, reason: '同一个人' } });
@@ -320,7 +335,8 @@ describe('merges reach every module', () => {
 
     // 乙's session is 甲 now: it sees the merged data and keeps working.
     const me = (await inject({ method: 'GET', url: '/api/mp/me', headers: yi.headers })).json();
-    expect(me).toMatchObject({ id: jia.memberId, pointsBalance: pointsBefore });
+    expect(me).toMatchObject({ id: jia.memberId, pointsBalance: pointsBefore, avatarUrl: yiAvatar });
+    expect((await inject({ method: 'GET', url: yiAvatar })).statusCode).toBe(200);
     const again = await inject({ method: 'POST', url: '/api/mp/check-ins', headers: yi.headers });
     expect([again.statusCode, again.json().code]).toEqual([409, 'already_checked_in']);
     const month = (await inject({ method: 'GET', url: '/api/mp/check-ins', headers: yi.headers })).json();

@@ -103,7 +103,8 @@ describe('privacy page', () => {
     expect(page.dom?.textContent).toContain('签到、积分和绑定订单均无需关注公众号');
     await page.instance.exportData();
     await settle();
-    expect(page.instance.data.exportText).toContain(`"id": "${sampleMember.id}"`);
+    expect(page.instance.data.exportText).toContain(`会员编号：${sampleMember.id}`);
+    expect(page.instance.data.rawExport).toContain(`"id": "${sampleMember.id}"`);
 
     fake.modalAnswer = false;
     await page.instance.erase();

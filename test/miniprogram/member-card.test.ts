@@ -23,13 +23,13 @@ describe('member-card component', () => {
 
     comp.querySelector('.code-toggle')?.dispatchEvent('tap');
     await simulate.sleep(0);
-    expect(comp.querySelector('.code-text')?.dom?.textContent).toBe('SB1001X7K2');
+    expect(comp.querySelector('.code-text')?.dom?.textContent).toBe('3024 1865 73');
     // Version 1 symbol: 21 rows of 21 modules.
     // The drawn views, read back as modules, decode to the member code.
     const rows = Array.from(comp.dom?.querySelectorAll('.qr-code--qr-row') ?? []);
     expect(rows).toHaveLength(21);
     const matrix = rows.map((row) => Array.from(row.children).map((cell) => cell.classList.contains('qr-code--qr-dark')));
-    expect(decodeMatrix(matrix)).toBe('SB1001X7K2');
+    expect(decodeMatrix(matrix)).toBe('3024186573');
 
     comp.querySelector('.code-toggle')?.dispatchEvent('tap');
     await simulate.sleep(0);

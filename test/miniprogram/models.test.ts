@@ -157,7 +157,7 @@ describe('order, product, mall, points and address models', () => {
     id: '7001', orderNo: 'SB202611230001', status: 'pending_payment',
     items: [{ skuId: 's1', title: '羊毛围巾', skuName: '燕麦色', quantity: 2, unitPriceFen: 8900 }],
     goodsFen: 19800, discountFen: 2000, pointsUsed: 300, pointsDiscountFen: 300, shippingFen: 0, payableFen: 17500,
-    address, createdAt: '2026-11-23T02:05:00Z', paidAt: null, shipping: null,
+    address, createdAt: '2026-11-23T02:05:00Z', paidAt: null, expiresAt: '2026-11-23T02:35:00Z', shipping: null,
   };
 
   it('maps an order to its view', () => {

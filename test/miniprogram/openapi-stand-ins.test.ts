@@ -4,7 +4,7 @@ import { loginReply, sampleMember } from './helpers/fake-wx';
 
 /**
  * The page tests answer from stand-in replies (helpers/fake-wx.ts), each checked against the server's OpenAPI
- * document as it is given. This file checks the check, and the stand-ins the document leaves loose (the member card).
+ * document as it is given. This file checks the check, and the sample member card against a real server's card.
  */
 describe('stand-in replies of the page tests', () => {
   it('are refused when the route, the status or the body is not what the server answers', () => {
@@ -17,7 +17,7 @@ describe('stand-in replies of the page tests', () => {
     expect(openapiMismatch('POST', 'http://127.0.0.1:3000/api/mp/login', 200, loginReply('tok').body)).toBeNull();
   });
 
-  describe('the member card, which the document only calls an object', () => {
+  describe('the member card', () => {
     let t: SandboxTestApp;
     beforeAll(async () => {
       t = await buildSandboxApp();

@@ -9,12 +9,12 @@ import { selectAddress } from '../../miniprogram/src/utils/address-selection';
 const detailId = loadPage('packages/orders/detail/index');
 const mallId = loadPage('packages/mall/index');
 
-// As the server sends it: the page's Order type leaves out expiresAt, which every order carries.
-const baseOrder: Order & { expiresAt: string } = {
+// As the server sends it; unpaid, it can still be paid for the next half hour.
+const baseOrder: Order = {
   id: '9001', orderNo: 'SB2026112300001', status: 'pending_payment',
   items: [{ skuId: 's1', title: '羊毛围巾', skuName: '燕麦色', quantity: 1, unitPriceFen: 7900 }],
   goodsFen: 9900, discountFen: 2000, pointsUsed: 0, pointsDiscountFen: 0, shippingFen: 0, payableFen: 7900,
-  address: null, createdAt: '2026-11-23T02:00:00Z', paidAt: null, expiresAt: '2026-11-23T02:30:00Z', shipping: null,
+  address: null, createdAt: '2026-11-23T02:00:00Z', paidAt: null, expiresAt: new Date(Date.now() + 30 * 60_000).toISOString(), shipping: null,
 };
 
 let fake: FakeWx;

@@ -7,8 +7,8 @@ import { toClaimView, validateClaim, type ReviewClaim } from '../../miniprogram/
 
 const reviewId = loadPage('packages/review/index');
 
-/** A claim as the server answers it (GET /api/mp/review-claims): the page reads the ReviewClaim part of it. */
-type ServerClaim = ReviewClaim & { campaignId: string; memberId: string; failureReason: string | null; outBillNo: string | null; decidedAt: string | null; settledAt: string | null };
+/** A claim as the server answers it (GET /api/mp/review-claims; the type is generated from its schema). */
+type ServerClaim = ReviewClaim;
 const claim = (over: Partial<ServerClaim>): ServerClaim => ({
   id: 'b7a7c0de-0c1a-4c6e-9d2f-1a2b3c4d5e01', campaignId: 'b7a7c0de-0c1a-4c6e-9d2f-1a2b3c4d5e02', memberId: 'b7a7c0de-0c1a-4c6e-9d2f-1a2b3c4d5e03',
   orderNo: '3141592653589793238', status: 'submitted', rewardKind: 'cash', amountFen: 500, points: 0, rejectReason: null, failureReason: null,

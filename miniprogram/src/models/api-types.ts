@@ -1,258 +1,69 @@
-// API shapes exactly as miniprogram/API.md defines them; views never see these directly.
+// The API's shapes under the names the mini-program uses, each read from api.generated.ts (generated from the
+// server's OpenAPI document by `npm run gen:api-types`): a change of the server's schema reaches every view through
+// typecheck. Views never see these directly; the models turn them into view shapes.
+import type { paths } from './api.generated';
 
-export interface TierPerks {
-  freeShipping: boolean;
-  discountPercent: number;
-  pointsMultiplier: number;
-  birthdayGift: boolean;
-}
+type Method = 'get' | 'post' | 'put' | 'delete';
+type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+type Operation<P extends keyof paths, M extends Method> = Exclude<paths[P][M], undefined>;
 
-export interface TaobaoBuyer {
-  nickMasked: string;
-  channelName: string;
-  ordersCount: number;
-}
+/** What the route answers with this status (200 unless said). */
+type Reply<P extends keyof paths, M extends Method, S extends number = 200> = Operation<P, M> extends { responses: infer R }
+  ? S extends keyof R
+    ? JsonOf<R[S]>
+    : never
+  : never;
 
-export interface MemberCard {
-  id: string;
-  nickname: string | null;
-  avatarUrl: string | null;
-  tier: { code: string; name: string; perks: TierPerks };
-  pointsBalance: number;
-  expiringPoints: { points: number; expiresAt: string } | null;
-  taobaoBuyer: TaobaoBuyer | null;
-  memberCode: string;
-}
+/** The JSON body the route takes. */
+type Body<P extends keyof paths, M extends Method> = Operation<P, M> extends { requestBody?: infer B } ? JsonOf<Exclude<B, undefined>> : never;
 
-export interface PrivacyState {
-  version: string;
-  accepted: boolean;
-}
+export type MemberCard = Reply<'/api/mp/me', 'get'>;
+export type TierPerks = MemberCard['tier']['perks'];
+export type TaobaoBuyer = NonNullable<MemberCard['taobaoBuyer']>;
 
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  member: MemberCard;
-  privacy: PrivacyState;
-}
+export type LoginResult = Reply<'/api/mp/login', 'post'>;
+export type PrivacyState = LoginResult['privacy'];
 
-export interface BindingResult {
-  taobaoBuyer: TaobaoBuyer;
-  pointsAwarded: number;
-}
+export type BindingResult = Reply<'/api/mp/bindings', 'post'>;
 
-export interface CheckInResult {
-  date: string;
-  streak: number;
-  reward: { points: number; couponName: string | null };
-  pointsBalance: number;
-}
+export type CheckInResult = Reply<'/api/mp/check-ins', 'post'>;
+export type CheckInMonth = Reply<'/api/mp/check-ins', 'get'>;
+export type CheckInDay = CheckInMonth['days'][number];
+export type CheckInRules = CheckInMonth['rules'];
 
-export interface CheckInDay {
-  date: string;
-  checkedIn: boolean;
-  madeUp: boolean;
-}
+export type PointsHistoryPage = Reply<'/api/mp/points/history', 'get'>;
+export type PointsEntry = PointsHistoryPage['items'][number];
 
-export interface CheckInRules {
-  basePoints: number;
-  day7Bonus: number;
-  day30Bonus: number;
-  makeUpCostPoints: number;
-}
+export type MallItem = Reply<'/api/mp/mall/items', 'get'>[number];
+export type MallItemKind = MallItem['kind'];
+export type Redemption = Reply<'/api/mp/mall/redemptions', 'post'>;
 
-export interface CheckInMonth {
-  month: string;
-  today: string;
-  todayCheckedIn: boolean;
-  streak: number;
-  makeUpCards: number;
-  days: CheckInDay[];
-  rules: CheckInRules;
-}
+export type ProductSummary = Reply<'/api/mp/products', 'get'>[number];
+export type ProductDetail = Reply<'/api/mp/products/{id}', 'get'>;
+export type Sku = ProductDetail['skus'][number];
 
-export interface PointsEntry {
-  id: string;
-  delta: number;
-  reason: string;
-  // Stable reason code (store_purchase, taobao_purchase, check_in, mall_redemption, …) and its Chinese label.
-  code: string;
-  label: string;
-  // The readable number of the order the entry belongs to.
-  orderNo: string | null;
-  createdAt: string;
-}
+export type Cart = Reply<'/api/mp/cart', 'get'>;
+export type CartItem = Cart['items'][number];
 
-export interface PointsHistoryPage {
-  items: PointsEntry[];
-  nextCursor: string | null;
-}
+export type Address = Reply<'/api/mp/addresses/{id}', 'put'>;
+export type AddressInput = Required<Body<'/api/mp/addresses', 'post'>>;
 
-export type MallItemKind = 'coupon' | 'shipping_card' | 'gift';
+export type Order = Reply<'/api/mp/orders/{id}', 'get'>;
+export type OrderStatus = Order['status'];
+export type OrderItem = Order['items'][number];
 
-export interface MallItem {
-  id: string;
-  kind: MallItemKind;
-  name: string;
-  description: string;
-  imageUrl: string | null;
-  pointsCost: number;
-  stock: number;
-  perMemberLimit: number | null;
-  redeemedByMe: number;
-  needsAddress: boolean;
-}
-
-export interface Redemption {
-  id: string;
-  itemId: string;
-  pointsSpent: number;
-  pointsBalance: number;
-  status: string;
-}
-
-export interface ProductSummary {
-  id: string;
-  title: string;
-  imageUrl: string | null;
-  priceFen: number;
-  memberPriceFen: number;
-  stock: number;
-}
-
-export interface Sku {
-  id: string;
-  name: string;
-  priceFen: number;
-  memberPriceFen: number;
-  stock: number;
-}
-
-export interface ProductDetail {
-  id: string;
-  title: string;
-  description: string;
-  images: string[];
-  skus: Sku[];
-}
-
-export interface CartItem {
-  skuId: string;
-  productId: string;
-  title: string;
-  skuName: string;
-  imageUrl: string | null;
-  priceFen: number;
-  memberPriceFen: number;
-  quantity: number;
-  stock: number;
-}
-
-export interface Cart {
-  items: CartItem[];
-}
-
-export interface Address {
-  id: string;
-  name: string;
-  phone: string;
-  province: string;
-  city: string;
-  district: string;
-  detail: string;
-  isDefault: boolean;
-}
-
-export type AddressInput = Omit<Address, 'id'>;
-
-export type OrderStatus = 'pending_payment' | 'paid' | 'shipped' | 'completed' | 'cancelled' | 'refunded';
-
-export interface OrderItem {
-  skuId: string;
-  title: string;
-  skuName: string;
-  quantity: number;
-  unitPriceFen: number;
-}
-
-export interface Order {
-  id: string;
-  orderNo: string;
-  status: OrderStatus;
-  items: OrderItem[];
-  goodsFen: number;
-  discountFen: number;
-  pointsUsed: number;
-  pointsDiscountFen: number;
-  shippingFen: number;
-  payableFen: number;
-  address: Address | null;
-  createdAt: string;
-  paidAt: string | null;
-  shipping: { company: string; trackingNo: string } | null;
-}
-
-export interface PaymentParams {
-  timeStamp: string;
-  nonceStr: string;
-  package: string;
-  signType: 'RSA';
-  paySign: string;
-}
-
-export interface PlaceOrderInput {
-  items: { skuId: string; quantity: number }[];
-  addressId: string;
-  pointsToUse: number;
-  couponId?: string;
-}
-
-export interface PlacedOrder {
-  order: Order;
-  payment: PaymentParams;
-}
-
-export type FreeShippingReason = 'tier' | 'shipping_card' | 'threshold';
+// The mini-program always sends the chosen address and its points choice (the server defaults them otherwise).
+export type PlaceOrderInput = Body<'/api/mp/orders', 'post'> & { addressId: string; pointsToUse: number };
+export type PlacedOrder = Reply<'/api/mp/orders', 'post'>;
+export type PaymentParams = PlacedOrder['payment'];
 
 // POST /api/mp/checkout/quote: the figures the order of the same body will carry.
-export interface CheckoutQuote {
-  items: { skuId: string; productId: string; title: string; skuName: string; quantity: number; listPriceFen: number; unitPriceFen: number }[];
-  goodsFen: number;
-  memberGoodsFen: number;
-  memberDiscountFen: number;
-  couponId: string | null;
-  couponFen: number;
-  discountFen: number;
-  shippingFen: number;
-  freeShipping: FreeShippingReason | null;
-  freeShippingOverFen: number;
-  pointsBalance: number;
-  maxPoints: number;
-  pointsToUse: number;
-  pointsDiscountFen: number;
-  payableFen: number;
-}
+export type CheckoutQuote = Reply<'/api/mp/checkout/quote', 'post'>;
+export type FreeShippingReason = NonNullable<CheckoutQuote['freeShipping']>;
 
-export interface WalletCoupon {
-  id: string;
-  name: string;
-  valueFen: number;
-  minSpendFen: number;
-  expiresAt: string;
-}
+export type Wallet = Reply<'/api/mp/wallet', 'get'>;
+export type WalletCoupon = Wallet['coupons'][number];
+export type WalletRedemption = Reply<'/api/mp/mall/redemptions', 'get'>[number];
 
-export interface Wallet {
-  coupons: WalletCoupon[];
-  shippingCardUntil: string | null;
-}
-
-export interface WalletRedemption {
-  id: string;
-  itemId: string;
-  name: string;
-  kind: string;
-  pointsSpent: number;
-  status: string;
-  shipping: { company: string; trackingNo: string } | null;
-  createdAt: string;
-}
+export type ReviewClaim = Reply<'/api/mp/review-claims', 'get'>[number];
+export type TransferPackage = Reply<'/api/mp/review-claims/{id}/transfer', 'get'>;

@@ -29,6 +29,8 @@ export interface OrderView {
   createdText: string;
   paidText: string;
   shippingInfo: string;
+  // The carrier's tracking number alone, for copying into its app.
+  trackingNo: string;
   canPay: boolean;
   canCancel: boolean;
 }
@@ -57,6 +59,7 @@ export function toOrderView(order: Order): OrderView {
     createdText: shanghaiDateTime(order.createdAt),
     paidText: order.paidAt ? shanghaiDateTime(order.paidAt) : '',
     shippingInfo: order.shipping ? `${order.shipping.company} ${order.shipping.trackingNo}` : '',
+    trackingNo: order.shipping?.trackingNo ?? '',
     canPay: order.status === 'pending_payment',
     canCancel: order.status === 'pending_payment',
   };

@@ -1,24 +1,10 @@
+import type { ReviewClaim, TransferPackage } from './api-types';
 import { formatFen } from './money';
 
+export type { ReviewClaim, TransferPackage };
+
 // The review reward is for an honest review of any rating: no text here mentions the rating.
-export type ClaimStatus = 'submitted' | 'rejected' | 'approved' | 'transfer_pending' | 'paid' | 'transfer_failed' | 'points_awarded';
-
-export interface ReviewClaim {
-  id: string;
-  orderNo: string;
-  status: ClaimStatus;
-  rewardKind: 'cash' | 'points';
-  amountFen: number;
-  points: number;
-  rejectReason: string | null;
-  submittedAt: string;
-}
-
-export interface TransferPackage {
-  mchId: string;
-  appId: string;
-  package: string;
-}
+export type ClaimStatus = ReviewClaim['status'];
 
 export interface ClaimView {
   id: string;

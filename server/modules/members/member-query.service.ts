@@ -4,8 +4,11 @@ import type { PointsService } from '../points/points.service';
 import { LIFECYCLE_SQL, RFM_SQL, type Lifecycle, type TierPerks, type TiersService } from './tiers.service';
 import type { MembersService } from './members.service';
 import { maskAddress, maskOpaqueId } from './member-identity';
+import { avatarPath } from './member-profile.service';
 
 export interface MemberFilter {
+  /** The member code from the card (an exact match). */
+  code?: string;
   tier?: string;
   lifecycle?: Lifecycle;
   channelId?: string;
@@ -21,6 +24,8 @@ export interface MemberFilter {
 
 export interface MemberSummary {
   id: string;
+  /** The short member code on the member's card (10 digits). */
+  memberCode: string;
   nickname: string | null;
   tier: string;
   lifecycle: Lifecycle;
@@ -37,6 +42,7 @@ export interface MemberSummary {
 
 interface SummaryRow {
   id: string;
+  code: string;
   nickname: string | null;
   tier_code: string;
   lifecycle: Lifecycle;
@@ -53,7 +59,7 @@ interface SummaryRow {
   created_at: Date;
 }
 
-const SUMMARY_SELECT = `m.id, m.nickname, m.tier_code, ${LIFECYCLE_SQL('m')} AS lifecycle, ${RFM_SQL('m')},
+const SUMMARY_SELECT = `m.id, m.code, m.nickname, m.tier_code, ${LIFECYCLE_SQL('m')} AS lifecycle, ${RFM_SQL('m')},
   m.spend_12m_fen, m.orders_12m, m.spend_total_fen, m.last_purchase_at, m.tags, m.created_at,
   EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer') AS bound`;
 
@@ -73,6 +79,7 @@ export class MemberQueryService {
       values.push(v);
       where.push(sql(`$${values.length}`));
     };
+    if (f.code) add((p) => `m.code = ${p}`, f.code);
     if (f.tier) add((p) => `m.tier_code = ${p}`, f.tier);
     if (f.lifecycle) add((p) => `(${LIFECYCLE_SQL('m')}) = ${p}`, f.lifecycle);
     if (f.channelId) {
@@ -250,8 +257,12 @@ export class MemberQueryService {
   async mpCard(ctx: Ctx, memberId: string) {
     const card = await this.card(ctx, memberId);
     const id = card.memberId;
-    const [m] = (await this.db.rows(ctx, 'SELECT nickname FROM member WHERE id = $1', [id])) as Array<{ nickname: string | null }>;
-    const [buyer] = (await this.db.rows(ctx, `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
+    const [m] = (await this.db.rows(ctx, 'SELECT m.nickname, m.code, a.token AS avatar FROM member m LEFT JOIN member_avatar a ON a.member_id = m.id WHERE m.id = $1', [
+      id,
+    ])) as Array<{ nickname: string | null; code: string; avatar: string | null }>;
+    const [buyer] = (await this.db.rows(
+      ctx,
+      `SELECT i.display, c.name AS channel_name, (SELECT count(*)::int FROM sales_order o WHERE o.member_id = $1) AS orders
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id
         WHERE i.member_id = $1 AND i.kind = 'taobao_buyer' ORDER BY i.created_at LIMIT 1`,
       [id],
@@ -260,12 +271,12 @@ export class MemberQueryService {
     return {
       id,
       nickname: m?.nickname ?? null,
-      avatarUrl: null,
+      avatarUrl: m?.avatar ? avatarPath(m.avatar) : null,
       tier: { code: card.tier.code, name: card.tier.name, perks: card.tier.perks },
       pointsBalance: card.points.balance,
       expiringPoints: expiring ? { points: expiring.amount, expiresAt: expiring.expiresAt } : null,
       taobaoBuyer: buyer ? { nickMasked: buyer.display ?? '淘宝买家', channelName: buyer.channel_name ?? '淘宝', ordersCount: buyer.orders } : null,
-      memberCode: `SBM:${id}`,
+      memberCode: m!.code,
     };
   }
 }
@@ -273,6 +284,7 @@ export class MemberQueryService {
 function toSummary(r: SummaryRow): MemberSummary {
   return {
     id: r.id,
+    memberCode: r.code,
     nickname: r.nickname,
     tier: r.tier_code,
     lifecycle: r.lifecycle,

@@ -11,6 +11,7 @@ import { shanghaiDay } from '../../infra/time';
 import { TaobaoImportService } from '../taobao/taobao-import.service';
 import { MemberBindingService } from './member-binding.service';
 import { MemberPrivacyService } from './member-privacy.service';
+import { MemberProfileService } from './member-profile.service';
 import { MemberQueryService } from './member-query.service';
 import { MEMBER_REFRESH_JOB, MembersService } from './members.service';
 import { OrderPointsService } from './order-points.service';
@@ -25,6 +26,8 @@ export interface MemberServices {
   memberBinding: MemberBindingService;
   memberPrivacy: MemberPrivacyService;
   memberQuery: MemberQueryService;
+  /** The nickname and avatar the member sets in the mini-program. */
+  memberProfile: MemberProfileService;
   taobaoImport: TaobaoImportService;
   /** Where every module registers its privacy hooks (export, erase, merge); the ledger's own come first. */
   privacy: PrivacyRegistry;
@@ -44,6 +47,7 @@ export function createMembers(db: Db, kv: KvStore, queue: JobQueue, config: Conf
     memberBinding: new MemberBindingService(db, kv, members, points, config.memberDataKey),
     memberPrivacy: new MemberPrivacyService(db, members, points, privacy),
     memberQuery: new MemberQueryService(db, members, points, tiers),
+    memberProfile: new MemberProfileService(db),
     taobaoImport: new TaobaoImportService(db, members, {
       phoneKey: config.memberDataKey,
       embedded: !config.databaseUrl,

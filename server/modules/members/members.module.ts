@@ -3,7 +3,9 @@ import { taobaoRoutes } from '../taobao/taobao.routes';
 import { createMembers, memberJobs, recoverImports, scheduleDaily, TAOBAO_IMPORT_JOB } from './member-services';
 import type { MemberBindingService } from './member-binding.service';
 import type { MemberPrivacyService } from './member-privacy.service';
+import type { MemberProfileService } from './member-profile.service';
 import type { MemberQueryService } from './member-query.service';
+import type { MpMemberCard } from './members.schemas';
 import { membersMpRoutes } from './members-mp.routes';
 import { membersPrivacy } from './members.privacy';
 import { membersRoutes } from './members.routes';
@@ -18,11 +20,13 @@ declare module '../module' {
     memberBinding: MemberBindingService;
     memberPrivacy: MemberPrivacyService;
     memberQuery: MemberQueryService;
+    /** The nickname and avatar the member sets in the mini-program. */
+    memberProfile: MemberProfileService;
     taobaoImport: TaobaoImportService;
   }
   interface PortOverrides {
     /** The member card shown after login and at /api/mp/me. */
-    memberCard: (memberId: string) => Promise<Record<string, unknown>>;
+    memberCard: (memberId: string) => Promise<MpMemberCard>;
   }
 }
 
@@ -32,7 +36,7 @@ declare module '../module' {
  */
 export const membersModule = defineModule({
   name: 'members',
-  tables: ['member', 'member_identity', 'member_audit', 'tier_definition', 'tier_change', 'sales_channel', 'sales_order', 'taobao_import', 'taobao_import_reject'],
+  tables: ['member', 'member_identity', 'member_audit', 'tier_definition', 'tier_change', 'sales_channel', 'sales_order', 'taobao_import', 'taobao_import_reject', 'member_avatar'],
   needs: ({ services, overrides }) => ({ memberCard: overrides.memberCard ?? ((memberId: string) => services.memberQuery.mpCard({}, memberId)) }),
   services: ({ infra, config, services }) => createMembers(infra.db, infra.kv, infra.queue, config, services.points, services.privacy),
   jobs: ({ infra, services, log }) => memberJobs(infra.queue, services, log),

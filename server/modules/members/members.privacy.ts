@@ -18,6 +18,7 @@ export function membersPrivacy(db: Db, tiers: TiersService): PrivacyHooks {
         personal: ['buyer_key', 'buyer_nick', 'receiver_name', 'receiver_address', 'receiver_phone', 'phone_last4', 'phone_hash', 'buyer_message', 'extra'],
         exportedAs: 'orders',
       },
+      member_avatar: { member: ['member_id'], personal: ['token', 'bytes'], exportedAs: 'avatar' },
       tier_change: { member: ['member_id'], exportedAs: 'tierHistory' },
       member_audit: { member: ['member_id'], exportedAs: 'audit', keptOnMerge: 'the audit of what was done to a member id stays with that id' },
     },
@@ -45,11 +46,20 @@ export function membersPrivacy(db: Db, tiers: TiersService): PrivacyHooks {
         [id],
       );
       const audit = await db.rows(ctx, 'SELECT action, created_at FROM member_audit WHERE member_id = $1 ORDER BY id', [id]);
-      return { member, identities, orders, tierHistory: await tiers.history(ctx, id), audit };
+      // The image itself, as a data URL: the export is the member's copy of what is kept.
+      const [avatar] = await db.rows(
+        ctx,
+        `SELECT content_type, octet_length(bytes) AS size_bytes, updated_at,
+                'data:' || content_type || ';base64,' || translate(encode(bytes, 'base64'), E'\n', '') AS image
+           FROM member_avatar WHERE member_id = $1`,
+        [id],
+      );
+      return { member, identities, orders, avatar: avatar ?? null, tierHistory: await tiers.history(ctx, id), audit };
     },
 
     async erase(ctx, id) {
       await db.rows(ctx, 'DELETE FROM member_identity WHERE member_id = $1', [id]);
+      await db.rows(ctx, 'DELETE FROM member_avatar WHERE member_id = $1 OR member_id IN (SELECT m.id FROM member m WHERE m.merged_into = $1)', [id]);
       await db.rows(
         ctx,
         `UPDATE member SET status = 'erased', erased_at = now(), nickname = NULL, gender = NULL, birthday = NULL, region = NULL,
@@ -90,6 +100,15 @@ export function membersPrivacy(db: Db, tiers: TiersService): PrivacyHooks {
                 tags = ARRAY(SELECT DISTINCT unnest(s.tags || o.tags)),
                 notes = nullif(concat_ws(E'\\n', s.notes, o.notes), ''), updated_at = now()
            FROM member o WHERE s.id = $1 AND o.id = $2`,
+        [survivorId, otherId],
+      );
+      // The survivor's own avatar wins; the other's moves only when the survivor has none.
+      await db.rows(
+        ctx,
+        `WITH gone AS (DELETE FROM member_avatar WHERE member_id = $2 RETURNING token, content_type, bytes, updated_at)
+         INSERT INTO member_avatar (member_id, token, content_type, bytes, updated_at)
+         SELECT $1, token, content_type, bytes, updated_at FROM gone
+         ON CONFLICT (member_id) DO NOTHING`,
         [survivorId, otherId],
       );
       // Members merged into the other before now point at the survivor.

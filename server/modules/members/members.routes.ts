@@ -11,6 +11,7 @@ const memberId = z.object({ id: z.uuid() });
 
 const summary = z.object({
   id: z.string(),
+  memberCode: z.string(),
   nickname: z.string().nullable(),
   tier: z.string(),
   lifecycle: z.enum(LIFECYCLES),
@@ -49,6 +50,7 @@ export const membersRoutes: FastifyPluginAsyncZod<{ services: MemberServices }> 
         summary: 'List members by segment (tier, lifecycle, channel, tag, 12-month spend, bound or not)',
         security: [{ bearer: [] }],
         querystring: z.object({
+          code: z.string().regex(/^\d{10}$/, 'the 10-digit member code').optional(),
           tier: z.string().max(40).optional(),
           lifecycle: z.enum(LIFECYCLES).optional(),
           channelId: z.uuid().optional(),

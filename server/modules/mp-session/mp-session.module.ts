@@ -1,3 +1,4 @@
+import type { MpMemberCard } from '../members/members.schemas';
 import type { Wechat } from '../../wechat/wechat';
 import type { MemberServices } from '../members/member-services';
 import { defineModule } from '../module';
@@ -30,7 +31,7 @@ export const mpSessionModule = defineModule({
   privacy: ({ infra }) => [mpSessionPrivacy(infra.db)],
 });
 
-function mpPorts(m: MemberServices, wechat: Wechat): { mpLogin: MpLogin; mpMembers: MpMembers; memberCard: (memberId: string) => Promise<Record<string, unknown>> } {
+function mpPorts(m: MemberServices, wechat: Wechat): { mpLogin: MpLogin; mpMembers: MpMembers; memberCard: (memberId: string) => Promise<MpMemberCard> } {
   return {
     mpLogin: {
       code2Session: async (code) => {

@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentMember } from '../../infra/auth';
 import { invalid } from '../../infra/errors';
+import { mpMemberCardSchema, type MpMemberCard } from '../members/members.schemas';
 import { PRIVACY_NOTICE_VERSION, type MpSessionService } from './mp-session.service';
 
 export interface MpSessionRoutesOptions {
   sessions: MpSessionService;
   /** The member card shown right after login (the members module builds it). */
-  memberCard: (memberId: string) => Promise<Record<string, unknown>>;
+  memberCard: (memberId: string) => Promise<MpMemberCard>;
 }
 
 /** Mini-program login and consent; mounted inside /api/mp (login itself is public). */
@@ -24,7 +25,7 @@ export const mpSessionRoutes: FastifyPluginAsyncZod<MpSessionRoutesOptions> = as
           200: z.object({
             token: z.string(),
             expiresAt: z.string(),
-            member: z.record(z.string(), z.unknown()),
+            member: mpMemberCardSchema,
             privacy: z.object({ version: z.string(), accepted: z.boolean() }),
           }),
         },

@@ -23,7 +23,7 @@ export interface MemberSession {
 }
 
 /** Bump when the privacy notice's text changes: members see and accept it again. */
-export const PRIVACY_NOTICE_VERSION = '2026-11';
+export const PRIVACY_NOTICE_VERSION = '2026-12';
 
 
 export class MpSessionService {

@@ -1,6 +1,7 @@
 // A scripted stand-in for the wx global: storage in memory, wx.login codes, wx.request answered by a handler.
 // Every reply a handler gives is checked against the server's OpenAPI document (route, status, body schema): a stand-in
 // that drifts from what the server answers fails the test that used it.
+import type { MemberCard } from '../../../miniprogram/src/models/api-types';
 import { openapiMismatch } from './openapi-check';
 
 const mismatches: string[] = [];
@@ -145,7 +146,7 @@ export function installFakeWx(fake: FakeWx): void {
 }
 
 // The card as GET /api/mp/me answers it (openapi-stand-ins.test.ts compares it with the server's): a UUID id.
-export const sampleMember = {
+export const sampleMember: MemberCard = {
   id: '3f0c2a1e-7b4d-4c8e-9a55-2d1f6b7e1001',
   nickname: '小雪',
   avatarUrl: null,
@@ -153,7 +154,7 @@ export const sampleMember = {
   pointsBalance: 1280,
   expiringPoints: { points: 200, expiresAt: '2026-12-31T15:59:59.000Z' },
   taobaoBuyer: { nickMasked: 't**3', channelName: '天猫旗舰店', ordersCount: 4 },
-  memberCode: 'SB1001X7K2',
+  memberCode: '3024186573',
 };
 
 export function loginReply(token: string, accepted = true): FakeReply {

@@ -7,6 +7,26 @@ Component({
   data: { balance: 0, expiringText: '', entries: [] as PointsEntryView[], cursor: null as string | null, done: false, loading: false },
   methods: {
     async onLoad() {
+      await this.loadBalance();
+      await this.loadMore();
+    },
+    // The balance and the first page again; the list is replaced once the new page is in (no flash of an empty list).
+    async onPullDownRefresh() {
+      await this.loadBalance();
+      if (!this.data.loading) {
+        this.setData({ loading: true });
+        try {
+          const page = await fetchPointsHistory(null);
+          this.setData({ entries: page.items.map(toPointsEntryView), cursor: page.nextCursor, done: page.nextCursor === null });
+        } catch (err) {
+          showError(err);
+        } finally {
+          this.setData({ loading: false });
+        }
+      }
+      wx.stopPullDownRefresh();
+    },
+    async loadBalance() {
       try {
         const card = await fetchMemberCard();
         this.setData({
@@ -16,7 +36,6 @@ Component({
       } catch (err) {
         showError(err);
       }
-      await this.loadMore();
     },
     onReachBottom() {
       this.loadMore();

@@ -1,9 +1,10 @@
+import { readableExport } from '../../models/privacy-export.model';
 import { exportMyData, eraseMyData } from '../../services/member.service';
 import { clearSession } from '../../services/session';
 import { confirm, showError, showSuccess } from '../../utils/ui';
 
 Component({
-  data: { exportText: '', busy: false },
+  data: { exportText: '', rawExport: '', busy: false },
   methods: {
     openContract() {
       wx.openPrivacyContract({});
@@ -12,8 +13,8 @@ Component({
       if (this.data.busy) return;
       this.setData({ busy: true });
       try {
-        const data = await exportMyData();
-        this.setData({ exportText: JSON.stringify(data, null, 2) });
+        const data = (await exportMyData()) as Record<string, unknown>;
+        this.setData({ exportText: readableExport(data), rawExport: JSON.stringify(data, null, 2) });
       } catch (err) {
         showError(err);
       } finally {
@@ -22,6 +23,10 @@ Component({
     },
     copyExport() {
       wx.setClipboardData({ data: this.data.exportText, success: () => showSuccess('已复制，可粘贴保存') });
+    },
+    // The same data as the server's JSON, for moving it to another service.
+    copyRaw() {
+      wx.setClipboardData({ data: this.data.rawExport, success: () => showSuccess('已复制 JSON 原始数据') });
     },
     async erase() {
       if (this.data.busy) return;

@@ -13,7 +13,14 @@ const ORDER_TABS: { status: OrderStatus | ''; text: string }[] = [
 Component({
   data: { card: null as MemberCardView | null, orderTabs: ORDER_TABS },
   methods: {
-    async onShow() {
+    onShow() {
+      return this.load();
+    },
+    async onPullDownRefresh() {
+      await this.load();
+      wx.stopPullDownRefresh();
+    },
+    async load() {
       try {
         this.setData({ card: toMemberCardView(await fetchMemberCard()) });
       } catch (err) {

@@ -12,6 +12,10 @@ Component({
     onShow() {
       this.load();
     },
+    async onPullDownRefresh() {
+      await this.load();
+      wx.stopPullDownRefresh();
+    },
     async load() {
       try {
         this.setData({ addresses: (await fetchAddresses()).map(toAddressView), loaded: true });

@@ -1,19 +1,42 @@
 import { toOrderView, type OrderView } from '../../../models/order.model';
 import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../services/order.service';
 import { errorMessage } from '../../../services/request';
+import { clockText, startCountdown } from '../../../utils/countdown';
 import { confirm, showError, showSuccess } from '../../../utils/ui';
 
 // WeChat Pay's client callback comes before the server's payment notification; poll briefly for "paid".
 const PAID_POLLS = 5;
 const POLL_INTERVAL_MS = 1500;
 
+// The running pay countdown's stop function, kept on the page instance.
+interface PayTimer {
+  stopPayCountdown?: () => void;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 Component({
-  data: { id: '', order: null as OrderView | null, busy: false, confirming: false, errorText: '' },
+  data: { id: '', order: null as OrderView | null, busy: false, confirming: false, errorText: '', payCountdown: '' },
   methods: {
+    onUnload() {
+      this.stopCountdown();
+    },
+    // An unpaid order counts down to the server's expiresAt; past it, it can no longer be paid (the server closes it).
+    watchPayDeadline(expiresAt: string) {
+      this.stopCountdown();
+      if (this.data.order?.status !== 'pending_payment') return this.setData({ payCountdown: '' });
+      (this as unknown as PayTimer).stopPayCountdown = startCountdown(expiresAt, (left) => {
+        if (left > 0) this.setData({ payCountdown: `剩余 ${clockText(left)}，超时订单将自动取消` });
+        else this.setData({ payCountdown: '支付已超时，订单将自动取消', 'order.canPay': false });
+      });
+    },
+    stopCountdown() {
+      const self = this as unknown as PayTimer;
+      self.stopPayCountdown?.();
+      self.stopPayCountdown = undefined;
+    },
     async onLoad(query: Record<string, string | undefined>) {
       this.setData({ id: query.id ?? '' });
       await this.load();
@@ -24,7 +47,9 @@ Component({
     async load() {
       this.setData({ errorText: '' });
       try {
-        this.setData({ order: toOrderView(await fetchOrder(this.data.id)) });
+        const order = await fetchOrder(this.data.id);
+        this.setData({ order: toOrderView(order) });
+        this.watchPayDeadline(order.expiresAt);
       } catch (err) {
         if (this.data.order) showError(err);
         else this.setData({ errorText: errorMessage(err) });
@@ -59,7 +84,9 @@ Component({
       if (!(await confirm('取消订单', '确定取消这个订单吗？使用的积分会退回。', '取消订单'))) return;
       this.setData({ busy: true });
       try {
-        this.setData({ order: toOrderView(await cancelOrder(this.data.id)) });
+        const order = await cancelOrder(this.data.id);
+        this.setData({ order: toOrderView(order) });
+        this.watchPayDeadline(order.expiresAt);
         showSuccess('订单已取消');
       } catch (err) {
         showError(err);

@@ -38,6 +38,11 @@ Component({
       this.setData({ status: e.currentTarget.dataset.status, orders: [], loaded: false });
       this.load();
     },
+    // Shipped orders show the carrier and tracking number; copying does not open the order (catchtap).
+    copyTracking(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { no: string }>) {
+      const { no } = e.currentTarget.dataset;
+      if (no) wx.setClipboardData({ data: no });
+    },
     openOrder(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
       wx.navigateTo({ url: `/packages/orders/detail/index?id=${e.currentTarget.dataset.id}` });
     },

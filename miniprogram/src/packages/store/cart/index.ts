@@ -10,6 +10,10 @@ Component({
     onShow() {
       this.load();
     },
+    async onPullDownRefresh() {
+      await this.load();
+      wx.stopPullDownRefresh();
+    },
     show(cart: Cart) {
       const view = toCartView(cart);
       this.setData({ lines: view.lines, totalText: view.totalText, totalLabel: view.totalLabel, blocked: view.blocked, loaded: true });
