@@ -15,6 +15,7 @@ import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit
 import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
+import { Payments1795700000000 } from './1795700000000-payments';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   OrderBulkLoad1795500300000,
   StaffLastOwner1795510000000,
   StaffLoginEpoch1795510000001,
+  Payments1795700000000,
 ];

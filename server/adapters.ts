@@ -148,21 +148,11 @@ export function reviewRewardPorts(
 }
 
 export function storePaymentsPort(wechat: Wechat, wxpay: WxPayClient | null): StorePayments {
-  const appid = wechat.credentials.mp?.appid ?? wechat.credentials.appid;
   const client = () => {
     if (!wxpay) throw new Error('WeChat Pay is not configured');
     return wxpay;
   };
   return {
-    prepay: async (p) => ({
-      prepayId: (
-        await client().jsapiPrepay({ appid, description: p.description, outTradeNo: p.outTradeNo, amountFen: p.amountFen, payerOpenid: p.payerOpenid, timeExpire: p.expiresAt })
-      ).prepayId,
-    }),
-    paymentParams: (prepayId) => client().requestPaymentParams(appid, prepayId),
-    refund: async (p) =>
-      void (await client().refund({ outTradeNo: p.outTradeNo, outRefundNo: p.outRefundNo, refundFen: p.refundFen, totalFen: p.totalFen, reason: p.reason })),
-    close: (outTradeNo) => client().close(outTradeNo),
     async uploadShipping(p) {
       if (!wechat.mp) throw new Error('no mini-program is configured (MP_APPID / MP_SECRET)');
       await wechat.mp.uploadShippingInfo({

@@ -30,7 +30,8 @@ import { taobaoRoutes } from './modules/taobao/taobao.routes';
 import { MpSessionService, type MpLogin, type MpMembers } from './modules/mp-session/mp-session.service';
 import { mpSessionRoutes } from './modules/mp-session/mp-session.routes';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
-import type { MemberTiers, StorePayments, StorePaymentEvents, StorePoints } from './modules/store/store.ports';
+import type { MemberTiers, StorePayments, StorePoints } from './modules/store/store.ports';
+import { paymentsModule, type PaymentsService } from './modules/payments';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
 import { MallService } from './modules/store/mall.service';
@@ -79,8 +80,8 @@ export interface Services extends MemberServices {
   mall: MallService;
   orders: OrderService;
   fulfilment: FulfilmentService;
-  /** What the WeChat Pay notification dispatcher calls for store orders. */
-  storePaymentEvents: StorePaymentEvents;
+  /** Payment intents and refunds of every module that sells something (server/modules/payments). */
+  payments: PaymentsService;
   parcels: ParcelsService;
   conversation: ConversationService;
   reviewRewards: ReviewRewardsService;
@@ -160,8 +161,18 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const storePayments = ports.storePayments ?? storePaymentsPort(wechat, wxpay.client);
   const addresses = new AddressService(infra.db);
   const catalog = new CatalogService(infra.db, memberTiers);
-  const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, storePayments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
-  const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, orders, app.log.child({ module: 'store' }));
+  const payments = paymentsModule({
+    db: infra.db,
+    queue: infra.queue,
+    wxpay,
+    appid: wechatCredentials.mp?.appid ?? wechatCredentials.appid,
+    privacy: memberServices.privacy,
+    log: app.log.child({ module: 'payments' }),
+    listen: opts.productHandlers !== false,
+  });
+  const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, payments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
+  const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, payments, orders, app.log.child({ module: 'store' }));
+  payments.registerKind(fulfilment.paymentKind());
   const parcelSide = parcelPorts(memberServices, wechat);
   const parcels = new ParcelsService(infra.db, infra.queue, parcelSide.qr, parcelSide.users, parcelSide.members, {
     showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,
@@ -196,7 +207,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     mall,
     orders,
     fulfilment,
-    storePaymentEvents: fulfilment,
+    payments,
     parcels,
     conversation: new ConversationService(infra.db, infra.kv, parcels, parcelSide.members, parcelSide.users, {
       brand: config.brandName,
@@ -213,7 +224,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   services.privacy.register(
     mpSessionPrivacy(infra.db),
     parcelsPrivacy(infra.db, (ctx, id) => services.memberQuery.identitiesOf(ctx, id, 'oa_openid')),
-    storePrivacy(infra.db, services.wxpayNotifications),
+    storePrivacy(infra.db),
     checkInsPrivacy(infra.db),
     reviewRewardsPrivacy(infra.db, services.reviewRewards, services.wxpayNotifications),
   );

@@ -1,12 +1,11 @@
 import type { Services } from './app';
 import type { InboundMessage, PassiveReply } from './wechat/inbound';
-import { isStoreOrderNo, isStoreRefundNo } from './modules/store/orders.service';
 
 const text = (content: string | null): PassiveReply | undefined => (content ? { type: 'text', content } : undefined);
 
 /**
  * What Snowball does with what WeChat sends: follows and scans go to the parcel flow, messages to the conversation,
- * payment and transfer notifications to the store and the review reward.
+ * transfer notifications to the review reward.
  */
 export function registerWechatHandlers(s: Services): void {
   const follow = (event: 'subscribe' | 'SCAN') => async (msg: InboundMessage, ctx: object) =>
@@ -32,23 +31,7 @@ export function registerWechatHandlers(s: Services): void {
     );
   }
 
-  // Store orders' out_trade_no is their order number; refunds are R + that.
-  s.wxpayNotifications.on(
-    'TRANSACTION.SUCCESS',
-    (ctx, r) =>
-      s.storePaymentEvents.onPaymentSucceeded(ctx, {
-        outTradeNo: r.out_trade_no,
-        transactionId: r.transaction_id ?? '',
-        amountFen: r.amount?.total ?? 0,
-        payerOpenid: r.payer?.openid ?? '',
-      }),
-    { name: 'store', match: (r) => isStoreOrderNo(r.out_trade_no) },
-  );
-  s.wxpayNotifications.on(
-    ['REFUND.SUCCESS', 'REFUND.CLOSED', 'REFUND.ABNORMAL'],
-    (ctx, r) => s.storePaymentEvents.onRefundFinished(ctx, { outRefundNo: r.out_refund_no, status: r.refund_status as 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }),
-    { name: 'store-refund', match: (r) => isStoreRefundNo(r.out_refund_no) },
-  );
+  // Payments and refunds reach the payments module, which hands each to the module that owns it (server/app.ts).
   s.wxpayNotifications.on(
     'MCHTRANSFER.BILL.FINISHED',
     async (ctx, r) => void (await s.reviewRewards.settleTransfer(ctx, { outBillNo: r.out_bill_no, state: r.state, failReason: r.fail_reason })),

@@ -265,7 +265,7 @@ describe('export and erasure through every module', () => {
     expect((await auditLedger(k.t.app.infra.db.dataSource.manager)).differences).toEqual([]);
     expect(await sql("SELECT count(*)::int AS n FROM wxpay_notification WHERE resource ? 'payer_erased'")).toEqual([{ n: 2 }]);
     const [audit] = await sql("SELECT details FROM member_audit WHERE member_id = $1 AND action = 'erase'", [lin.memberId]);
-    expect(audit.details.erased).toMatchObject({ store: { addresses: 1, orders: 1, notifications: 1 }, reviewRewards: { claims: 1, notifications: 1 }, officialAccount: { followers: 1 } });
+    expect(audit.details.erased).toMatchObject({ store: { addresses: 1, orders: 1 }, payments: { intents: 1, notifications: 1 }, reviewRewards: { claims: 1, notifications: 1 }, officialAccount: { followers: 1 } });
     expect((await inject({ method: 'GET', url: '/api/mp/me', headers: lin.headers })).statusCode).toBe(401);
   });
 });

@@ -1,14 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { conflict, invalid, notFound, unavailable } from '../../infra/errors';
+import { randomUUID } from 'node:crypto';
+import { conflict, invalid, notFound } from '../../infra/errors';
 import type { JobQueue } from '../../infra/queue';
 import { StoreOrder, StoreOrderItem } from './store.entity';
-import type { MemberTiers, StorePaymentEvents, StorePayments, StorePoints } from './store.ports';
-import type { OrderService, OrderView } from './orders.service';
+import type { MemberTiers, StorePayments, StorePoints } from './store.ports';
+import { isStoreOrderNo, STORE_PAYMENT_KIND, STORE_TRADE_PREFIX, type OrderService, type OrderView } from './orders.service';
+import type { PaymentIntent, PaymentKind, PaymentRefund, PaymentsService } from '../payments';
 import { rows } from './store-sql';
 
 export const UPLOAD_SHIPPING = 'store.upload-shipping-info';
-export const REFUND_LATE_PAYMENT = 'store.refund-late-payment';
 export const COMPLETE_DELIVERED = 'store.complete-delivered-orders';
 /** Shipped orders count as received after this many days, as WeChat's own auto-confirmation does. */
 export const AUTO_COMPLETE_DAYS = 15;
@@ -27,92 +28,101 @@ export interface AdminOrderView extends OrderView {
  * What happens after the member pays: the payment and refund notifications, shipping (and telling WeChat, which
  * holds the money until it knows), and refunds the merchant starts.
  */
-export class FulfilmentService implements StorePaymentEvents {
+export class FulfilmentService {
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly points: StorePoints,
     private readonly tiers: MemberTiers,
-    private readonly payments: StorePayments,
+    private readonly shipping: StorePayments,
+    private readonly payments: PaymentsService,
     private readonly orders: OrderService,
     private readonly log: FastifyBaseLogger,
   ) {
     queue.define<{ orderId: string }>({ name: UPLOAD_SHIPPING, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderId }) => this.uploadShipping({}, orderId) });
     queue.define({ name: COMPLETE_DELIVERED, retryLimit: 1, handler: async () => void (await this.completeDelivered({})) });
     queue.schedule(COMPLETE_DELIVERED, '30 3 * * *', 'Asia/Shanghai');
-    queue.define<{ orderNo: string }>({ name: REFUND_LATE_PAYMENT, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderNo }) => this.startRefund({}, orderNo) });
+  }
+
+  /** The store's payment kind: what a paid, closed or refunded store payment does to its order. */
+  paymentKind(): PaymentKind {
+    return {
+      kind: STORE_PAYMENT_KIND,
+      prefix: STORE_TRADE_PREFIX,
+      onPaid: (ctx, intent) => this.onPaid(ctx, intent),
+      onClosed: async (ctx, intent) => void (await this.orders.cancelInTx(ctx, intent.key, intent.closeReason ?? 'expired')),
+      onRefundSettled: (ctx, refund, intent) => this.onRefundSettled(ctx, refund, intent),
+      // Orders placed before: out_trade_no was the order number, the refund R + it.
+      legacy: { tradeNo: isStoreOrderNo, refundNo: (no) => no.startsWith('R') && isStoreOrderNo(no.slice(1)) },
+    };
   }
 
   /**
-   * Paid exactly once: the conditional update lets one delivery through; the points key makes the award once.
-   * Runs inside the dispatcher's transaction through ctx only; calls to WeChat go to the queue.
+   * Paid exactly once (the payments module calls this once per payment, in its transaction); the points key makes
+   * the award once. A payment of an order cancelled meanwhile goes back in full.
    */
-  async onPaymentSucceeded(ctx: Ctx, e: { outTradeNo: string; transactionId: string; amountFen: number; payerOpenid: string }): Promise<void> {
-    await this.db.transaction(ctx, async (tx) => {
-      const order = await this.db.repo(tx, StoreOrder).findOneBy({ orderNo: e.outTradeNo });
-      if (!order) throw notFound('order_not_found', `No order ${e.outTradeNo}`);
-      if (e.amountFen !== order.payableFen) {
-        this.log.error({ orderNo: order.orderNo, paid: e.amountFen, payable: order.payableFen }, 'payment amount differs from the order');
-        throw invalid('amount_mismatch', 'The paid amount differs from the order');
-      }
-      if (order.status === 'pending_payment') {
-        const tier = await this.tiers.tierOf(tx, order.memberId);
-        const award = Math.floor((order.payableFen * tier.pointsMultiplier) / 100);
-        const [paid] = await rows(
-          this.db,
-          tx,
-          `UPDATE store_order SET status = 'paid', paid_at = now(), transaction_id = $2, points_awarded = $3
-           WHERE id = $1 AND status = 'pending_payment' RETURNING id`,
-          [order.id, e.transactionId, award],
-        );
-        if (paid && award > 0) await this.points.credit(tx, order.memberId, award, `order:${order.id}:award`, `购物奖励 ${order.orderNo}`);
-        return;
-      }
-      if (order.status === 'cancelled' && !order.transactionId) {
-        // Paid after it was cancelled (the close did not reach WeChat): the money goes back in full.
-        const [marked] = await rows(
-          this.db,
-          tx,
-          `UPDATE store_order SET transaction_id = $2, out_refund_no = 'R' || order_no, refund_status = 'processing',
-             refund_reason = 'paid after cancellation' WHERE id = $1 AND transaction_id IS NULL RETURNING id`,
-          [order.id, e.transactionId],
-        );
-        if (marked) await this.queue.send(tx, REFUND_LATE_PAYMENT, { orderNo: order.orderNo }, { singletonKey: `late:${order.orderNo}` });
-      }
-    });
-  }
-
-  async onRefundFinished(ctx: Ctx, e: { outRefundNo: string; status: 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }): Promise<void> {
-    await this.db.transaction(ctx, async (tx) => {
-      const [o] = await rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(
+  private async onPaid(tx: Ctx, intent: PaymentIntent): Promise<void> {
+    const order = await this.db.repo(tx, StoreOrder).findOneBy({ id: intent.key });
+    if (!order) throw notFound('order_not_found', `No order ${intent.key}`);
+    if (intent.amountFen !== order.payableFen) {
+      this.log.error({ orderNo: order.orderNo, paid: intent.amountFen, payable: order.payableFen }, 'payment amount differs from the order');
+      throw invalid('amount_mismatch', 'The paid amount differs from the order');
+    }
+    if (order.status === 'pending_payment' && !intent.paidAfterClose) {
+      const tier = await this.tiers.tierOf(tx, order.memberId);
+      const award = Math.floor((order.payableFen * tier.pointsMultiplier) / 100);
+      const [paid] = await rows(
         this.db,
         tx,
-        "SELECT id, member_id, status, shipped_at, points_used, points_awarded FROM store_order WHERE out_refund_no = $1 AND refund_status = 'processing' FOR UPDATE",
-        [e.outRefundNo],
+        `UPDATE store_order SET status = 'paid', paid_at = now(), transaction_id = $2, points_awarded = $3
+         WHERE id = $1 AND status = 'pending_payment' RETURNING id`,
+        [order.id, intent.transactionId, award],
       );
-      if (!o) return; // unknown or already settled: a repeated notification
-      if (e.status !== 'SUCCESS') {
-        await rows(this.db, tx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1", [o.id, `refund ${e.status}`]);
-        return;
-      }
-      const wasCancelled = o.status === 'cancelled';
+      if (paid && award > 0) await this.points.credit(tx, order.memberId, award, `order:${order.id}:award`, `购物奖励 ${order.orderNo}`);
+      return;
+    }
+    if (order.status === 'cancelled' && !order.transactionId) {
+      // Paid after it was cancelled (the close did not reach WeChat): the money goes back in full.
+      const refund = await this.payments.refund(tx, { intentId: intent.id, key: 'late-payment', amountFen: intent.amountFen, reason: 'paid after cancellation' });
       await rows(
         this.db,
         tx,
-        `UPDATE store_order SET refund_status = 'succeeded', refunded_at = now(), status = CASE WHEN status = 'cancelled' THEN status ELSE 'refunded' END
-         WHERE id = $1`,
-        [o.id],
+        `UPDATE store_order SET transaction_id = $2, out_refund_no = $3, refund_status = 'processing', refund_reason = 'paid after cancellation'
+         WHERE id = $1 AND transaction_id IS NULL`,
+        [order.id, intent.transactionId, refund.outRefundNo],
       );
-      if (wasCancelled) return; // stock and points went back at cancellation
-      if (!o.shipped_at) {
-        await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [o.id]);
-      }
-      if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${o.id}:points-refund`, '退款退回积分');
-      if (o.points_awarded > 0) {
-        const taken = await this.points.clawback(tx, o.member_id, o.points_awarded, `order:${o.id}:award-clawback`, '退款扣回购物奖励');
-        await rows(this.db, tx, 'UPDATE store_order SET points_clawed_back = $2 WHERE id = $1', [o.id, taken]);
-      }
-    });
+    }
+  }
+
+  private async onRefundSettled(tx: Ctx, refund: PaymentRefund, _intent: PaymentIntent): Promise<void> {
+    const [o] = await rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(
+      this.db,
+      tx,
+      "SELECT id, member_id, status, shipped_at, points_used, points_awarded FROM store_order WHERE out_refund_no = $1 AND refund_status = 'processing' FOR UPDATE",
+      [refund.outRefundNo],
+    );
+    if (!o) return; // a refund this order no longer waits for
+    if (refund.state !== 'succeeded') {
+      await rows(this.db, tx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1", [o.id, refund.error ?? 'refund failed']);
+      return;
+    }
+    const wasCancelled = o.status === 'cancelled';
+    await rows(
+      this.db,
+      tx,
+      `UPDATE store_order SET refund_status = 'succeeded', refunded_at = now(), status = CASE WHEN status = 'cancelled' THEN status ELSE 'refunded' END
+       WHERE id = $1`,
+      [o.id],
+    );
+    if (wasCancelled) return; // stock and points went back at cancellation
+    if (!o.shipped_at) {
+      await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [o.id]);
+    }
+    if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${o.id}:points-refund`, '退款退回积分');
+    if (o.points_awarded > 0) {
+      const taken = await this.points.clawback(tx, o.member_id, o.points_awarded, `order:${o.id}:award-clawback`, '退款扣回购物奖励');
+      await rows(this.db, tx, 'UPDATE store_order SET points_clawed_back = $2 WHERE id = $1', [o.id, taken]);
+    }
   }
 
   async ship(ctx: Ctx, orderId: string, company: string, trackingNo: string): Promise<AdminOrderView> {
@@ -140,9 +150,9 @@ export class FulfilmentService implements StorePaymentEvents {
     const items = await this.db.repo(ctx, StoreOrderItem).find({ where: { orderId } });
     const itemDesc = items.map((i) => `${i.title} ${i.skuName}×${i.quantity}`).join('；').slice(0, 120);
     try {
-      await this.payments.uploadShipping({
+      await this.shipping.uploadShipping({
         transactionId: order.transactionId ?? undefined,
-        outTradeNo: order.orderNo,
+        outTradeNo: (await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, order.id))?.outTradeNo ?? order.orderNo,
         payerOpenid: order.payerOpenid,
         company: order.shippingCompany,
         trackingNo: order.trackingNo,
@@ -169,33 +179,33 @@ export class FulfilmentService implements StorePaymentEvents {
     return { completed: done.length };
   }
 
-  /** A full refund started by the merchant; the notification settles it. A failed refund can be started again. */
+  /**
+   * A full refund started by the merchant, asked of the payments module in the order's transaction and sent at once
+   * after it commits (else by its job); the refund's outcome settles the order. A failed refund can be started again.
+   */
   async refund(ctx: Ctx, orderId: string, reason: string): Promise<AdminOrderView> {
     const order = await this.adminOrder(ctx, orderId);
-    const [started] = await rows(
-      this.db,
-      ctx,
-      `UPDATE store_order SET out_refund_no = 'R' || order_no, refund_status = 'processing', refund_reason = $2, refund_error = NULL
-       WHERE id = $1 AND status IN ('paid', 'shipped', 'completed') AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
-      [orderId, reason],
-    );
-    if (!started) throw conflict('order_not_refundable', 'Only a paid order without a refund in progress can be refunded');
-    await this.startRefund(ctx, order.orderNo);
-    return this.adminDetail(ctx, orderId);
-  }
-
-  async startRefund(ctx: Ctx, orderNo: string): Promise<void> {
-    const o = await this.db.repo(ctx, StoreOrder).findOneByOrFail({ orderNo });
+    const refund = await this.db.transaction(ctx, async (tx) => {
+      const [started] = await rows(
+        this.db,
+        tx,
+        `UPDATE store_order SET refund_status = 'processing', refund_reason = $2, refund_error = NULL
+         WHERE id = $1 AND status IN ('paid', 'shipped', 'completed') AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
+        [order.id, reason],
+      );
+      if (!started) throw conflict('order_not_refundable', 'Only a paid order without a refund in progress can be refunded');
+      const intent = await this.payments.intentByKey(tx, STORE_PAYMENT_KIND, order.id);
+      if (!intent) throw conflict('order_not_refundable', 'This order has no payment');
+      const r = await this.payments.refund(tx, { intentId: intent.id, key: `admin:${randomUUID()}`, amountFen: intent.amountFen - intent.refundedFen, reason });
+      await rows(this.db, tx, 'UPDATE store_order SET out_refund_no = $2 WHERE id = $1', [order.id, r.outRefundNo]);
+      return r;
+    });
     try {
-      await this.payments.refund({ outTradeNo: o.orderNo, outRefundNo: o.outRefundNo!, refundFen: o.payableFen, totalFen: o.payableFen, reason: (o.refundReason ?? '').slice(0, 80) });
+      await this.payments.submitRefund(ctx, refund.id);
     } catch (err) {
-      this.log.warn({ err, orderNo }, 'refund request failed');
-      await rows(this.db, ctx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1 AND refund_status = 'processing'", [
-        o.id,
-        (err as Error).message.slice(0, 500),
-      ]);
-      throw unavailable('refund_failed', `WeChat Pay did not accept the refund: ${(err as Error).message}`);
+      this.log.warn({ err, orderNo: order.orderNo }, 'refund not sent yet: its job retries');
     }
+    return this.adminDetail(ctx, order.id);
   }
 
   async adminList(ctx: Ctx, filter: { status?: StoreOrder['status']; shipping?: 'not_shipped' | 'shipped_not_uploaded' | 'uploaded'; orderNo?: string }): Promise<AdminOrderView[]> {

@@ -1,11 +1,12 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { AppError, conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
+import { conflict, invalid, isUniqueViolation, notFound } from '../../infra/errors';
 import type { JobQueue } from '../../infra/queue';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
-import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, StorePoints } from './store.ports';
+import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePoints } from './store.ports';
+import type { PaymentsService } from '../payments';
 import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
@@ -44,10 +45,11 @@ export interface OrderView {
 
 export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
 
-/** A store order's out_trade_no: the 16-digit order number (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
+/** A store order's number: 16 digits (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
 export const isStoreOrderNo = (no: string): boolean => /^(?:\d{16}|[0-9a-f]{32})$/.test(no);
-/** A store refund's out_refund_no: R + the order's out_trade_no. */
-export const isStoreRefundNo = (no: string): boolean => no.startsWith('R') && isStoreOrderNo(no.slice(1));
+/** Store orders are payment intents of this kind (key: the order id); their out_trade_no is S + the order number. */
+export const STORE_PAYMENT_KIND = 'store_order';
+export const STORE_TRADE_PREFIX = 'S';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
@@ -58,7 +60,7 @@ export class OrderService {
     queue: JobQueue,
     private readonly points: StorePoints,
     private readonly tiers: MemberTiers,
-    private readonly payments: StorePayments,
+    private readonly payments: PaymentsService,
     private readonly addresses: AddressService,
     private readonly catalog: CatalogService,
     private readonly rules: StoreRules,
@@ -94,7 +96,7 @@ export class OrderService {
     for (let attempt = 1; ; attempt++) {
       try {
         const { order, view } = await this.db.transaction(ctx, (tx) => this.placeInTx(tx, member, input, lines, idempotencyKey, requestHash));
-        return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
+        return { order: view, payment: await this.paymentFor(order) };
       } catch (err) {
         if (attempt >= 5 || !isUniqueViolation(err, 'store_order_order_no_key')) throw err;
       }
@@ -122,15 +124,17 @@ export class OrderService {
     const price = await priceOrder(this.db, tx, this.pricing(), memberId, { lines, pointsToUse: input.pointsToUse, couponId: input.couponId });
 
     const id = randomUUID();
+    const orderNo = this.newOrderNo();
+    const expiresAt = new Date(Date.now() + this.rules.unpaidMinutes * 60_000);
     const inserted = await rows(
       this.db,
       tx,
       `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
          coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
-      [id, this.newOrderNo(), memberId, member.mpOpenid, idempotencyKey, requestHash, price.goodsFen, price.discountFen, price.couponId,
-        price.couponFen, price.pointsToUse, price.pointsDiscountFen, price.shippingFen, price.payableFen, address, this.rules.unpaidMinutes],
+      [id, orderNo, memberId, member.mpOpenid, idempotencyKey, requestHash, price.goodsFen, price.discountFen, price.couponId,
+        price.couponFen, price.pointsToUse, price.pointsDiscountFen, price.shippingFen, price.payableFen, address, expiresAt],
     );
     if (!inserted.length) return (await replay())!;
     // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
@@ -154,6 +158,16 @@ export class OrderService {
     }
     if (price.pointsToUse > 0) await this.points.debit(tx, memberId, price.pointsToUse, `order:${id}:points`, '积分抵扣');
     await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
+    await this.payments.createIntent(tx, {
+      kind: STORE_PAYMENT_KIND,
+      key: id,
+      memberId,
+      payerOpenid: member.mpOpenid,
+      amountFen: price.payableFen,
+      description: describe(price.items),
+      expiresAt,
+      tradeNo: orderNo,
+    });
     const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
     return { order: created, view: await this.view(tx, created) };
   }
@@ -164,32 +178,17 @@ export class OrderService {
     if (order.status !== 'pending_payment' || new Date(order.expiresAt).getTime() <= Date.now()) {
       throw conflict('order_not_payable', 'This order can no longer be paid');
     }
-    return { payment: await this.paymentFor(order, describe((await this.view(ctx, order)).items)) };
+    return { payment: await this.paymentFor(order) };
   }
 
-  private async paymentFor(order: StoreOrder, description: string): Promise<PaymentParams> {
-    let prepayId = order.prepayId;
-    if (!prepayId) {
-      try {
-        ({ prepayId } = await this.payments.prepay({
-          outTradeNo: order.orderNo,
-          description,
-          amountFen: order.payableFen,
-          payerOpenid: order.payerOpenid,
-          expiresAt: new Date(order.expiresAt),
-        }));
-      } catch (err) {
-        this.log.warn({ err, orderNo: order.orderNo }, 'prepay failed');
-        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try paying again from the order');
-      }
-      // Two tabs paying at once keep the first prepay id.
-      const [stored] = await rows<{ prepay_id: string }>(this.db, {}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
-        order.id,
-        prepayId,
-      ]);
-      prepayId = stored!.prepay_id;
-    }
-    return this.payments.paymentParams(prepayId);
+  private async paymentFor(order: StoreOrder): Promise<PaymentParams> {
+    return this.payments.paymentParams({}, (await this.intentOf({}, order.id)).id);
+  }
+
+  private async intentOf(ctx: Ctx, orderId: string) {
+    const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, orderId);
+    if (!intent) throw notFound('order_not_found', 'This order has no payment');
+    return intent;
   }
 
   async cancel(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
@@ -201,21 +200,18 @@ export class OrderService {
     return this.view(ctx, await this.own(ctx, memberId, orderId));
   }
 
-  /** Closes the WeChat transaction first: once closed it cannot be paid, so giving the stock back is safe. */
-  private async closeAndCancel(ctx: Ctx, order: Pick<StoreOrder, 'id' | 'orderNo' | 'prepayId'>, reason: string): Promise<boolean> {
-    if (order.prepayId) {
-      try {
-        await this.payments.close(order.orderNo);
-      } catch (err) {
-        // 'wxpay_orderpaid' is how the WeChat Pay client names WeChat's ORDERPAID.
-        if (err instanceof AppError && (err.code === 'order_paid' || err.code === 'wxpay_orderpaid')) throw conflict('order_paid', 'This order has just been paid');
-        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
-      }
-    }
-    return this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, reason));
+  /**
+   * Closes the payment (at WeChat first: once closed it cannot be paid); the payment's close cancels the order in
+   * its transaction (onPaymentClosed), so giving the stock back is safe.
+   */
+  private async closeAndCancel(ctx: Ctx, order: Pick<StoreOrder, 'id'>, reason: string): Promise<boolean> {
+    const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, order.id);
+    if (!intent) return this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, reason));
+    return this.payments.close(ctx, intent.id, reason);
   }
 
-  private async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
+  /** The order's side of a closed payment: cancelled, its stock, coupon and points back (once: a conditional update). */
+  async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
     const [o] = await rows<{ member_id: string; points_used: number }>(
       this.db,
       tx,
@@ -232,16 +228,16 @@ export class OrderService {
 
   /** The sweep: unpaid orders past their time are closed at WeChat and cancelled, stock and points back. */
   async expireUnpaid(ctx: Ctx, now = new Date()): Promise<{ cancelled: number }> {
-    const due = await rows<{ id: string; order_no: string; prepay_id: string | null }>(
+    const due = await rows<{ id: string; order_no: string }>(
       this.db,
       ctx,
-      "SELECT id, order_no, prepay_id FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
+      "SELECT id, order_no FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
       [now],
     );
     let cancelled = 0;
     for (const o of due) {
       try {
-        if (await this.closeAndCancel(ctx, { id: o.id, orderNo: o.order_no, prepayId: o.prepay_id }, 'expired')) cancelled++;
+        if (await this.closeAndCancel(ctx, { id: o.id }, 'expired')) cancelled++;
       } catch (err) {
         this.log.warn({ err, orderNo: o.order_no }, 'unpaid order not cancelled'); // paid meanwhile, or WeChat down: next sweep
       }
@@ -305,7 +301,7 @@ export class OrderService {
 }
 
 /** The goods line on the WeChat Pay bill: "龙井茶 等3件". */
-function describe(items: OrderView['items']): string {
+function describe(items: ReadonlyArray<{ title: string }>): string {
   const first = items[0]?.title ?? '商品';
   return (items.length > 1 ? `${first} 等${items.length}件` : first).slice(0, 127);
 }

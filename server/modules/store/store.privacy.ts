@@ -1,14 +1,13 @@
 import type { Db } from '../../infra/db';
 import type { PrivacyHooks } from '../../infra/privacy';
-import type { WxPayNotificationRecords } from '../../wechat/pay/wxpay-notification.service';
 
 /**
  * The store's and the points mall's part of a member: the address book, store orders (their address and the
- * payer's openid, also in WeChat Pay's stored notifications), redemptions (a gift's address), coupons, free-shipping
+ * payer's openid; the payment intents and WeChat Pay's notifications are the payments module's), redemptions (a gift's address), coupons, free-shipping
  * cards, the cart. Erasure keeps every amount; a merge settles each unique key (one default address, one idempotency
  * key per member, one cart line and one redemption count per item).
  */
-export function storePrivacy(db: Db, payNotices: WxPayNotificationRecords): PrivacyHooks {
+export function storePrivacy(db: Db): PrivacyHooks {
   const ERASED = '{"erased":true}';
   return {
     name: 'store',
@@ -69,14 +68,14 @@ export function storePrivacy(db: Db, payNotices: WxPayNotificationRecords): Priv
 
     async erase(ctx, id) {
       const addresses = await db.rows(ctx, 'DELETE FROM store_address WHERE member_id = $1 RETURNING 1', [id]);
-      const orders = await db.rows<{ order_no: string }>(
+      const orders = await db.rows(
         ctx,
-        `UPDATE store_order SET address = $2::jsonb, payer_openid = 'erased' WHERE member_id = $1 RETURNING order_no`,
+        `UPDATE store_order SET address = $2::jsonb, payer_openid = 'erased' WHERE member_id = $1 RETURNING 1`,
         [id, ERASED],
       );
       await db.rows(ctx, 'UPDATE mall_redemption SET address = $2::jsonb WHERE member_id = $1 AND address IS NOT NULL', [id, ERASED]);
-      const notifications = await payNotices.forgetPayers(ctx, { outTradeNos: orders.map((o) => o.order_no) });
-      return { addresses: addresses.length, orders: orders.length, notifications };
+      // The payer in WeChat Pay's notifications is forgotten by the payments module's hooks (its intents).
+      return { addresses: addresses.length, orders: orders.length };
     },
 
     async merge(ctx, survivorId, otherId) {
