@@ -16,6 +16,7 @@ import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
 import { Payments1795700000000 } from './1795700000000-payments';
+import { FlowRuns1795700000001 } from './1795700000001-flow-runs';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   StaffLastOwner1795510000000,
   StaffLoginEpoch1795510000001,
   Payments1795700000000,
+  FlowRuns1795700000001,
 ];

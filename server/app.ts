@@ -32,6 +32,7 @@ import { mpSessionRoutes } from './modules/mp-session/mp-session.routes';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
 import type { MemberTiers, StorePayments, StorePoints } from './modules/store/store.ports';
 import { paymentsModule, type PaymentsService } from './modules/payments';
+import { defineFlowJobs, FlowRunner } from './infra/flows';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
 import { MallService } from './modules/store/mall.service';
@@ -82,6 +83,8 @@ export interface Services extends MemberServices {
   fulfilment: FulfilmentService;
   /** Payment intents and refunds of every module that sells something (server/modules/payments). */
   payments: PaymentsService;
+  /** Flows of steps with undo across WeChat and the database (server/infra/flows.ts). */
+  flows: FlowRunner;
   parcels: ParcelsService;
   conversation: ConversationService;
   reviewRewards: ReviewRewardsService;
@@ -161,6 +164,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const storePayments = ports.storePayments ?? storePaymentsPort(wechat, wxpay.client);
   const addresses = new AddressService(infra.db);
   const catalog = new CatalogService(infra.db, memberTiers);
+  const flows = new FlowRunner(infra.db, infra.queue, app.log.child({ component: 'flows' }));
+  defineFlowJobs(infra.queue, flows);
   const payments = paymentsModule({
     db: infra.db,
     queue: infra.queue,
@@ -208,6 +213,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     orders,
     fulfilment,
     payments,
+    flows,
     parcels,
     conversation: new ConversationService(infra.db, infra.kv, parcels, parcelSide.members, parcelSide.users, {
       brand: config.brandName,
@@ -312,6 +318,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     const owner = await services.staff.ensureOwner(systemCtx, config.admin);
     if (owner === 'created') app.log.info({ username: config.admin?.username }, 'owner account created');
     await infra.queue.start();
+    await flows.resumeAll(systemCtx);
     await recoverImports(infra.queue, services, app.log);
     if (config.queueEnabled) await scheduleDaily(infra.queue);
     if (sandboxWorld) await restoreParcelCodes(services.parcels, sandboxWorld);
