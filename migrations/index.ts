@@ -17,6 +17,7 @@ import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
 import { Payments1795700000000 } from './1795700000000-payments';
 import { FlowRuns1795700000001 } from './1795700000001-flow-runs';
+import { StoreAfterSales1795700000002 } from './1795700000002-store-after-sales';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   StaffLoginEpoch1795510000001,
   Payments1795700000000,
   FlowRuns1795700000001,
+  StoreAfterSales1795700000002,
 ];

@@ -33,6 +33,7 @@ import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
 import type { MemberTiers, StorePayments, StorePoints } from './modules/store/store.ports';
 import { paymentsModule, type PaymentsService } from './modules/payments';
 import { defineFlowJobs, FlowRunner } from './infra/flows';
+import { AfterSalesService } from './modules/store/after-sales.service';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
 import { MallService } from './modules/store/mall.service';
@@ -85,6 +86,7 @@ export interface Services extends MemberServices {
   payments: PaymentsService;
   /** Flows of steps with undo across WeChat and the database (server/infra/flows.ts). */
   flows: FlowRunner;
+  afterSales: AfterSalesService;
   parcels: ParcelsService;
   conversation: ConversationService;
   reviewRewards: ReviewRewardsService;
@@ -177,7 +179,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
   const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, payments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
   const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, payments, orders, app.log.child({ module: 'store' }));
-  payments.registerKind(fulfilment.paymentKind());
+  const afterSales = new AfterSalesService(infra.db, payments, flows, storePoints, app.log.child({ module: 'store' }));
+  payments.registerKind(fulfilment.paymentKind(afterSales));
   const parcelSide = parcelPorts(memberServices, wechat);
   const parcels = new ParcelsService(infra.db, infra.queue, parcelSide.qr, parcelSide.users, parcelSide.members, {
     showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,
@@ -214,6 +217,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     fulfilment,
     payments,
     flows,
+    afterSales,
     parcels,
     conversation: new ConversationService(infra.db, infra.kv, parcels, parcelSide.members, parcelSide.users, {
       brand: config.brandName,

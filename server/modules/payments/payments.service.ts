@@ -372,6 +372,20 @@ export class PaymentsService {
     );
   }
 
+  /** Withdraws a refund never sent (a flow's undo): failed, its reservation given back. False once it was sent. */
+  async withdrawRefund(ctx: Ctx, refundId: string): Promise<boolean> {
+    return this.db.transaction(ctx, async (tx) => {
+      const [r] = await this.db.rows(
+        tx,
+        "UPDATE payment_refund SET state = 'failed', error = 'withdrawn', settled_at = now(), check_at = NULL WHERE id = $1 AND state = 'pending' RETURNING intent_id, amount_fen",
+        [refundId],
+      );
+      if (!r) return false;
+      await this.db.rows(tx, 'UPDATE payment_intent SET refunded_fen = refunded_fen - $2 WHERE id = $1', [r.intent_id, r.amount_fen]);
+      return true;
+    });
+  }
+
   /** A refund outcome as WeChat reports it (notification or query); settled once, the owner told in the same transaction. */
   async settleRefund(ctx: Ctx, e: { outRefundNo: string; status: RefundStatus; refundId?: string }): Promise<boolean> {
     if (e.status === 'PROCESSING') return false;

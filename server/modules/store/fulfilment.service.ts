@@ -1,13 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { randomUUID } from 'node:crypto';
 import { conflict, invalid, notFound } from '../../infra/errors';
 import type { JobQueue } from '../../infra/queue';
 import { StoreOrder, StoreOrderItem } from './store.entity';
 import type { MemberTiers, StorePayments, StorePoints } from './store.ports';
 import { isStoreOrderNo, STORE_PAYMENT_KIND, STORE_TRADE_PREFIX, type OrderService, type OrderView } from './orders.service';
 import type { PaymentIntent, PaymentKind, PaymentRefund, PaymentsService } from '../payments';
+import type { AfterSalesService } from './after-sales.service';
 import { rows } from './store-sql';
+import { transition } from './order-lifecycle';
+import { returnStock } from './order-returns';
 
 export const UPLOAD_SHIPPING = 'store.upload-shipping-info';
 export const COMPLETE_DELIVERED = 'store.complete-delivered-orders';
@@ -45,13 +47,15 @@ export class FulfilmentService {
   }
 
   /** The store's payment kind: what a paid, closed or refunded store payment does to its order. */
-  paymentKind(): PaymentKind {
+  paymentKind(afterSales: AfterSalesService): PaymentKind {
     return {
       kind: STORE_PAYMENT_KIND,
       prefix: STORE_TRADE_PREFIX,
       onPaid: (ctx, intent) => this.onPaid(ctx, intent),
       onClosed: async (ctx, intent) => void (await this.orders.cancelInTx(ctx, intent.key, intent.closeReason ?? 'expired')),
-      onRefundSettled: (ctx, refund, intent) => this.onRefundSettled(ctx, refund, intent),
+      onRefundSettled: async (ctx, refund, intent) => {
+        if (!(await afterSales.settle(ctx, refund, intent))) await this.onRefundSettled(ctx, refund, intent);
+      },
       // Orders placed before: out_trade_no was the order number, the refund R + it.
       legacy: { tradeNo: isStoreOrderNo, refundNo: (no) => no.startsWith('R') && isStoreOrderNo(no.slice(1)) },
     };
@@ -71,29 +75,31 @@ export class FulfilmentService {
     if (order.status === 'pending_payment' && !intent.paidAfterClose) {
       const tier = await this.tiers.tierOf(tx, order.memberId);
       const award = Math.floor((order.payableFen * tier.pointsMultiplier) / 100);
+      const t = transition('pay');
       const [paid] = await rows(
         this.db,
         tx,
-        `UPDATE store_order SET status = 'paid', paid_at = now(), transaction_id = $2, points_awarded = $3
-         WHERE id = $1 AND status = 'pending_payment' RETURNING id`,
+        `UPDATE store_order SET ${t.set}, paid_at = now(), transaction_id = $2, points_awarded = $3 WHERE id = $1 AND ${t.where} RETURNING id`,
         [order.id, intent.transactionId, award],
       );
       if (paid && award > 0) await this.points.credit(tx, order.memberId, award, `order:${order.id}:award`, `购物奖励 ${order.orderNo}`);
       return;
     }
-    if (order.status === 'cancelled' && !order.transactionId) {
+    const late = transition('refundLatePayment');
+    const [marked] = await rows(
+      this.db,
+      tx,
+      `UPDATE store_order SET ${late.set}, transaction_id = $2, refund_reason = 'paid after cancellation' WHERE id = $1 AND transaction_id IS NULL AND ${late.where} RETURNING id`,
+      [order.id, intent.transactionId],
+    );
+    if (marked) {
       // Paid after it was cancelled (the close did not reach WeChat): the money goes back in full.
       const refund = await this.payments.refund(tx, { intentId: intent.id, key: 'late-payment', amountFen: intent.amountFen, reason: 'paid after cancellation' });
-      await rows(
-        this.db,
-        tx,
-        `UPDATE store_order SET transaction_id = $2, out_refund_no = $3, refund_status = 'processing', refund_reason = 'paid after cancellation'
-         WHERE id = $1 AND transaction_id IS NULL`,
-        [order.id, intent.transactionId, refund.outRefundNo],
-      );
+      await rows(this.db, tx, 'UPDATE store_order SET out_refund_no = $2 WHERE id = $1', [order.id, refund.outRefundNo]);
     }
   }
 
+  /** A refund that is no after-sale's: a late payment's (the order was cancelled), or one started before after-sales. */
   private async onRefundSettled(tx: Ctx, refund: PaymentRefund, _intent: PaymentIntent): Promise<void> {
     const [o] = await rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(
       this.db,
@@ -103,21 +109,16 @@ export class FulfilmentService {
     );
     if (!o) return; // a refund this order no longer waits for
     if (refund.state !== 'succeeded') {
-      await rows(this.db, tx, "UPDATE store_order SET refund_status = 'failed', refund_error = $2 WHERE id = $1", [o.id, refund.error ?? 'refund failed']);
+      const f = transition('refundFailed');
+      await rows(this.db, tx, `UPDATE store_order SET ${f.set}, refund_error = $2 WHERE id = $1 AND ${f.where}`, [o.id, refund.error ?? 'refund failed']);
       return;
     }
     const wasCancelled = o.status === 'cancelled';
-    await rows(
-      this.db,
-      tx,
-      `UPDATE store_order SET refund_status = 'succeeded', refunded_at = now(), status = CASE WHEN status = 'cancelled' THEN status ELSE 'refunded' END
-       WHERE id = $1`,
-      [o.id],
-    );
+    const full = transition('refundedInFull');
+    await rows(this.db, tx, `UPDATE store_order SET ${full.set}, refunded_at = now() WHERE id = $1 AND ${full.where}`, [o.id]);
     if (wasCancelled) return; // stock and points went back at cancellation
-    if (!o.shipped_at) {
-      await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [o.id]);
-    }
+    if (!o.shipped_at) await returnStock(this.db, tx, o.id);
+    await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [o.id]);
     if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${o.id}:points-refund`, '退款退回积分');
     if (o.points_awarded > 0) {
       const taken = await this.points.clawback(tx, o.member_id, o.points_awarded, `order:${o.id}:award-clawback`, '退款扣回购物奖励');
@@ -127,11 +128,11 @@ export class FulfilmentService {
 
   async ship(ctx: Ctx, orderId: string, company: string, trackingNo: string): Promise<AdminOrderView> {
     await this.db.transaction(ctx, async (tx) => {
+      const t = transition('ship');
       const [shipped] = await rows(
         this.db,
         tx,
-        `UPDATE store_order SET status = 'shipped', shipping_company = $2, tracking_no = $3, shipped_at = now()
-         WHERE id = $1 AND status = 'paid' AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
+        `UPDATE store_order SET ${t.set}, shipping_company = $2, tracking_no = $3, shipped_at = now() WHERE id = $1 AND ${t.where} RETURNING id`,
         [orderId, company, trackingNo],
       );
       if (!shipped) {
@@ -168,44 +169,14 @@ export class FulfilmentService {
 
   /** Shipped orders without a refund in progress become completed once AUTO_COMPLETE_DAYS have passed. */
   async completeDelivered(ctx: Ctx, now = new Date()): Promise<{ completed: number }> {
+    const t = transition('complete');
     const done = await rows(
       this.db,
       ctx,
-      `UPDATE store_order SET status = 'completed'
-       WHERE status = 'shipped' AND shipped_at <= $1::timestamptz - make_interval(days => $2) AND (refund_status IS NULL OR refund_status = 'failed')
-       RETURNING id`,
+      `UPDATE store_order SET ${t.set} WHERE ${t.where} AND shipped_at <= $1::timestamptz - make_interval(days => $2) RETURNING id`,
       [now, AUTO_COMPLETE_DAYS],
     );
     return { completed: done.length };
-  }
-
-  /**
-   * A full refund started by the merchant, asked of the payments module in the order's transaction and sent at once
-   * after it commits (else by its job); the refund's outcome settles the order. A failed refund can be started again.
-   */
-  async refund(ctx: Ctx, orderId: string, reason: string): Promise<AdminOrderView> {
-    const order = await this.adminOrder(ctx, orderId);
-    const refund = await this.db.transaction(ctx, async (tx) => {
-      const [started] = await rows(
-        this.db,
-        tx,
-        `UPDATE store_order SET refund_status = 'processing', refund_reason = $2, refund_error = NULL
-         WHERE id = $1 AND status IN ('paid', 'shipped', 'completed') AND (refund_status IS NULL OR refund_status = 'failed') RETURNING id`,
-        [order.id, reason],
-      );
-      if (!started) throw conflict('order_not_refundable', 'Only a paid order without a refund in progress can be refunded');
-      const intent = await this.payments.intentByKey(tx, STORE_PAYMENT_KIND, order.id);
-      if (!intent) throw conflict('order_not_refundable', 'This order has no payment');
-      const r = await this.payments.refund(tx, { intentId: intent.id, key: `admin:${randomUUID()}`, amountFen: intent.amountFen - intent.refundedFen, reason });
-      await rows(this.db, tx, 'UPDATE store_order SET out_refund_no = $2 WHERE id = $1', [order.id, r.outRefundNo]);
-      return r;
-    });
-    try {
-      await this.payments.submitRefund(ctx, refund.id);
-    } catch (err) {
-      this.log.warn({ err, orderNo: order.orderNo }, 'refund not sent yet: its job retries');
-    }
-    return this.adminDetail(ctx, order.id);
   }
 
   async adminList(ctx: Ctx, filter: { status?: StoreOrder['status']; shipping?: 'not_shipped' | 'shipped_not_uploaded' | 'uploaded'; orderNo?: string }): Promise<AdminOrderView[]> {

@@ -11,6 +11,8 @@ import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
 import { rows } from './store-sql';
+import { transition } from './order-lifecycle';
+import { returnStock } from './order-returns';
 import { mergeLines, priceOrder, type OrderLine, type OrderPrice, type PricingRules } from './order-pricing';
 
 export interface StoreRules extends PricingRules {
@@ -212,15 +214,15 @@ export class OrderService {
 
   /** The order's side of a closed payment: cancelled, its stock, coupon and points back (once: a conditional update). */
   async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
+    const t = transition('cancel');
     const [o] = await rows<{ member_id: string; points_used: number }>(
       this.db,
       tx,
-      `UPDATE store_order SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2
-       WHERE id = $1 AND status = 'pending_payment' RETURNING member_id, points_used`,
+      `UPDATE store_order SET ${t.set}, cancelled_at = now(), cancel_reason = $2 WHERE id = $1 AND ${t.where} RETURNING member_id, points_used`,
       [orderId, reason],
     );
     if (!o) return false;
-    await rows(this.db, tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [orderId]);
+    await returnStock(this.db, tx, orderId);
     await rows(this.db, tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [orderId]);
     if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${orderId}:points-return`, '取消订单退回积分');
     return true;

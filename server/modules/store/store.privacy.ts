@@ -14,6 +14,7 @@ export function storePrivacy(db: Db): PrivacyHooks {
     tables: {
       store_address: { member: ['member_id'], personal: ['name', 'phone', 'province', 'city', 'district', 'detail'], exportedAs: 'store.addresses' },
       store_order: { member: ['member_id'], personal: ['payer_openid', 'address'], exportedAs: 'store.orders' },
+      store_after_sale: { member: ['member_id'], exportedAs: 'store.afterSales' },
       // The payer of a store order, as WeChat Pay reported it: the orders' payerOpenid in the export.
       wxpay_notification: { personal: ['resource'] },
       mall_redemption: { member: ['member_id'], personal: ['address'], exportedAs: 'store.redemptions' },
@@ -63,7 +64,13 @@ export function storePrivacy(db: Db): PrivacyHooks {
           WHERE c.member_id = $1 ORDER BY p.title, s.name`,
         [id],
       );
-      return { addresses, orders, redemptions, redemptionCounts, coupons, shippingCards, cart };
+      const afterSales = await db.rows(
+        ctx,
+        `SELECT o.order_no, a.lines, a.amount_fen, a.reason, a.requested_by, a.status, a.merchant_note, a.created_at, a.decided_at, a.settled_at
+           FROM store_after_sale a JOIN store_order o ON o.id = a.order_id WHERE a.member_id = $1 ORDER BY a.created_at, a.id`,
+        [id],
+      );
+      return { addresses, orders, redemptions, redemptionCounts, coupons, shippingCards, cart, afterSales };
     },
 
     async erase(ctx, id) {
@@ -117,6 +124,7 @@ export function storePrivacy(db: Db): PrivacyHooks {
         [survivorId, otherId],
       );
       const coupons = await db.rows(ctx, 'UPDATE member_coupon SET member_id = $1 WHERE member_id = $2 RETURNING 1', [survivorId, otherId]);
+      await db.rows(ctx, 'UPDATE store_after_sale SET member_id = $1 WHERE member_id = $2', [survivorId, otherId]);
       const cards = await db.rows(ctx, 'UPDATE member_shipping_card SET member_id = $1 WHERE member_id = $2 RETURNING 1', [survivorId, otherId]);
       return { addresses: addresses.length, orders: orders.length, redemptions: redemptions.length, coupons: coupons.length, shippingCards: cards.length };
     },
