@@ -187,6 +187,8 @@ describe('export and erasure through every module', () => {
     const placed = await inject({ method: 'POST', url: '/api/mp/orders', headers: lin.headers, payload: { items: [{ skuId, quantity: 1 }], addressId: address.id } });
     expect(placed.statusCode).toBe(200);
     await k.pay(lin, placed.json().order.id);
+    const asked = await inject({ method: 'POST', url: `/api/mp/orders/${placed.json().order.id}/after-sales`, headers: lin.headers, payload: { reason: '尺寸不合适' } });
+    expect(asked.statusCode).toBe(200);
     expect((await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: lin.headers, payload: { skuId, quantity: 2 } })).statusCode).toBe(200);
     // The review reward: a claim with a screenshot, approved, paid by a transfer the member confirms.
     const body = multipart({ orderNo: LIN_ORDER.orderNo }, { screenshot: shotFile });
