@@ -2,6 +2,11 @@ import { toOrderView, type OrderView } from '../../../models/order.model';
 import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../services/order.service';
 import { errorMessage } from '../../../services/request';
 import { confirm, showError, showSuccess } from '../../../utils/ui';
+import { REFUND_REASONS, toAfterSaleView, type AfterSaleView } from '../../../models/after-sale.model';
+import { fetchAfterSales, requestAfterSale } from '../../../services/after-sale.service';
+
+// Orders the member may ask a refund of (申请退款), when no request is open.
+const REFUNDABLE = ['paid', 'shipped', 'completed'];
 
 // WeChat Pay's client callback comes before the server's payment notification; poll briefly for "paid".
 const PAID_POLLS = 5;
@@ -12,7 +17,18 @@ function sleep(ms: number): Promise<void> {
 }
 
 Component({
-  data: { id: '', order: null as OrderView | null, busy: false, confirming: false, errorText: '' },
+  data: {
+    id: '',
+    order: null as OrderView | null,
+    busy: false,
+    confirming: false,
+    errorText: '',
+    afterSales: [] as AfterSaleView[],
+    canRequestRefund: false,
+    refundFormOpen: false,
+    refundReasons: REFUND_REASONS,
+    refundReason: '',
+  },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       this.setData({ id: query.id ?? '' });
@@ -24,7 +40,9 @@ Component({
     async load() {
       this.setData({ errorText: '' });
       try {
-        this.setData({ order: toOrderView(await fetchOrder(this.data.id)) });
+        const order = await fetchOrder(this.data.id);
+        this.setData({ order: toOrderView(order) });
+        await this.loadAfterSales(order.status);
       } catch (err) {
         if (this.data.order) showError(err);
         else this.setData({ errorText: errorMessage(err) });
@@ -32,6 +50,47 @@ Component({
     },
     retry() {
       return this.load();
+    },
+    // The order shows without its refund requests when they cannot be read; the button waits until they can.
+    async loadAfterSales(status: string) {
+      if (!REFUNDABLE.includes(status) && status !== 'refunded') {
+        this.setData({ afterSales: [], canRequestRefund: false });
+        return;
+      }
+      try {
+        const afterSales = (await fetchAfterSales(this.data.id)).map(toAfterSaleView);
+        this.setData({ afterSales, canRequestRefund: REFUNDABLE.includes(status) && !afterSales.some((a) => a.open) });
+      } catch {
+        this.setData({ canRequestRefund: false });
+      }
+    },
+    openRefundForm() {
+      this.setData({ refundFormOpen: true, refundReason: '' });
+    },
+    closeRefundForm() {
+      this.setData({ refundFormOpen: false });
+    },
+    chooseRefundReason(e: { currentTarget: { dataset: { reason?: string } } }) {
+      this.setData({ refundReason: e.currentTarget.dataset.reason ?? '' });
+    },
+    async submitRefund() {
+      if (this.data.busy) return;
+      if (!this.data.refundReason) {
+        wx.showToast({ icon: 'none', title: '请选择退款原因' });
+        return;
+      }
+      if (!(await confirm('申请退款', `申请整单退款（${this.data.refundReason}）？商家同意后原路退回，使用的积分按比例退回。`, '提交申请'))) return;
+      this.setData({ busy: true });
+      try {
+        await requestAfterSale(this.data.id, this.data.refundReason);
+        this.setData({ refundFormOpen: false });
+        showSuccess('已提交申请');
+        await this.load();
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
     },
     async waitForPaid() {
       this.setData({ confirming: true });
