@@ -177,7 +177,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     log: app.log.child({ module: 'payments' }),
     listen: opts.productHandlers !== false,
   });
-  const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, payments, addresses, catalog, config.store, app.log.child({ module: 'store' }));
+  const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, payments, addresses, catalog, config.store, app.log.child({ module: 'store' }), flows);
   const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, payments, orders, app.log.child({ module: 'store' }));
   const afterSales = new AfterSalesService(infra.db, payments, flows, storePoints, app.log.child({ module: 'store' }));
   payments.registerKind(fulfilment.paymentKind(afterSales));

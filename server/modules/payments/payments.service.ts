@@ -223,6 +223,15 @@ export class PaymentsService {
    * (by query) and answered 409 `order_paid`.
    */
   async close(ctx: Ctx, intentId: string, reason: string): Promise<boolean> {
+    if (!(await this.closeAtWeChat(ctx, intentId))) return false;
+    return this.markClosed(ctx, intentId, reason);
+  }
+
+  /**
+   * The first half of close, for a flow step: the order closed at WeChat (idempotent). False when the intent is
+   * closed here already; 409 `order_paid` when it was paid (settled by query first).
+   */
+  async closeAtWeChat(ctx: Ctx, intentId: string): Promise<boolean> {
     const i = await this.intent(ctx, intentId);
     if (i.state !== 'pending') {
       if (i.state === 'paid' && !i.paidAfterClose) throw conflict('order_paid', 'This has just been paid');
@@ -240,10 +249,11 @@ export class PaymentsService {
         throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
       }
     }
-    return this.markClosed(ctx, intentId, reason);
+    return true;
   }
 
-  private async markClosed(ctx: Ctx, intentId: string, reason: string): Promise<boolean> {
+  /** The second half of close: closed here, the owner's onClosed in the same transaction. True when this call closed it. */
+  async markClosed(ctx: Ctx, intentId: string, reason: string): Promise<boolean> {
     return this.db.transaction(ctx, async (tx) => {
       const [row] = await this.db.rows(
         tx,

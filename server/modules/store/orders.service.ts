@@ -1,7 +1,8 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { conflict, invalid, isUniqueViolation, notFound } from '../../infra/errors';
+import { conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
+import type { FlowRunner } from '../../infra/flows';
 import type { JobQueue } from '../../infra/queue';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
@@ -46,6 +47,7 @@ export interface OrderView {
 }
 
 export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
+export const CANCEL_FLOW = 'store.cancel-order';
 
 /** A store order's number: 16 digits (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
 export const isStoreOrderNo = (no: string): boolean => /^(?:\d{16}|[0-9a-f]{32})$/.test(no);
@@ -67,7 +69,16 @@ export class OrderService {
     private readonly catalog: CatalogService,
     private readonly rules: StoreRules,
     private readonly log: FastifyBaseLogger,
+    private readonly flows: FlowRunner,
   ) {
+    flows.define<{ intentId: string; reason: string }>({
+      name: CANCEL_FLOW,
+      steps: [
+        // Closing at WeChat cannot be undone; nothing before it needs undoing.
+        { name: 'close-at-wechat', run: async (c, s) => void (await this.payments.closeAtWeChat(c, s.intentId)) },
+        { name: 'cancel-order', run: async (c, s) => void (await this.payments.markClosed(c, s.intentId, s.reason)) },
+      ],
+    });
     queue.define({ name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await this.expireUnpaid({})) });
     queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
   }
@@ -193,11 +204,27 @@ export class OrderService {
     return intent;
   }
 
+  /**
+   * The member's cancel is a flow (close at WeChat, then cancel here), driven at once: a crash between the two
+   * resumes at the second; a payment that beat the close undoes it (409 `order_paid`).
+   */
   async cancel(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
     const order = await this.own(ctx, memberId, orderId);
     if (order.status !== 'cancelled') {
       if (order.status !== 'pending_payment') throw conflict('order_not_cancellable', 'Only an unpaid order can be cancelled');
-      await this.closeAndCancel(ctx, order, 'member');
+      const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, order.id);
+      if (!intent) await this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, 'member'));
+      else {
+        const started = await this.flows.start(ctx, CANCEL_FLOW, `${order.id}:${intent.id}`, { intentId: intent.id, reason: 'member' });
+        const run = await this.flows.run(started.id, { retryCount: 0, retryLimit: 1 }).catch((err) => {
+          this.log.warn({ err, orderNo: order.orderNo }, 'cancel not finished now: its job carries on');
+          throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
+        });
+        if (run.status === 'undone') {
+          if (run.error?.includes('paid')) throw conflict('order_paid', 'This order has just been paid');
+          throw unavailable('payment_unavailable', 'The order could not be cancelled; try again');
+        }
+      }
     }
     return this.view(ctx, await this.own(ctx, memberId, orderId));
   }
