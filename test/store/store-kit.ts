@@ -8,6 +8,7 @@ import type { PaySandbox } from '../../server/sandbox/pay/pay-sandbox';
 import { encryptResource } from '../../server/wechat/pay/wxpay-crypto';
 import type { WxPayRefund, WxPayTransaction } from '../../server/wechat/pay/wxpay.types';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
+import type { TestAppOptions } from '../helpers/app';
 
 /**
  * The store through the real app in sandbox mode: members log in with WeChat sandbox codes, points go through the
@@ -51,8 +52,8 @@ export interface StoreKit {
   prepayIdOf(orderId: string): Promise<string>;
 }
 
-export async function storeKit(env: Record<string, string> = {}): Promise<StoreKit> {
-  const t = await buildSandboxApp(env);
+export async function storeKit(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<StoreKit> {
+  const t = await buildSandboxApp(env, options);
   const wxpay = t.app.paySandbox;
   if (!wxpay) throw new Error('the WeChat Pay sandbox is not mounted');
   const sql = (text: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(text, params);
