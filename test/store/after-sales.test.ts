@@ -149,3 +149,20 @@ describe('申请退款', () => {
     expect((await mine(m, order.id))[0]).toMatchObject({ id: a.id, status: 'requested' });
   });
 });
+
+describe('确认收货', () => {
+  it('a shipped order is completed when the member confirms it; not before shipping, not by another member; a refund can still be asked', async () => {
+    const { m, order } = await paidOrder('receiver');
+    const confirm = (who: StoreMember) => inject({ method: 'POST', url: `/api/mp/orders/${order.id}/confirm-receipt`, headers: who.headers });
+    const early = await confirm(m);
+    expect([early.statusCode, early.json().code]).toEqual([409, 'order_not_receivable']);
+    const shipped = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/ship`, headers: k.admin, payload: { company: 'SF', trackingNo: 'SF900800700' } });
+    expect(shipped.json().status).toBe('shipped');
+    expect((await confirm(await k.member('not-the-receiver'))).statusCode).toBe(404);
+    const done = await confirm(m);
+    expect([done.statusCode, done.json().status]).toEqual([200, 'completed']);
+    expect((await confirm(m)).json().status).toBe('completed');
+    const asked = await ask(m, order.id, { reason: '商品与描述不符', lines: [{ skuId: tea, quantity: 1 }] });
+    expect(asked.json()).toMatchObject({ status: 'requested', amountFen: 4500 });
+  });
+});

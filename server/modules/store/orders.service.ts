@@ -274,6 +274,17 @@ export class OrderService {
     return { cancelled };
   }
 
+  /** 确认收货: the member says the parcel arrived; a shipped order without a refund in progress becomes completed. */
+  async confirmReceipt(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
+    const order = await this.own(ctx, memberId, orderId);
+    if (order.status !== 'completed') {
+      const t = transition('complete');
+      const [done] = await rows(this.db, ctx, `UPDATE store_order SET ${t.set} WHERE id = $1 AND ${t.where} RETURNING id`, [order.id]);
+      if (!done) throw conflict('order_not_receivable', 'Only a shipped order without a refund in progress can be confirmed received');
+    }
+    return this.view(ctx, await this.own(ctx, memberId, orderId));
+  }
+
   /** The member's points history with reason codes, Chinese labels and the readable numbers of store orders. */
   labelPointsHistory(ctx: Ctx, page: PointsHistoryPage) {
     return labelHistory(this.db, ctx, page);

@@ -337,6 +337,12 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
   );
 
   app.post(
+    '/orders/:id/confirm-receipt',
+    { schema: { tags: ['store'], summary: '确认收货: the parcel arrived; the order is completed (else after 15 days by itself)', security: sec, params: idParams, response: { 200: order } } },
+    async (req) => orders.confirmReceipt(ctx(req), currentMember(req).memberId, req.params.id),
+  );
+
+  app.post(
     '/orders/:id/after-sales',
     {
       preValidation: perMemberLimit(app, 'after-sale', 10),
