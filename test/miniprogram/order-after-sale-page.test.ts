@@ -95,4 +95,33 @@ describe('order detail page: 申请退款', () => {
     expect(unpaid.querySelector('.request-refund')).toBeUndefined();
     expect(fake.requests.some((r) => r.url.includes('/9102/after-sales'))).toBe(false);
   });
+
+  it('确认收货 on a shipped order after the member confirms: completed, the button gone', async () => {
+    const shipped = { ...paidOrder, status: 'shipped' as const, shipping: { company: 'SF', trackingNo: 'SF1' } };
+    let confirmed = 0;
+    fake.setHandler(
+      routes({
+        'GET /api/mp/orders/9101': () => ({ status: 200, body: shipped }),
+        'GET /api/mp/orders/9101/after-sales': () => ({ status: 200, body: [] }),
+        'POST /api/mp/orders/9101/confirm-receipt': () => {
+          confirmed += 1;
+          return { status: 200, body: { ...shipped, status: 'completed' } };
+        },
+      }),
+    );
+    const page = mount(detailId);
+    await page.instance.onLoad({ id: '9101' });
+    await settle();
+    expect(page.querySelector('.confirm-receipt')).toBeDefined();
+    fake.modalAnswer = false;
+    await page.instance.confirmReceipt();
+    expect(confirmed).toBe(0);
+    fake.modalAnswer = true;
+    await page.instance.confirmReceipt();
+    await settle();
+    expect(confirmed).toBe(1);
+    expect(page.querySelector('.status')?.dom?.textContent).toBe('已完成');
+    expect(page.querySelector('.confirm-receipt')).toBeUndefined();
+    expect(fake.toasts).toContain('已确认收货');
+  });
 });

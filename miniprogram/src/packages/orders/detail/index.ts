@@ -3,7 +3,7 @@ import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../se
 import { errorMessage } from '../../../services/request';
 import { confirm, showError, showSuccess } from '../../../utils/ui';
 import { REFUND_REASONS, toAfterSaleView, type AfterSaleView } from '../../../models/after-sale.model';
-import { fetchAfterSales, requestAfterSale } from '../../../services/after-sale.service';
+import { confirmReceipt, fetchAfterSales, requestAfterSale } from '../../../services/after-sale.service';
 
 // Orders the member may ask a refund of (申请退款), when no request is open.
 const REFUNDABLE = ['paid', 'shipped', 'completed'];
@@ -28,6 +28,7 @@ Component({
     refundFormOpen: false,
     refundReasons: REFUND_REASONS,
     refundReason: '',
+    canConfirmReceipt: false,
   },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
@@ -41,7 +42,7 @@ Component({
       this.setData({ errorText: '' });
       try {
         const order = await fetchOrder(this.data.id);
-        this.setData({ order: toOrderView(order) });
+        this.setData({ order: toOrderView(order), canConfirmReceipt: order.status === 'shipped' });
         await this.loadAfterSales(order.status);
       } catch (err) {
         if (this.data.order) showError(err);
@@ -72,6 +73,20 @@ Component({
     },
     chooseRefundReason(e: { currentTarget: { dataset: { reason?: string } } }) {
       this.setData({ refundReason: e.currentTarget.dataset.reason ?? '' });
+    },
+    async confirmReceipt() {
+      if (this.data.busy) return;
+      if (!(await confirm('确认收货', '确认已收到商品吗？', '确认收货'))) return;
+      this.setData({ busy: true });
+      try {
+        const order = await confirmReceipt(this.data.id);
+        this.setData({ order: toOrderView(order), canConfirmReceipt: false });
+        showSuccess('已确认收货');
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
     },
     async submitRefund() {
       if (this.data.busy) return;
