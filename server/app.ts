@@ -34,6 +34,7 @@ import type { MemberTiers, StorePayments, StorePoints } from './modules/store/st
 import { paymentsModule, type PaymentsService } from './modules/payments';
 import { defineFlowJobs, FlowRunner } from './infra/flows';
 import { AfterSalesService } from './modules/store/after-sales.service';
+import { registerStorePayments } from './modules/store/store-payments';
 import { AddressService } from './modules/store/addresses.service';
 import { CatalogService } from './modules/store/catalog.service';
 import { MallService } from './modules/store/mall.service';
@@ -180,7 +181,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const orders = new OrderService(infra.db, infra.queue, storePoints, memberTiers, payments, addresses, catalog, config.store, app.log.child({ module: 'store' }), flows);
   const fulfilment = new FulfilmentService(infra.db, infra.queue, storePoints, memberTiers, storePayments, payments, orders, app.log.child({ module: 'store' }));
   const afterSales = new AfterSalesService(infra.db, payments, flows, storePoints, app.log.child({ module: 'store' }));
-  payments.registerKind(fulfilment.paymentKind(afterSales));
+  registerStorePayments({ payments, flows, orders, fulfilment, afterSales });
   const parcelSide = parcelPorts(memberServices, wechat);
   const parcels = new ParcelsService(infra.db, infra.queue, parcelSide.qr, parcelSide.users, parcelSide.members, {
     showQrUrl: (ticket) => `${config.wechat.sandbox ? `${config.wechat.apiBase}/cgi-bin` : 'https://mp.weixin.qq.com/cgi-bin'}/showqrcode?ticket=${encodeURIComponent(ticket)}`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, notFound } from '../../infra/errors';
-import type { FlowRunner } from '../../infra/flows';
+import type { FlowDefinition, FlowRunner } from '../../infra/flows';
 import type { PaymentIntent, PaymentRefund, PaymentsService } from '../payments';
 import { allowed, transition } from './order-lifecycle';
 import { returnStock } from './order-returns';
@@ -61,8 +61,11 @@ export class AfterSalesService {
     private readonly flows: FlowRunner,
     private readonly points: StorePoints,
     private readonly log: FastifyBaseLogger,
-  ) {
-    flows.define<{ afterSaleId: string; refundId?: string }>({
+  ) {}
+
+  /** An accepted request's refund: reserve (undone by withdrawing the refund), then send (registered by registerStorePayments). */
+  refundFlow(): FlowDefinition<{ afterSaleId: string; refundId?: string }> {
+    return {
       name: AFTER_SALE_REFUND_FLOW,
       steps: [
         {
@@ -72,7 +75,7 @@ export class AfterSalesService {
         },
         { name: 'send', run: async (ctx, s) => void (await this.payments.submitRefund(ctx, s.refundId!)) },
       ],
-    });
+    };
   }
 
   /** A request for the whole order (lines absent) or these lines; one open request per order. */

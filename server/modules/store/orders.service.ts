@@ -2,7 +2,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
 import { conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
-import type { FlowRunner } from '../../infra/flows';
+import type { FlowDefinition, FlowRunner } from '../../infra/flows';
 import type { JobQueue } from '../../infra/queue';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
@@ -71,16 +71,20 @@ export class OrderService {
     private readonly log: FastifyBaseLogger,
     private readonly flows: FlowRunner,
   ) {
-    flows.define<{ intentId: string; reason: string }>({
+    queue.define({ name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await this.expireUnpaid({})) });
+    queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
+  }
+
+  /** The member's cancel: close at WeChat, then cancel here (registered by registerStorePayments). */
+  cancelFlow(): FlowDefinition<{ intentId: string; reason: string }> {
+    return {
       name: CANCEL_FLOW,
       steps: [
         // Closing at WeChat cannot be undone; nothing before it needs undoing.
         { name: 'close-at-wechat', run: async (c, s) => void (await this.payments.closeAtWeChat(c, s.intentId)) },
         { name: 'cancel-order', run: async (c, s) => void (await this.payments.markClosed(c, s.intentId, s.reason)) },
       ],
-    });
-    queue.define({ name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await this.expireUnpaid({})) });
-    queue.schedule(EXPIRE_UNPAID, '* * * * *', 'Asia/Shanghai');
+    };
   }
 
   private pricing() {
