@@ -15,6 +15,9 @@ import { PointsCreditFunction1795500200000 } from './1795500200000-points-credit
 import { OrderBulkLoad1795500300000 } from './1795500300000-order-bulk-load';
 import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
+import { Payments1795700000000 } from './1795700000000-payments';
+import { FlowRuns1795700000001 } from './1795700000001-flow-runs';
+import { StoreAfterSales1795700000002 } from './1795700000002-store-after-sales';
 import { MemberCode1795900000000 } from './1795900000000-member-code';
 import { MemberAvatar1795900000001 } from './1795900000001-member-avatar';
 
@@ -37,6 +40,9 @@ export const migrations = [
   OrderBulkLoad1795500300000,
   StaffLastOwner1795510000000,
   StaffLoginEpoch1795510000001,
+  Payments1795700000000,
+  FlowRuns1795700000001,
+  StoreAfterSales1795700000002,
   MemberCode1795900000000,
   MemberAvatar1795900000001,
 ];

@@ -20,6 +20,7 @@ import { wechatCallbackRoutes } from './wechat/callback.routes';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/sandbox.plugin';
 import { openSandboxState, type SandboxState } from './sandbox/sandbox-state';
 import { PrivacyRegistry } from './infra/privacy';
+import { defineFlowJobs, FlowRunner } from './infra/flows';
 import { requirePrivacyConsent } from './modules/mp-session/privacy-consent';
 import { landingRoutes } from './landing/landing.routes';
 import { moduleEntities, type AnyModule, type ModuleContext, type ModuleEnv, type PortOverrides, type Services } from './modules/module';
@@ -29,6 +30,7 @@ import { pointsModule } from './modules/points/points.module';
 import { membersModule } from './modules/members/members.module';
 import { mpSessionModule } from './modules/mp-session/mp-session.module';
 import { parcelsModule } from './modules/parcels/parcels.module';
+import { paymentsModule } from './modules/payments/payments.module';
 import { storeModule } from './modules/store/store.module';
 import { checkInsModule } from './modules/check-ins/check-ins.module';
 import { reviewRewardsModule } from './modules/review-rewards/review-rewards.module';
@@ -46,6 +48,7 @@ export const appModules: readonly AnyModule[] = [
   membersModule,
   mpSessionModule,
   parcelsModule,
+  paymentsModule,
   storeModule,
   checkInsModule,
   reviewRewardsModule,
@@ -129,7 +132,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // The platform's services, then every module's, in order.
   const wechatCredentials = resolveWechatCredentials(config.wechat, config.dataDir);
   const wechat = createWechat({ config: config.wechat, credentials: wechatCredentials, kv: infra.kv, log: app.log.child({ component: 'wechat' }) });
-  const services = { wechat, wxpay: wxpay.client, wxpayNotifications: wxpay.notifications, privacy: new PrivacyRegistry() } as Services;
+  const flows = new FlowRunner(infra.db, infra.queue, app.log.child({ component: 'flows' }));
+  defineFlowJobs(infra.queue, flows);
+  const services = { wechat, wxpay: wxpay.client, wxpayNotifications: wxpay.notifications, privacy: new PrivacyRegistry(), flows } as Services;
   const context: ModuleContext = { infra, config, log: app.log, overrides: opts.ports ?? {}, clock: opts.clock, announce: opts.announce };
   const wired = wireModules(modules, context, services);
   for (const { def, env } of wired) {
@@ -195,6 +200,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   app.addHook('onReady', async () => {
     await infra.queue.start();
+    // Flows left open by a stop go on from the step they reached.
+    await flows.resumeAll(systemCtx);
     for (const { def, env } of wired) await def.onReady?.(env);
   });
   // The first listener starts as the server listens (no await before it): the demo seed is under way when listen returns.

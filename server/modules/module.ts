@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Infra } from '../infra/infra';
 import type { JobDefinition } from '../infra/queue';
 import type { PrivacyHooks, PrivacyRegistry } from '../infra/privacy';
+import type { FlowRunner } from '../infra/flows';
 import type { InboundDispatcher } from '../wechat/inbound';
 import type { Wechat } from '../wechat/wechat';
 import type { WxPayClient } from '../wechat/pay/wxpay.client';
@@ -21,6 +22,8 @@ export interface Services {
   wxpayNotifications: WxPayNotificationService;
   /** Where every module's privacy hooks (export, erase, merge) are registered, in the order of the modules. */
   privacy: PrivacyRegistry;
+  /** Flows of steps with undo across WeChat and the database (server/infra/flows.ts); modules define theirs in `services`. */
+  flows: FlowRunner;
 }
 
 /**

@@ -249,6 +249,28 @@ export const sandboxControlRoutes: FastifyPluginAsyncZod<{ world: SandboxWorld; 
   );
 
   app.post(
+    '/pay/drop-notifications',
+    {
+      config: open,
+      schema: {
+        tags,
+        summary: 'WeChat Pay loses the next notifications (of one event type and order, or any): the merchant must find out by query',
+        body: z.object({
+          count: z.number().int().min(1).max(100).default(1),
+          eventType: z.enum(['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.CLOSED', 'REFUND.ABNORMAL', 'MCHTRANSFER.BILL.FINISHED']).optional(),
+          outTradeNo: z.string().min(1).max(32).optional(),
+        }),
+        response: { 200: z.object({ dropping: z.number().int() }), 501: errorOut },
+      },
+    },
+    async (req, reply) => {
+      if (!payments?.dropNotifications) return reply.code(501).send(payNotAvailable);
+      payments.dropNotifications(req.body.count, { eventType: req.body.eventType, outTradeNo: req.body.outTradeNo });
+      return { dropping: req.body.count };
+    },
+  );
+
+  app.post(
     '/people/:id/confirm-transfer',
     { config: open, schema: { tags, summary: 'The person confirms a merchant transfer (package_info)', params: idParams, body: z.object({ packageInfo: z.string().min(1) }), response: { 200: z.object({ confirmed: z.literal(true) }), 404: errorOut, 501: errorOut } } },
     async (req, reply) => {

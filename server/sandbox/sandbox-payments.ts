@@ -9,4 +9,6 @@ export interface SandboxPayments {
   confirmTransfer(packageInfo: string, openid: string): Promise<void>;
   /** The payment sheet's description and amount of a prepay of this payer; null when there is none. Optional. */
   prepay?(prepayId: string, payerMpOpenid: string): { description: string; totalFen: number } | null;
+  /** The next `count` notifications (of one event type and order, or any) are lost on the way. Optional. */
+  dropNotifications?(count: number, filter?: { eventType?: string; outTradeNo?: string }): void;
 }

@@ -11,8 +11,8 @@ const FOLDERS: Record<string, string[]> = {
 };
 const foldersOf = (name: string) => FOLDERS[name] ?? [`server/modules/${name}`];
 
-/** Tables the platform owns (not a module): WeChat Pay's notification records. */
-const PLATFORM_TABLES = ['wxpay_notification'];
+/** Tables the platform owns (not a module): WeChat Pay's notification records and the flow runner's runs. */
+const PLATFORM_TABLES = ['wxpay_notification', 'flow_run'];
 
 const sourceFiles = (dir: string): string[] =>
   fs.existsSync(path.join(root, dir))

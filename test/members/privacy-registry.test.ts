@@ -192,6 +192,8 @@ describe('export and erasure through every module', () => {
     const placed = await inject({ method: 'POST', url: '/api/mp/orders', headers: lin.headers, payload: { items: [{ skuId, quantity: 1 }], addressId: address.id } });
     expect(placed.statusCode).toBe(200);
     await k.pay(lin, placed.json().order.id);
+    const asked = await inject({ method: 'POST', url: `/api/mp/orders/${placed.json().order.id}/after-sales`, headers: lin.headers, payload: { reason: '尺寸不合适' } });
+    expect(asked.statusCode).toBe(200);
     expect((await inject({ method: 'PUT', url: '/api/mp/cart/items', headers: lin.headers, payload: { skuId, quantity: 2 } })).statusCode).toBe(200);
     // The review reward: a claim with a screenshot, approved, paid by a transfer the member confirms.
     const body = multipart({ orderNo: LIN_ORDER.orderNo }, { screenshot: shotFile });
@@ -278,7 +280,7 @@ describe('export and erasure through every module', () => {
     expect((await auditLedger(k.t.app.infra.db)).differences).toEqual([]);
     expect(await sql("SELECT count(*)::int AS n FROM wxpay_notification WHERE resource ? 'payer_erased'")).toEqual([{ n: 2 }]);
     const [audit] = await sql("SELECT details FROM member_audit WHERE member_id = $1 AND action = 'erase'", [lin.memberId]);
-    expect(audit.details.erased).toMatchObject({ store: { addresses: 1, orders: 1, notifications: 1 }, reviewRewards: { claims: 1, notifications: 1 }, officialAccount: { followers: 1 } });
+    expect(audit.details.erased).toMatchObject({ store: { addresses: 1, orders: 1 }, payments: { intents: 1, notifications: 1 }, reviewRewards: { claims: 1, notifications: 1 }, officialAccount: { followers: 1 } });
     expect((await inject({ method: 'GET', url: '/api/mp/me', headers: lin.headers })).statusCode).toBe(401);
   });
 });

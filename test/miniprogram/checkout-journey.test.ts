@@ -1,4 +1,5 @@
 import { systemCtx } from '../../server/infra/db';
+import { STORE_TRADE_PREFIX } from '../../server/modules/store/orders.service';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
 import { ordersFile } from '../taobao/taobao-files';
 import { createWxShim, type ShimPayment, type WxShim } from './helpers/wx-shim';
@@ -95,7 +96,7 @@ describe('checkout quote equals the charge', () => {
     }
     expect(order.status).toBe('paid');
     // WeChat Pay's own record of what it took from the member.
-    const charged = t.app.paySandbox!.queryOrder({ outTradeNo: order.orderNo }, t.app.paySandbox!.keys.mchid);
+    const charged = t.app.paySandbox!.queryOrder({ outTradeNo: `${STORE_TRADE_PREFIX}${order.orderNo}` }, t.app.paySandbox!.keys.mchid);
     expect([charged.trade_state, charged.amount?.total, charged.amount?.payer_total]).toEqual(['SUCCESS', payableFen, payableFen]);
     return quote;
   }

@@ -194,7 +194,7 @@ describe('shipping and refunds', () => {
     expect(res.json().refund).toMatchObject({ status: 'processing' });
     const twice = await inject({ method: 'POST', url: `/api/admin/orders/${order.id}/refund`, headers: k.admin, payload: { reason: '再来一次' } });
     expect(twice.json().code).toBe('order_not_refundable');
-    expect(k.refundsOf(order.orderNo)).toEqual([expect.objectContaining({ out_refund_no: `R${order.orderNo}`, amount: expect.objectContaining({ refund: 13000, total: 13000 }) })]);
+    expect(k.refundsOf(order.orderNo)).toEqual([expect.objectContaining({ out_refund_no: `${k.tradeNo(order.orderNo)}R1`, amount: expect.objectContaining({ refund: 13000, total: 13000 }) })]);
 
     // The sandbox finishes the refund a few seconds later and notifies REFUND.SUCCESS; WeChat then delivers it again.
     let status = '';
@@ -203,7 +203,7 @@ describe('shipping and refunds', () => {
       if (status !== 'refunded') await sleep(100);
     }
     expect(status).toBe('refunded');
-    const refunded = k.wxpay.notifications().find((d) => d.eventType === 'REFUND.SUCCESS' && (d.resource as { out_trade_no: string }).out_trade_no === order.orderNo)!;
+    const refunded = k.wxpay.notifications().find((d) => d.eventType === 'REFUND.SUCCESS' && (d.resource as { out_trade_no: string }).out_trade_no === k.tradeNo(order.orderNo))!;
     expect((await k.redeliver(refunded.id)).status).toBe(204);
     expect((await k.notify('REFUND.SUCCESS', 'refund', refunded.resource as object)).status).toBe(204);
     expect(await k.balance(m.memberId)).toBe(5000); // +2000 used back, −130 award clawed back
@@ -220,9 +220,9 @@ describe('shipping and refunds', () => {
     // WeChat closes the refund (the sandbox itself only ever succeeds): a signed REFUND.CLOSED before its success.
     const closed = await k.notify('REFUND.CLOSED', 'refund', {
       mchid: k.wxpay.keys.mchid,
-      out_trade_no: order.orderNo,
+      out_trade_no: k.tradeNo(order.orderNo),
       transaction_id: transactionId,
-      out_refund_no: `R${order.orderNo}`,
+      out_refund_no: `${k.tradeNo(order.orderNo)}R1`,
       refund_id: '50300000000000000000000000001',
       refund_status: 'CLOSED',
       user_received_account: '支付用户零钱',

@@ -2,11 +2,13 @@ import { createVerify, randomBytes } from 'node:crypto';
 import { systemCtx } from '../../server/infra/db';
 import { PRIVACY_NOTICE_VERSION } from '../../server/modules/mp-session/mp-session.service';
 import type { PaymentParams } from '../../server/modules/store/store.ports';
+import { STORE_TRADE_PREFIX } from '../../server/modules/store/orders.service';
 import { chinaIso, chinaStamp } from '../../server/sandbox/pay/pay-sandbox-notifier';
 import type { PaySandbox } from '../../server/sandbox/pay/pay-sandbox';
 import { encryptResource } from '../../server/wechat/pay/wxpay-crypto';
 import type { WxPayRefund, WxPayTransaction } from '../../server/wechat/pay/wxpay.types';
 import { buildSandboxApp, type SandboxTestApp } from '../helpers/sandbox';
+import type { TestAppOptions } from '../helpers/app';
 
 /**
  * The store through the real app in sandbox mode: members log in with WeChat sandbox codes, points go through the
@@ -36,9 +38,11 @@ export interface StoreKit {
   entries(key: string): Promise<number>;
   /** The member pays the order's prepay in the WeChat Pay sandbox; resolves once the notification has been answered. */
   pay(m: StoreMember, orderId: string): Promise<{ transactionId: string; notification: string }>;
-  /** WeChat's view of the order (state, amount, payer). */
-  sandboxOrder(outTradeNo: string): WxPayTransaction;
-  refundsOf(outTradeNo: string): WxPayRefund[];
+  /** WeChat's view of the store order of this number (state, amount, payer), under its out_trade_no. */
+  sandboxOrder(orderNo: string): WxPayTransaction;
+  refundsOf(orderNo: string): WxPayRefund[];
+  /** The out_trade_no WeChat knows a store order by (its payment intent's). */
+  tradeNo(orderNo: string): string;
   /** A WeChat Pay notification signed with the sandbox's keys, posted once to /wechatpay/notify; answers the status. */
   notify(eventType: string, originalType: 'transaction' | 'refund', resource: object, id?: string): Promise<{ status: number; body: string }>;
   /** The sandbox's delivered notification again, as WeChat redelivers when it missed the answer. */
@@ -48,8 +52,8 @@ export interface StoreKit {
   prepayIdOf(orderId: string): Promise<string>;
 }
 
-export async function storeKit(env: Record<string, string> = {}): Promise<StoreKit> {
-  const t = await buildSandboxApp(env);
+export async function storeKit(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<StoreKit> {
+  const t = await buildSandboxApp(env, options);
   const wxpay = t.app.paySandbox;
   if (!wxpay) throw new Error('the WeChat Pay sandbox is not mounted');
   const sql = (text: string, params: unknown[] = []) => t.app.infra.db.dataSource.query(text, params);
@@ -91,7 +95,7 @@ export async function storeKit(env: Record<string, string> = {}): Promise<StoreK
       return (await sql('SELECT count(*)::int AS n FROM points_transaction WHERE idempotency_key = $1', [key]))[0].n as number;
     },
     async prepayIdOf(orderId) {
-      const [row] = await sql('SELECT prepay_id FROM store_order WHERE id = $1', [orderId]);
+      const [row] = await sql("SELECT prepay_id FROM payment_intent WHERE kind = 'store_order' AND key = $1", [orderId]);
       if (!row?.prepay_id) throw new Error(`order ${orderId} has no prepay`);
       return row.prepay_id as string;
     },
@@ -99,16 +103,17 @@ export async function storeKit(env: Record<string, string> = {}): Promise<StoreK
       const prepayId = await kit.prepayIdOf(orderId);
       const res = await t.sandbox('POST', `/people/${m.personId}/pay`, { prepayId });
       if (res.status !== 200) throw new Error(`sandbox refused the payment: ${JSON.stringify(res.body)}`);
-      const [row] = await sql('SELECT order_no FROM store_order WHERE id = $1', [orderId]);
+      const [row] = await sql("SELECT out_trade_no FROM payment_intent WHERE kind = 'store_order' AND key = $1", [orderId]);
       const delivery = wxpay
         .notifications()
-        .find((d) => d.eventType === 'TRANSACTION.SUCCESS' && (d.resource as { out_trade_no?: string }).out_trade_no === row.order_no);
+        .find((d) => d.eventType === 'TRANSACTION.SUCCESS' && (d.resource as { out_trade_no?: string }).out_trade_no === row.out_trade_no);
       if (!delivery) throw new Error('the sandbox sent no payment notification');
       await wxpay.settled(delivery.id);
       return { transactionId: res.body.transactionId as string, notification: delivery.id };
     },
-    sandboxOrder: (outTradeNo) => wxpay.queryOrder({ outTradeNo }, wxpay.keys.mchid),
-    refundsOf: (outTradeNo) => wxpay.snapshot().refunds.filter((r) => r.out_trade_no === outTradeNo),
+    sandboxOrder: (orderNo) => wxpay.queryOrder({ outTradeNo: kit.tradeNo(orderNo) }, wxpay.keys.mchid),
+    refundsOf: (orderNo) => wxpay.snapshot().refunds.filter((r) => r.out_trade_no === kit.tradeNo(orderNo)),
+    tradeNo: (orderNo) => `${STORE_TRADE_PREFIX}${orderNo}`,
     notify,
     async redeliver(notificationId) {
       const d = wxpay.notifications().find((n) => n.id === notificationId);

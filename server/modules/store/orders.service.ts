@@ -1,13 +1,17 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, Db } from '../../infra/db';
-import { AppError, conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
+import { conflict, invalid, isUniqueViolation, notFound, unavailable } from '../../infra/errors';
+import type { FlowDefinition, FlowRunner } from '../../infra/flows';
 import { shanghaiDay } from '../../infra/time';
 import { StoreOrder, StoreOrderItem } from './store.entity';
-import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePayments, StorePoints } from './store.ports';
+import type { MemberTiers, PaymentParams, PointsHistoryPage, StorePoints } from './store.ports';
+import type { PaymentsService } from '../payments';
 import { labelHistory } from './points-reasons';
 import { AddressService, addressView, type AddressView } from './addresses.service';
 import type { CatalogService } from './catalog.service';
+import { transition } from './order-lifecycle';
+import { returnStock } from './order-returns';
 import { mergeLines, priceOrder, type OrderLine, type OrderPrice, type PricingRules } from './order-pricing';
 
 export interface StoreRules extends PricingRules {
@@ -41,11 +45,13 @@ export interface OrderView {
 }
 
 export const EXPIRE_UNPAID = 'store.expire-unpaid-orders';
+export const CANCEL_FLOW = 'store.cancel-order';
 
-/** A store order's out_trade_no: the 16-digit order number (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
+/** A store order's number: 16 digits (yyMMdd + 10 digits), or the 32 hex digits of older orders. */
 export const isStoreOrderNo = (no: string): boolean => /^(?:\d{16}|[0-9a-f]{32})$/.test(no);
-/** A store refund's out_refund_no: R + the order's out_trade_no. */
-export const isStoreRefundNo = (no: string): boolean => no.startsWith('R') && isStoreOrderNo(no.slice(1));
+/** Store orders are payment intents of this kind (key: the order id); their out_trade_no is S + the order number. */
+export const STORE_PAYMENT_KIND = 'store_order';
+export const STORE_TRADE_PREFIX = 'S';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
@@ -55,12 +61,25 @@ export class OrderService {
     private readonly db: Db,
     private readonly points: StorePoints,
     private readonly tiers: MemberTiers,
-    private readonly payments: StorePayments,
+    private readonly payments: PaymentsService,
     private readonly addresses: AddressService,
     private readonly catalog: CatalogService,
     private readonly rules: StoreRules,
     private readonly log: FastifyBaseLogger,
+    private readonly flows: FlowRunner,
   ) {}
+
+  /** The member's cancel: close at WeChat, then cancel here (registered by registerStorePayments). */
+  cancelFlow(): FlowDefinition<{ intentId: string; reason: string }> {
+    return {
+      name: CANCEL_FLOW,
+      steps: [
+        // Closing at WeChat cannot be undone; nothing before it needs undoing.
+        { name: 'close-at-wechat', run: async (c, s) => void (await this.payments.closeAtWeChat(c, s.intentId)) },
+        { name: 'cancel-order', run: async (c, s) => void (await this.payments.markClosed(c, s.intentId, s.reason)) },
+      ],
+    };
+  }
 
   private pricing() {
     return { tiers: this.tiers, points: this.points, rules: this.rules };
@@ -88,7 +107,7 @@ export class OrderService {
     for (let attempt = 1; ; attempt++) {
       try {
         const { order, view } = await this.db.transaction(ctx, (tx) => this.placeInTx(tx, member, input, lines, idempotencyKey, requestHash));
-        return { order: view, payment: await this.paymentFor(order, describe(view.items)) };
+        return { order: view, payment: await this.paymentFor(order) };
       } catch (err) {
         if (attempt >= 5 || !isUniqueViolation(err, 'store_order_order_no_key')) throw err;
       }
@@ -116,12 +135,15 @@ export class OrderService {
     const price = await priceOrder(this.db, tx, this.pricing(), memberId, { lines, pointsToUse: input.pointsToUse, couponId: input.couponId });
 
     const id = randomUUID();
-    const inserted = await this.db.rows(tx, `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
+    const orderNo = this.newOrderNo();
+    const expiresAt = new Date(Date.now() + this.rules.unpaidMinutes * 60_000);
+    const inserted = await this.db.rows(tx,
+      `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
          coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(mins => $16))
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (member_id, idempotency_key) DO NOTHING RETURNING id`,
-      [id, this.newOrderNo(), memberId, member.mpOpenid, idempotencyKey, requestHash, price.goodsFen, price.discountFen, price.couponId,
-        price.couponFen, price.pointsToUse, price.pointsDiscountFen, price.shippingFen, price.payableFen, address, this.rules.unpaidMinutes],
+      [id, orderNo, memberId, member.mpOpenid, idempotencyKey, requestHash, price.goodsFen, price.discountFen, price.couponId,
+        price.couponFen, price.pointsToUse, price.pointsDiscountFen, price.shippingFen, price.payableFen, address, expiresAt],
     );
     if (!inserted.length) return (await replay())!;
     // Sorted, so two checkouts of the same SKUs lock them in the same order and never deadlock.
@@ -145,6 +167,16 @@ export class OrderService {
     }
     if (price.pointsToUse > 0) await this.points.debit(tx, memberId, price.pointsToUse, `order:${id}:points`, '积分抵扣');
     await this.catalog.removeFromCart(tx, memberId, lines.map((l) => l.skuId));
+    await this.payments.createIntent(tx, {
+      kind: STORE_PAYMENT_KIND,
+      key: id,
+      memberId,
+      payerOpenid: member.mpOpenid,
+      amountFen: price.payableFen,
+      description: describe(price.items),
+      expiresAt,
+      tradeNo: orderNo,
+    });
     const created = await this.db.repo(tx, StoreOrder).findOneByOrFail({ id });
     return { order: created, view: await this.view(tx, created) };
   }
@@ -155,64 +187,63 @@ export class OrderService {
     if (order.status !== 'pending_payment' || new Date(order.expiresAt).getTime() <= Date.now()) {
       throw conflict('order_not_payable', 'This order can no longer be paid');
     }
-    return { payment: await this.paymentFor(order, describe((await this.view(ctx, order)).items)) };
+    return { payment: await this.paymentFor(order) };
   }
 
-  private async paymentFor(order: StoreOrder, description: string): Promise<PaymentParams> {
-    let prepayId = order.prepayId;
-    if (!prepayId) {
-      try {
-        ({ prepayId } = await this.payments.prepay({
-          outTradeNo: order.orderNo,
-          description,
-          amountFen: order.payableFen,
-          payerOpenid: order.payerOpenid,
-          expiresAt: new Date(order.expiresAt),
-        }));
-      } catch (err) {
-        this.log.warn({ err, orderNo: order.orderNo }, 'prepay failed');
-        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try paying again from the order');
-      }
-      // Two tabs paying at once keep the first prepay id.
-      const [stored] = await this.db.rows<{ prepay_id: string }>({}, 'UPDATE store_order SET prepay_id = COALESCE(prepay_id, $2) WHERE id = $1 RETURNING prepay_id', [
-        order.id,
-        prepayId,
-      ]);
-      prepayId = stored!.prepay_id;
-    }
-    return this.payments.paymentParams(prepayId);
+  private async paymentFor(order: StoreOrder): Promise<PaymentParams> {
+    return this.payments.paymentParams({}, (await this.intentOf({}, order.id)).id);
   }
 
+  private async intentOf(ctx: Ctx, orderId: string) {
+    const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, orderId);
+    if (!intent) throw notFound('order_not_found', 'This order has no payment');
+    return intent;
+  }
+
+  /**
+   * The member's cancel is a flow (close at WeChat, then cancel here), driven at once: a crash between the two
+   * resumes at the second; a payment that beat the close undoes it (409 `order_paid`).
+   */
   async cancel(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
     const order = await this.own(ctx, memberId, orderId);
     if (order.status !== 'cancelled') {
       if (order.status !== 'pending_payment') throw conflict('order_not_cancellable', 'Only an unpaid order can be cancelled');
-      await this.closeAndCancel(ctx, order, 'member');
+      const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, order.id);
+      if (!intent) await this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, 'member'));
+      else {
+        const started = await this.flows.start(ctx, CANCEL_FLOW, `${order.id}:${intent.id}`, { intentId: intent.id, reason: 'member' });
+        const run = await this.flows.run(started.id, { retryCount: 0, retryLimit: 1 }).catch((err) => {
+          this.log.warn({ err, orderNo: order.orderNo }, 'cancel not finished now: its job carries on');
+          throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
+        });
+        if (run.status === 'undone') {
+          if (run.error?.includes('paid')) throw conflict('order_paid', 'This order has just been paid');
+          throw unavailable('payment_unavailable', 'The order could not be cancelled; try again');
+        }
+      }
     }
     return this.view(ctx, await this.own(ctx, memberId, orderId));
   }
 
-  /** Closes the WeChat transaction first: once closed it cannot be paid, so giving the stock back is safe. */
-  private async closeAndCancel(ctx: Ctx, order: Pick<StoreOrder, 'id' | 'orderNo' | 'prepayId'>, reason: string): Promise<boolean> {
-    if (order.prepayId) {
-      try {
-        await this.payments.close(order.orderNo);
-      } catch (err) {
-        // 'wxpay_orderpaid' is how the WeChat Pay client names WeChat's ORDERPAID.
-        if (err instanceof AppError && (err.code === 'order_paid' || err.code === 'wxpay_orderpaid')) throw conflict('order_paid', 'This order has just been paid');
-        throw unavailable('payment_unavailable', 'WeChat Pay is not reachable; try again');
-      }
-    }
-    return this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, reason));
+  /**
+   * Closes the payment (at WeChat first: once closed it cannot be paid); the payment's close cancels the order in
+   * its transaction (onPaymentClosed), so giving the stock back is safe.
+   */
+  private async closeAndCancel(ctx: Ctx, order: Pick<StoreOrder, 'id'>, reason: string): Promise<boolean> {
+    const intent = await this.payments.intentByKey(ctx, STORE_PAYMENT_KIND, order.id);
+    if (!intent) return this.db.transaction(ctx, (tx) => this.cancelInTx(tx, order.id, reason));
+    return this.payments.close(ctx, intent.id, reason);
   }
 
-  private async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
-    const [o] = await this.db.rows<{ member_id: string; points_used: number }>(tx, `UPDATE store_order SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2
-       WHERE id = $1 AND status = 'pending_payment' RETURNING member_id, points_used`,
+  /** The order's side of a closed payment: cancelled, its stock, coupon and points back (once: a conditional update). */
+  async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
+    const t = transition('cancel');
+    const [o] = await this.db.rows<{ member_id: string; points_used: number }>(tx,
+      `UPDATE store_order SET ${t.set}, cancelled_at = now(), cancel_reason = $2 WHERE id = $1 AND ${t.where} RETURNING member_id, points_used`,
       [orderId, reason],
     );
     if (!o) return false;
-    await this.db.rows(tx, 'UPDATE product_sku s SET stock = s.stock + i.quantity FROM store_order_item i WHERE i.order_id = $1 AND s.id = i.sku_id', [orderId]);
+    await returnStock(this.db, tx, orderId);
     await this.db.rows(tx, 'UPDATE member_coupon SET used_order_id = NULL WHERE used_order_id = $1', [orderId]);
     if (o.points_used > 0) await this.points.credit(tx, o.member_id, o.points_used, `order:${orderId}:points-return`, '取消订单退回积分');
     return true;
@@ -220,18 +251,30 @@ export class OrderService {
 
   /** The sweep: unpaid orders past their time are closed at WeChat and cancelled, stock and points back. */
   async expireUnpaid(ctx: Ctx, now = new Date()): Promise<{ cancelled: number }> {
-    const due = await this.db.rows<{ id: string; order_no: string; prepay_id: string | null }>(ctx, "SELECT id, order_no, prepay_id FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
+    const due = await this.db.rows<{ id: string; order_no: string }>(ctx,
+      "SELECT id, order_no FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
       [now],
     );
     let cancelled = 0;
     for (const o of due) {
       try {
-        if (await this.closeAndCancel(ctx, { id: o.id, orderNo: o.order_no, prepayId: o.prepay_id }, 'expired')) cancelled++;
+        if (await this.closeAndCancel(ctx, { id: o.id }, 'expired')) cancelled++;
       } catch (err) {
         this.log.warn({ err, orderNo: o.order_no }, 'unpaid order not cancelled'); // paid meanwhile, or WeChat down: next sweep
       }
     }
     return { cancelled };
+  }
+
+  /** 确认收货: the member says the parcel arrived; a shipped order without a refund in progress becomes completed. */
+  async confirmReceipt(ctx: Ctx, memberId: string, orderId: string): Promise<OrderView> {
+    const order = await this.own(ctx, memberId, orderId);
+    if (order.status !== 'completed') {
+      const t = transition('complete');
+      const [done] = await this.db.rows(ctx, `UPDATE store_order SET ${t.set} WHERE id = $1 AND ${t.where} RETURNING id`, [order.id]);
+      if (!done) throw conflict('order_not_receivable', 'Only a shipped order without a refund in progress can be confirmed received');
+    }
+    return this.view(ctx, await this.own(ctx, memberId, orderId));
   }
 
   /** The member's points history with reason codes, Chinese labels and the readable numbers of store orders. */
@@ -290,7 +333,7 @@ export class OrderService {
 }
 
 /** The goods line on the WeChat Pay bill: "龙井茶 等3件". */
-function describe(items: OrderView['items']): string {
+function describe(items: ReadonlyArray<{ title: string }>): string {
   const first = items[0]?.title ?? '商品';
   return (items.length > 1 ? `${first} 等${items.length}件` : first).slice(0, 127);
 }

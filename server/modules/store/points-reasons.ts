@@ -27,7 +27,8 @@ export function labelEntry(entry: { kind: string; key: string; reason: string },
   const order = /^order:([^:]+):(.+)$/.exec(key);
   if (order) {
     const [, id, step] = order;
-    const store = STORE_ORDER_KEYS[step!];
+    // A refund by line adds its after-sale: order:<id>:points-refund:<after-sale id>.
+    const store = STORE_ORDER_KEYS[step!] ?? STORE_ORDER_KEYS[step!.split(':')[0]!];
     // Store orders are keyed by their uuid; the member ledger's sales orders by their own id.
     if (store) return { code: store[0], label: store[1], orderNo: storeOrderNos.get(id!) ?? null };
     // The member ledger's Taobao orders: `purchase <no>`, `refund on <no>`, `order <no> closed`.

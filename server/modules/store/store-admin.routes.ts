@@ -4,6 +4,8 @@ import { maskedReceiver, shipsGoods } from './addresses.service';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CatalogService } from './catalog.service';
+import type { AfterSalesService } from './after-sales.service';
+import { afterSaleLines, afterSaleView } from './after-sales.schemas';
 import type { FulfilmentService } from './fulfilment.service';
 import type { MallService } from './mall.service';
 import type { MallItem, MallRedemption } from './store.entity';
@@ -13,10 +15,13 @@ export interface StoreAdminRoutesOptions {
   mall: MallService;
   catalog: CatalogService;
   fulfilment: FulfilmentService;
+  afterSales: AfterSalesService;
 }
 
 const sec = [{ bearer: [] }];
 const editors = { roles: ['owner', 'operator'] as const };
+
+
 const id = z.object({ id: z.uuid() });
 /** An order by its id or by its order number (what the member reads out to customer service). */
 const idOrNo = z.object({ id: z.union([z.uuid(), z.string().regex(/^(?:\d{16}|[0-9a-f]{32})$/, 'an order id or order number')]) });
@@ -104,7 +109,7 @@ const adminOrder = order.extend({
 });
 
 /** The merchant's reward items, products and orders; mounted inside /api/admin. */
-export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = async (app, { mall, catalog, fulfilment }) => {
+export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = async (app, { mall, catalog, fulfilment, afterSales }) => {
   const ctx = (req: FastifyRequest) => ({ requestId: req.id });
 
   app.get('/mall/items', { schema: { tags: ['points-mall'], security: sec, response: { 200: z.array(itemView) } } }, async (req) => (await mall.adminItems(ctx(req))).map(showItem));
@@ -221,8 +226,41 @@ export const storeAdminRoutes: FastifyPluginAsyncZod<StoreAdminRoutesOptions> = 
     '/orders/:id/refund',
     {
       config: editors,
-      schema: { tags: ['store'], summary: 'Full refund through WeChat Pay; settled by the refund notification', security: sec, params: id, body: z.object({ reason: z.string().trim().min(1).max(80) }), response: { 200: adminOrder } },
+      schema: {
+        tags: ['store'],
+        summary: 'Refund through WeChat Pay of what is left of the order, or of some lines; settled by the refund notification',
+        security: sec,
+        params: id,
+        body: z.object({ reason: z.string().trim().min(1).max(80), lines: afterSaleLines.optional() }),
+        response: { 200: adminOrder },
+      },
     },
-    async (req) => fulfilment.refund(ctx(req), req.params.id, req.body.reason),
+    async (req) => {
+      await afterSales.refundOrder(ctx(req), req.params.id, req.body.reason, req.body.lines);
+      return forRole(req, [await fulfilment.adminDetail(ctx(req), req.params.id)])[0]!;
+    },
+  );
+  app.get(
+    '/after-sales',
+    {
+      schema: {
+        tags: ['store'],
+        summary: 'Refund requests (申请退款), newest first',
+        security: sec,
+        querystring: z.object({ status: z.enum(['requested', 'rejected', 'refunding', 'refunded', 'failed']).optional(), orderId: z.uuid().optional() }),
+        response: { 200: z.array(afterSaleView) },
+      },
+    },
+    async (req) => afterSales.list(ctx(req), req.query),
+  );
+  app.post(
+    '/after-sales/:id/accept',
+    { config: editors, schema: { tags: ['store'], summary: 'Accepts a refund request: the refund goes to WeChat Pay', security: sec, params: id, body: z.object({ note: z.string().trim().max(200).optional() }).optional(), response: { 200: afterSaleView } } },
+    async (req) => afterSales.accept(ctx(req), req.params.id, req.body?.note),
+  );
+  app.post(
+    '/after-sales/:id/reject',
+    { config: editors, schema: { tags: ['store'], summary: 'Rejects a refund request, with the reason the member sees', security: sec, params: id, body: z.object({ note: z.string().trim().min(1).max(200) }), response: { 200: afterSaleView } } },
+    async (req) => afterSales.reject(ctx(req), req.params.id, req.body.note),
   );
 };

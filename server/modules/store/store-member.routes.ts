@@ -9,6 +9,8 @@ import type { CatalogService } from './catalog.service';
 import type { MallService } from './mall.service';
 import type { OrderService } from './orders.service';
 import type { StorePoints } from './store.ports';
+import type { AfterSalesService } from './after-sales.service';
+import { afterSaleLines, afterSaleView } from './after-sales.schemas';
 
 export interface StoreMemberRoutesOptions {
   points: StorePoints;
@@ -16,6 +18,7 @@ export interface StoreMemberRoutesOptions {
   catalog: CatalogService;
   orders: OrderService;
   addresses: AddressService;
+  afterSales: AfterSalesService;
 }
 
 const uuid = z.uuid();
@@ -115,7 +118,7 @@ const cart = z.object({
 });
 
 /** Points, the points mall, the store and the address book; mounted inside /api/mp behind the member session. */
-export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> = async (app, { points, mall, catalog, orders, addresses }) => {
+export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> = async (app, { points, mall, catalog, orders, addresses, afterSales }) => {
   const ctx = (req: FastifyRequest) => ({ requestId: req.id });
 
   app.get(
@@ -331,6 +334,42 @@ export const storeMemberRoutes: FastifyPluginAsyncZod<StoreMemberRoutesOptions> 
 
   app.post('/orders/:id/cancel', { schema: { tags: ['store'], security: sec, params: idParams, response: { 200: order } } }, async (req) =>
     orders.cancel(ctx(req), currentMember(req).memberId, req.params.id),
+  );
+
+  app.post(
+    '/orders/:id/confirm-receipt',
+    { schema: { tags: ['store'], summary: '确认收货: the parcel arrived; the order is completed (else after 15 days by itself)', security: sec, params: idParams, response: { 200: order } } },
+    async (req) => orders.confirmReceipt(ctx(req), currentMember(req).memberId, req.params.id),
+  );
+
+  app.post(
+    '/orders/:id/after-sales',
+    {
+      preValidation: perMemberLimit(app, 'after-sale', 10),
+      schema: {
+        tags: ['store'],
+        summary: '申请退款: the whole order (no lines) or some lines back, with a reason; the merchant accepts or rejects',
+        security: sec,
+        params: idParams,
+        body: z.object({ reason: z.string().trim().min(1).max(80), lines: afterSaleLines.optional() }),
+        response: { 200: afterSaleView },
+      },
+    },
+    async (req) => {
+      const memberId = currentMember(req).memberId;
+      const order = await orders.detail(ctx(req), memberId, req.params.id);
+      return afterSales.request(ctx(req), { orderId: order.id, memberId, reason: req.body.reason, lines: req.body.lines });
+    },
+  );
+
+  app.get(
+    '/orders/:id/after-sales',
+    { schema: { tags: ['store'], summary: 'The refund requests of an order and where each stands', security: sec, params: idParams, response: { 200: z.array(afterSaleView) } } },
+    async (req) => {
+      const memberId = currentMember(req).memberId;
+      const order = await orders.detail(ctx(req), memberId, req.params.id);
+      return afterSales.list(ctx(req), { orderId: order.id, memberId });
+    },
   );
 
   app.get('/addresses', { schema: { tags: ['addresses'], security: sec, response: { 200: z.array(address) } } }, async (req) =>

@@ -164,6 +164,8 @@ export class StoreOrderItem {
   @Column({ name: 'quantity', type: 'integer' }) quantity!: number;
   @Column({ name: 'list_price_fen', type: 'integer' }) listPriceFen!: number;
   @Column({ name: 'unit_price_fen', type: 'integer' }) unitPriceFen!: number;
+  /** How many of this line were refunded (after-sales by line). */
+  @Column({ name: 'refunded_quantity', type: 'integer', default: 0 }) refundedQuantity!: number;
 }
 
 export const storeEntities = [

@@ -5,13 +5,15 @@ import type { MemberServices } from '../members/member-services';
 import { defineModule } from '../module';
 import { AddressService } from './addresses.service';
 import { CatalogService } from './catalog.service';
-import { COMPLETE_DELIVERED, FulfilmentService, REFUND_LATE_PAYMENT, UPLOAD_SHIPPING } from './fulfilment.service';
+import { AfterSalesService } from './after-sales.service';
+import { COMPLETE_DELIVERED, FulfilmentService, UPLOAD_SHIPPING } from './fulfilment.service';
 import { MallService } from './mall.service';
-import { EXPIRE_UNPAID, isStoreOrderNo, isStoreRefundNo, OrderService } from './orders.service';
+import { EXPIRE_UNPAID, OrderService } from './orders.service';
+import { registerStorePayments } from './store-payments';
 import { storeAdminRoutes } from './store-admin.routes';
 import { storeMemberRoutes } from './store-member.routes';
 import { storeEntities } from './store.entity';
-import type { MemberTiers, StorePayments, StorePaymentEvents, StorePoints } from './store.ports';
+import type { MemberTiers, StorePayments, StorePoints } from './store.ports';
 import { storePrivacy } from './store.privacy';
 
 declare module '../module' {
@@ -21,8 +23,8 @@ declare module '../module' {
     mall: MallService;
     orders: OrderService;
     fulfilment: FulfilmentService;
-    /** What the WeChat Pay notification dispatcher calls for store orders. */
-    storePaymentEvents: StorePaymentEvents;
+    /** 申请退款: the member's requests, the merchant's answers, and the refund flow. */
+    afterSales: AfterSalesService;
   }
   interface PortOverrides {
     storePoints: StorePoints;
@@ -41,6 +43,7 @@ export const storeModule = defineModule({
     'store_address',
     'store_order',
     'store_order_item',
+    'store_after_sale',
     'mall_item',
     'mall_redemption',
     'mall_member_count',
@@ -51,48 +54,31 @@ export const storeModule = defineModule({
   needs: ({ services, overrides }) => ({
     points: overrides.storePoints ?? pointsPorts(services),
     tiers: overrides.memberTiers ?? memberTiersPort(services),
-    payments: overrides.storePayments ?? storePaymentsPort(services.wechat, services.wxpay),
+    shipping: overrides.storePayments ?? storeShippingPort(services.wechat, services.wxpay),
   }),
-  services: ({ infra, config, log, ports }) => {
+  services: ({ infra, config, log, ports, services: { payments, flows } }) => {
     const storeLog = log.child({ module: 'store' });
     const addresses = new AddressService(infra.db);
     const catalog = new CatalogService(infra.db, ports.tiers);
-    const orders = new OrderService(infra.db, ports.points, ports.tiers, ports.payments, addresses, catalog, config.store, storeLog);
-    const fulfilment = new FulfilmentService(infra.db, infra.queue, ports.points, ports.tiers, ports.payments, orders, storeLog);
-    return { addresses, catalog, mall: new MallService(infra.db, ports.points, addresses), orders, fulfilment, storePaymentEvents: fulfilment };
+    const orders = new OrderService(infra.db, ports.points, ports.tiers, payments, addresses, catalog, config.store, storeLog, flows);
+    const fulfilment = new FulfilmentService(infra.db, infra.queue, ports.points, ports.tiers, ports.shipping, payments, orders, storeLog);
+    const afterSales = new AfterSalesService(infra.db, payments, flows, ports.points, storeLog);
+    // The store's payment kind and its flows (cancel, an accepted after-sale's refund), before anything is paid.
+    registerStorePayments({ payments, flows, orders, fulfilment, afterSales });
+    return { addresses, catalog, mall: new MallService(infra.db, ports.points, addresses), orders, fulfilment, afterSales };
   },
   jobs: ({ services: s }) => [
     { name: EXPIRE_UNPAID, retryLimit: 1, handler: async () => void (await s.orders.expireUnpaid({})) },
     { name: UPLOAD_SHIPPING, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderId }: { orderId: string }) => s.fulfilment.uploadShipping({}, orderId) },
     { name: COMPLETE_DELIVERED, retryLimit: 1, handler: async () => void (await s.fulfilment.completeDelivered({})) },
-    { name: REFUND_LATE_PAYMENT, retryLimit: 8, retryDelaySeconds: 30, handler: async ({ orderNo }: { orderNo: string }) => s.fulfilment.startRefund({}, orderNo) },
   ],
   schedules: [
     { job: EXPIRE_UNPAID, cron: '* * * * *', tz: 'Asia/Shanghai' },
     { job: COMPLETE_DELIVERED, cron: '30 3 * * *', tz: 'Asia/Shanghai' },
   ],
-  // Store orders' out_trade_no is their order number; refunds are R + that.
-  wxpayNotifications(notifications, { services: s }) {
-    notifications.on(
-      'TRANSACTION.SUCCESS',
-      (ctx, r) =>
-        s.storePaymentEvents.onPaymentSucceeded(ctx, {
-          outTradeNo: r.out_trade_no,
-          transactionId: r.transaction_id ?? '',
-          amountFen: r.amount?.total ?? 0,
-          payerOpenid: r.payer?.openid ?? '',
-        }),
-      { name: 'store', match: (r) => isStoreOrderNo(r.out_trade_no) },
-    );
-    notifications.on(
-      ['REFUND.SUCCESS', 'REFUND.CLOSED', 'REFUND.ABNORMAL'],
-      (ctx, r) => s.storePaymentEvents.onRefundFinished(ctx, { outRefundNo: r.out_refund_no, status: r.refund_status as 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }),
-      { name: 'store-refund', match: (r) => isStoreRefundNo(r.out_refund_no) },
-    );
-  },
   adminRoutes: async (scope, { services }) => scope.register(storeAdminRoutes, services),
   memberRoutes: async (scope, { services, ports }) => scope.register(storeMemberRoutes, { ...services, points: ports.points }),
-  privacy: ({ infra, services }) => [storePrivacy(infra.db, services.wxpayNotifications)],
+  privacy: ({ infra }) => [storePrivacy(infra.db)],
 });
 
 /** The points ledger as the check-in, the store and the review reward use it. */
@@ -131,22 +117,13 @@ function memberTiersPort(m: MemberServices): MemberTiers {
   };
 }
 
-function storePaymentsPort(wechat: Wechat, wxpay: WxPayClient | null): StorePayments {
-  const appid = wechat.credentials.mp?.appid ?? wechat.credentials.appid;
+/** WeChat's shipping upload (发货信息录入) for paid store orders; payments themselves go through the payments module. */
+function storeShippingPort(wechat: Wechat, wxpay: WxPayClient | null): StorePayments {
   const client = () => {
     if (!wxpay) throw new Error('WeChat Pay is not configured');
     return wxpay;
   };
   return {
-    prepay: async (p) => ({
-      prepayId: (
-        await client().jsapiPrepay({ appid, description: p.description, outTradeNo: p.outTradeNo, amountFen: p.amountFen, payerOpenid: p.payerOpenid, timeExpire: p.expiresAt })
-      ).prepayId,
-    }),
-    paymentParams: (prepayId) => client().requestPaymentParams(appid, prepayId),
-    refund: async (p) =>
-      void (await client().refund({ outTradeNo: p.outTradeNo, outRefundNo: p.outRefundNo, refundFen: p.refundFen, totalFen: p.totalFen, reason: p.reason })),
-    close: (outTradeNo) => client().close(outTradeNo),
     async uploadShipping(p) {
       if (!wechat.mp) throw new Error('no mini-program is configured (MP_APPID / MP_SECRET)');
       await wechat.mp.uploadShippingInfo({

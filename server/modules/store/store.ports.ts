@@ -43,15 +43,8 @@ export interface PaymentParams {
   paySign: string;
 }
 
+/** WeChat as the store's shipping needs it; payments themselves go through the payments module. */
 export interface StorePayments {
-  /** JSAPI prepay (/v3/pay/transactions/jsapi). */
-  prepay(input: { outTradeNo: string; description: string; amountFen: number; payerOpenid: string; expiresAt: Date }): Promise<{ prepayId: string }>;
-  /** The signed parameters of wx.requestPayment for a prepay id. */
-  paymentParams(prepayId: string): PaymentParams;
-  /** /v3/refund/domestic/refunds; the outcome arrives later as a refund notification. */
-  refund(input: { outTradeNo: string; outRefundNo: string; refundFen: number; totalFen: number; reason: string }): Promise<void>;
-  /** Closes an unpaid transaction; throws a conflict `order_paid` when WeChat has taken the money already. */
-  close(outTradeNo: string): Promise<void>;
   /** /wxa/sec/order/upload_shipping_info: WeChat releases the money of physical goods once it knows they shipped. */
   uploadShipping(input: {
     transactionId?: string;
@@ -62,10 +55,4 @@ export interface StorePayments {
     itemDesc: string;
     receiverPhone: string;
   }): Promise<void>;
-}
-
-/** What the payment-notification dispatcher calls after it has verified and decrypted a notification. */
-export interface StorePaymentEvents {
-  onPaymentSucceeded(ctx: Ctx, event: { outTradeNo: string; transactionId: string; amountFen: number; payerOpenid: string }): Promise<void>;
-  onRefundFinished(ctx: Ctx, event: { outRefundNo: string; status: 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }): Promise<void>;
 }

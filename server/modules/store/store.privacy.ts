@@ -1,20 +1,20 @@
 import type { Db } from '../../infra/db';
 import type { PrivacyHooks } from '../../infra/privacy';
-import type { WxPayNotificationRecords } from '../../wechat/pay/wxpay-notification.service';
 
 /**
  * The store's and the points mall's part of a member: the address book, store orders (their address and the
- * payer's openid, also in WeChat Pay's stored notifications), redemptions (a gift's address), coupons, free-shipping
+ * payer's openid; the payment intents and WeChat Pay's notifications are the payments module's), redemptions (a gift's address), coupons, free-shipping
  * cards, the cart. Erasure keeps every amount; a merge settles each unique key (one default address, one idempotency
  * key per member, one cart line and one redemption count per item).
  */
-export function storePrivacy(db: Db, payNotices: WxPayNotificationRecords): PrivacyHooks {
+export function storePrivacy(db: Db): PrivacyHooks {
   const ERASED = '{"erased":true}';
   return {
     name: 'store',
     tables: {
       store_address: { member: ['member_id'], personal: ['name', 'phone', 'province', 'city', 'district', 'detail'], exportedAs: 'store.addresses' },
       store_order: { member: ['member_id'], personal: ['payer_openid', 'address'], exportedAs: 'store.orders' },
+      store_after_sale: { member: ['member_id'], exportedAs: 'store.afterSales' },
       // The payer of a store order, as WeChat Pay reported it: the orders' payerOpenid in the export.
       wxpay_notification: { personal: ['resource'] },
       mall_redemption: { member: ['member_id'], personal: ['address'], exportedAs: 'store.redemptions' },
@@ -64,19 +64,25 @@ export function storePrivacy(db: Db, payNotices: WxPayNotificationRecords): Priv
           WHERE c.member_id = $1 ORDER BY p.title, s.name`,
         [id],
       );
-      return { addresses, orders, redemptions, redemptionCounts, coupons, shippingCards, cart };
+      const afterSales = await db.rows(
+        ctx,
+        `SELECT o.order_no, a.lines, a.amount_fen, a.reason, a.requested_by, a.status, a.merchant_note, a.created_at, a.decided_at, a.settled_at
+           FROM store_after_sale a JOIN store_order o ON o.id = a.order_id WHERE a.member_id = $1 ORDER BY a.created_at, a.id`,
+        [id],
+      );
+      return { addresses, orders, redemptions, redemptionCounts, coupons, shippingCards, cart, afterSales };
     },
 
     async erase(ctx, id) {
       const addresses = await db.rows(ctx, 'DELETE FROM store_address WHERE member_id = $1 RETURNING 1', [id]);
-      const orders = await db.rows<{ order_no: string }>(
+      const orders = await db.rows(
         ctx,
-        `UPDATE store_order SET address = $2::jsonb, payer_openid = 'erased' WHERE member_id = $1 RETURNING order_no`,
+        `UPDATE store_order SET address = $2::jsonb, payer_openid = 'erased' WHERE member_id = $1 RETURNING 1`,
         [id, ERASED],
       );
       await db.rows(ctx, 'UPDATE mall_redemption SET address = $2::jsonb WHERE member_id = $1 AND address IS NOT NULL', [id, ERASED]);
-      const notifications = await payNotices.forgetPayers(ctx, { outTradeNos: orders.map((o) => o.order_no) });
-      return { addresses: addresses.length, orders: orders.length, notifications };
+      // The payer in WeChat Pay's notifications is forgotten by the payments module's hooks (its intents).
+      return { addresses: addresses.length, orders: orders.length };
     },
 
     async merge(ctx, survivorId, otherId) {
@@ -118,6 +124,7 @@ export function storePrivacy(db: Db, payNotices: WxPayNotificationRecords): Priv
         [survivorId, otherId],
       );
       const coupons = await db.rows(ctx, 'UPDATE member_coupon SET member_id = $1 WHERE member_id = $2 RETURNING 1', [survivorId, otherId]);
+      await db.rows(ctx, 'UPDATE store_after_sale SET member_id = $1 WHERE member_id = $2', [survivorId, otherId]);
       const cards = await db.rows(ctx, 'UPDATE member_shipping_card SET member_id = $1 WHERE member_id = $2 RETURNING 1', [survivorId, otherId]);
       return { addresses: addresses.length, orders: orders.length, redemptions: redemptions.length, coupons: coupons.length, shippingCards: cards.length };
     },

@@ -22,7 +22,8 @@ export interface NotificationDelivery {
   /** The plaintext resource (what the merchant should decrypt). */
   resource: unknown;
   attempts: DeliveryAttempt[];
-  state: 'pending' | 'acknowledged' | 'abandoned';
+  /** dropped: never sent (a notification lost on the way, see PaySandboxNotifier.drop). */
+  state: 'pending' | 'acknowledged' | 'abandoned' | 'dropped';
 }
 
 /** A notification as the sandbox state keeps it: the delivery and, while pending, the envelope and when it goes next. */
@@ -53,6 +54,8 @@ export class PaySandboxNotifier {
   private readonly pendingTimers = new Set<string>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private closed = false;
+  /** Notifications still to lose: the next `count` of this event type and order (any when absent). */
+  private readonly drops: { eventType?: string; outTradeNo?: string; count: number }[] = [];
 
   constructor(
     private readonly opts: {
@@ -101,8 +104,20 @@ export class PaySandboxNotifier {
       state: 'pending',
     };
     this.deliveries.set(id, delivery);
+    const orderOf = (p.resource as { out_trade_no?: string }).out_trade_no;
+    const drop = this.drops.find((d) => d.count > 0 && (!d.eventType || d.eventType === p.eventType) && (!d.outTradeNo || d.outTradeNo === orderOf));
+    if (drop) {
+      drop.count--;
+      this.finish(delivery, 'dropped');
+      return id;
+    }
     this.schedule(delivery, envelope, 0);
     return id;
+  }
+
+  /** The next `count` notifications (of one event type and order, or any) are never sent: what reconciliation must make up for. */
+  drop(count: number, filter: { eventType?: string; outTradeNo?: string } = {}): void {
+    this.drops.push({ ...filter, count });
   }
 
   list(): NotificationDelivery[] {
@@ -175,7 +190,7 @@ export class PaySandboxNotifier {
     this.schedule(d, envelope, gap * 1000 * this.opts.timeScale);
   }
 
-  private finish(d: NotificationDelivery, state: 'acknowledged' | 'abandoned'): void {
+  private finish(d: NotificationDelivery, state: 'acknowledged' | 'abandoned' | 'dropped'): void {
     d.state = state;
     this.envelopes.delete(d.id);
     this.keep(d);

@@ -449,6 +449,11 @@ export class PaySandbox implements SandboxPayments {
     };
   }
 
+  /** Loses the next `count` notifications (of one event type and order, or any): they are listed as dropped, never sent. */
+  dropNotifications(count: number, filter: { eventType?: string; outTradeNo?: string } = {}): void {
+    this.notifier.drop(count, filter);
+  }
+
   /** Resolves when a notification is acknowledged by the merchant or abandoned after the last retry. */
   settled(notificationId: string): Promise<NotificationDelivery> {
     return this.notifier.settled(notificationId);

@@ -3,6 +3,11 @@ import { cancelOrder, fetchOrder, repayOrder, requestPayment } from '../../../se
 import { errorMessage } from '../../../services/request';
 import { clockText, startCountdown } from '../../../utils/countdown';
 import { confirm, showError, showSuccess } from '../../../utils/ui';
+import { REFUND_REASONS, toAfterSaleView, type AfterSaleView } from '../../../models/after-sale.model';
+import { confirmReceipt, fetchAfterSales, requestAfterSale } from '../../../services/after-sale.service';
+
+// Orders the member may ask a refund of (申请退款), when no request is open.
+const REFUNDABLE = ['paid', 'shipped', 'completed'];
 
 // WeChat Pay's client callback comes before the server's payment notification; poll briefly for "paid".
 const PAID_POLLS = 5;
@@ -18,7 +23,20 @@ function sleep(ms: number): Promise<void> {
 }
 
 Component({
-  data: { id: '', order: null as OrderView | null, busy: false, confirming: false, errorText: '', payCountdown: '' },
+  data: {
+    id: '',
+    order: null as OrderView | null,
+    busy: false,
+    confirming: false,
+    errorText: '',
+    afterSales: [] as AfterSaleView[],
+    canRequestRefund: false,
+    refundFormOpen: false,
+    refundReasons: REFUND_REASONS,
+    refundReason: '',
+    canConfirmReceipt: false,
+    payCountdown: '',
+  },
   methods: {
     onUnload() {
       this.stopCountdown();
@@ -48,8 +66,9 @@ Component({
       this.setData({ errorText: '' });
       try {
         const order = await fetchOrder(this.data.id);
-        this.setData({ order: toOrderView(order) });
+        this.setData({ order: toOrderView(order), canConfirmReceipt: order.status === 'shipped' });
         this.watchPayDeadline(order.expiresAt);
+        await this.loadAfterSales(order.status);
       } catch (err) {
         if (this.data.order) showError(err);
         else this.setData({ errorText: errorMessage(err) });
@@ -57,6 +76,61 @@ Component({
     },
     retry() {
       return this.load();
+    },
+    // The order shows without its refund requests when they cannot be read; the button waits until they can.
+    async loadAfterSales(status: string) {
+      if (!REFUNDABLE.includes(status) && status !== 'refunded') {
+        this.setData({ afterSales: [], canRequestRefund: false });
+        return;
+      }
+      try {
+        const afterSales = (await fetchAfterSales(this.data.id)).map(toAfterSaleView);
+        this.setData({ afterSales, canRequestRefund: REFUNDABLE.includes(status) && !afterSales.some((a) => a.open) });
+      } catch {
+        this.setData({ canRequestRefund: false });
+      }
+    },
+    openRefundForm() {
+      this.setData({ refundFormOpen: true, refundReason: '' });
+    },
+    closeRefundForm() {
+      this.setData({ refundFormOpen: false });
+    },
+    chooseRefundReason(e: { currentTarget: { dataset: { reason?: string } } }) {
+      this.setData({ refundReason: e.currentTarget.dataset.reason ?? '' });
+    },
+    async confirmReceipt() {
+      if (this.data.busy) return;
+      if (!(await confirm('确认收货', '确认已收到商品吗？', '确认收货'))) return;
+      this.setData({ busy: true });
+      try {
+        const order = await confirmReceipt(this.data.id);
+        this.setData({ order: toOrderView(order), canConfirmReceipt: false });
+        showSuccess('已确认收货');
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    async submitRefund() {
+      if (this.data.busy) return;
+      if (!this.data.refundReason) {
+        wx.showToast({ icon: 'none', title: '请选择退款原因' });
+        return;
+      }
+      if (!(await confirm('申请退款', `申请整单退款（${this.data.refundReason}）？商家同意后原路退回，使用的积分按比例退回。`, '提交申请'))) return;
+      this.setData({ busy: true });
+      try {
+        await requestAfterSale(this.data.id, this.data.refundReason);
+        this.setData({ refundFormOpen: false });
+        showSuccess('已提交申请');
+        await this.load();
+      } catch (err) {
+        showError(err);
+      } finally {
+        this.setData({ busy: false });
+      }
     },
     async waitForPaid() {
       this.setData({ confirming: true });
