@@ -46,6 +46,11 @@ export const SECTION_LABELS: Record<string, string> = {
   sessions: '登录记录',
   privacyConsent: '隐私保护指引同意记录',
   report_columns: '订单报表中的其他列',
+  payments: '微信支付',
+  intents: '支付记录',
+  refunds: '退款记录',
+  afterSales: '售后申请',
+  lines: '退款商品',
 };
 
 export const FIELD_LABELS: Record<string, string> = {
@@ -175,6 +180,12 @@ export const FIELD_LABELS: Record<string, string> = {
   revoked_at: '退出时间',
   version: '版本',
   accepted_at: '同意时间',
+  out_trade_no: '商户订单号',
+  state: '状态',
+  closed_at: '关闭时间',
+  refunded_fen: '已退款金额',
+  merchant_note: '商家说明',
+  requested_by: '发起方',
 };
 
 // Codes the server writes in its own words, by the field that holds them.
