@@ -1328,6 +1328,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mp/orders/{id}/after-sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The refund requests of an order and where each stands */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orderId: string;
+                            lines: {
+                                skuId: string;
+                                quantity: number;
+                            }[] | null;
+                            amountFen: number;
+                            reason: string;
+                            /** @enum {string} */
+                            requestedBy: "member" | "merchant";
+                            /** @enum {string} */
+                            status: "requested" | "rejected" | "refunding" | "refunded" | "failed";
+                            merchantNote: string | null;
+                            createdAt: string;
+                            decidedAt: string | null;
+                            settledAt: string | null;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 申请退款: the whole order (no lines) or some lines back, with a reason; the merchant accepts or rejects */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                        lines?: {
+                            /** Format: uuid */
+                            skuId: string;
+                            quantity: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orderId: string;
+                            lines: {
+                                skuId: string;
+                                quantity: number;
+                            }[] | null;
+                            amountFen: number;
+                            reason: string;
+                            /** @enum {string} */
+                            requestedBy: "member" | "merchant";
+                            /** @enum {string} */
+                            status: "requested" | "rejected" | "refunding" | "refunded" | "failed";
+                            merchantNote: string | null;
+                            createdAt: string;
+                            decidedAt: string | null;
+                            settledAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mp/orders/{id}/cancel": {
         parameters: {
             query?: never;
@@ -1337,6 +1442,79 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orderNo: string;
+                            /** @enum {string} */
+                            status: "pending_payment" | "paid" | "shipped" | "completed" | "cancelled" | "refunded";
+                            items: {
+                                skuId: string;
+                                title: string;
+                                skuName: string;
+                                quantity: number;
+                                unitPriceFen: number;
+                            }[];
+                            goodsFen: number;
+                            discountFen: number;
+                            pointsUsed: number;
+                            pointsDiscountFen: number;
+                            shippingFen: number;
+                            payableFen: number;
+                            address: {
+                                id: string;
+                                name: string;
+                                phone: string;
+                                province: string;
+                                city: string;
+                                district: string;
+                                detail: string;
+                                isDefault: boolean;
+                            } | null;
+                            createdAt: string;
+                            paidAt: string | null;
+                            expiresAt: string;
+                            shipping: {
+                                company: string;
+                                trackingNo: string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mp/orders/{id}/confirm-receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认收货: the parcel arrived; the order is completed (else after 15 days by itself) */
         post: {
             parameters: {
                 query?: never;
