@@ -50,6 +50,8 @@ describe('the sandbox started again on the same data', () => {
     pendingCode: string;
     payer: { personId: string; memberId: string };
     paidNo: string;
+    paidTradeNo: string;
+    unpaidTradeNo: string;
     unpaid: { id: string; orderNo: string };
     skuId: string;
     stock: number;
@@ -86,7 +88,9 @@ describe('the sandbox started again on the same data', () => {
     };
     const paid = await order();
     const unpaid = await order();
-    const [{ prepay_id: prepayId }] = await sql('SELECT prepay_id FROM store_order WHERE id = $1', [paid.id]);
+    // WeChat Pay knows each order by its payment intent's out_trade_no (the store's prefix and the order number).
+    const [{ prepay_id: prepayId, out_trade_no: paidTradeNo }] = await sql("SELECT prepay_id, out_trade_no FROM payment_intent WHERE kind = 'store_order' AND key = $1", [paid.id]);
+    const [{ out_trade_no: unpaidTradeNo }] = await sql("SELECT out_trade_no FROM payment_intent WHERE kind = 'store_order' AND key = $1", [unpaid.id]);
     expect((await t!.sandbox('POST', `/people/${hong.id}/pay`, { prepayId })).status).toBe(200);
     for (let i = 0; i < 100 && (await sql('SELECT status FROM store_order WHERE id = $1', [paid.id]))[0]!.status !== 'paid'; i++) await sleep(50);
     const refund = await inject({ method: 'POST', url: `/api/admin/orders/${paid.id}/refund`, headers: admin, payload: { reason: '不想要了' } });
@@ -101,6 +105,8 @@ describe('the sandbox started again on the same data', () => {
       pendingCode,
       payer: { personId: hong.id, memberId: hongPhone.memberId },
       paidNo: paid.orderNo,
+      paidTradeNo,
+      unpaidTradeNo,
       unpaid,
       skuId,
       stock: await stockOf(skuId),
@@ -111,7 +117,7 @@ describe('the sandbox started again on the same data', () => {
     await t!.close();
     t = undefined;
     // Stopped within the refund's 3 s: WeChat still has it processing.
-    expect(wxpay.snapshot().refunds.map((r) => [r.out_trade_no, r.status])).toEqual([[paid.orderNo, 'PROCESSING']]);
+    expect(wxpay.snapshot().refunds.map((r) => [r.out_trade_no, r.status])).toEqual([[paidTradeNo, 'PROCESSING']]);
     const file = fs.readFileSync(path.join(database.dataDir, 'sandbox', 'state.jsonl'), 'utf8');
     expect(file).toContain('阿明');
   });
@@ -151,7 +157,7 @@ describe('the sandbox started again on the same data', () => {
     }
     expect(status).toBe('refunded');
     const wxpay = t!.app.paySandbox!;
-    expect(wxpay.snapshot().refunds).toEqual([expect.objectContaining({ out_trade_no: before.paidNo, status: 'SUCCESS' })]);
+    expect(wxpay.snapshot().refunds).toEqual([expect.objectContaining({ out_trade_no: before.paidTradeNo, status: 'SUCCESS' })]);
     const notified = wxpay.notifications().filter((d) => d.eventType === 'REFUND.SUCCESS');
     expect(notified).toHaveLength(1);
     expect((await wxpay.settled(notified[0]!.id)).state).toBe('acknowledged');
@@ -161,7 +167,7 @@ describe('the sandbox started again on the same data', () => {
     // The unpaid order's time runs out (moved to now); the sweep closes it at WeChat Pay, which still knows it.
     await sql("UPDATE store_order SET expires_at = now() - interval '1 second' WHERE id = $1", [before.unpaid.id]);
     expect(await t!.app.services.orders.expireUnpaid({})).toEqual({ cancelled: 1 });
-    expect(wxpay.queryOrder({ outTradeNo: before.unpaid.orderNo }, wxpay.keys.mchid).trade_state).toBe('CLOSED');
+    expect(wxpay.queryOrder({ outTradeNo: before.unpaidTradeNo }, wxpay.keys.mchid).trade_state).toBe('CLOSED');
     expect(await stockOf(before.skuId)).toBe(10); // 2 back from the refund (unshipped), 2 from the expired order
   });
 });
