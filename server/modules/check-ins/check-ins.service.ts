@@ -156,14 +156,16 @@ export class CheckInService {
     const today = shanghaiDay(now);
     const first = `${month}-01`;
     const next = `${addDays(first, 31).slice(0, 7)}-01`; // the 1st of the following month
-    const rows: Array<{ day: string; made_up: boolean }> = await this.db.rows(ctx,
+    const rows: Array<{ day: string; made_up: boolean }> = await this.db.rows(
+      ctx,
       "SELECT to_char(day, 'YYYY-MM-DD') AS day, made_up FROM check_in WHERE member_id = $1 AND day >= $2 AND day < $3",
       [memberId, first, next],
     );
     const byDay = new Map(rows.map((r) => [r.day, r.made_up]));
     const days: MonthView['days'] = [];
     for (let d = first; d < next; d = addDays(d, 1)) days.push({ date: d, checkedIn: byDay.has(d), madeUp: byDay.get(d) ?? false });
-    const [last] = await this.db.rows(ctx,
+    const [last] = await this.db.rows(
+      ctx,
       "SELECT to_char(day, 'YYYY-MM-DD') AS day, streak FROM check_in WHERE member_id = $1 AND day IN ($2, $3) ORDER BY day DESC LIMIT 1",
       [memberId, today, addDays(today, -1)],
     );

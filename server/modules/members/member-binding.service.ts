@@ -80,7 +80,8 @@ export class MemberBindingService {
       if (order.member_id && order.member_id !== id) {
         throw conflict('already_bound_to_other', 'That order is already bound to another member');
       }
-      const claimed = (await this.db.rows(tx,
+      const claimed = (await this.db.rows(
+        tx,
         `INSERT INTO member_identity (member_id, kind, value, display, channel_id) VALUES ($1, 'taobao_buyer', $2, $3, $4)
          ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
         [id, order.buyer_key, order.buyer_nick, order.channel_id],
@@ -122,7 +123,8 @@ export class MemberBindingService {
     if (!normal) throw invalid('invalid_phone', 'Not a mainland mobile number');
     const hash = phoneHash(this.phoneKey, normal);
     const linked = await this.db.transaction(ctx, async (tx) => {
-      const claimed = (await this.db.rows(tx,
+      const claimed = (await this.db.rows(
+        tx,
         `INSERT INTO member_identity (member_id, kind, value, display) VALUES ($1, 'phone', $2, $3)
          ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
         [id, hash, `${normal.slice(0, 3)}****${normal.slice(7)}`],

@@ -96,7 +96,8 @@ export class MemberQueryService {
       where.push(`${f.bound ? '' : 'NOT '}EXISTS (SELECT 1 FROM member_identity b WHERE b.member_id = m.id AND b.kind = 'taobao_buyer')`);
     }
     const [count] = (await this.db.rows(ctx, `SELECT count(*) AS n FROM member m WHERE ${where.join(' AND ')}`, values)) as Array<{ n: string }>;
-    const rows = (await this.db.rows(ctx,
+    const rows = (await this.db.rows(
+      ctx,
       `SELECT ${SUMMARY_SELECT} FROM member m
         WHERE ${where.join(' AND ')} ORDER BY m.created_at DESC, m.id LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
       [...values, f.limit, f.offset],
@@ -109,19 +110,22 @@ export class MemberQueryService {
   /** Member detail for staff: identities masked, orders with masked receiver data, points and tier history, audit. */
   async detail(ctx: Ctx, memberId: string) {
     const id = await this.members.resolve(ctx, memberId);
-    const [row] = (await this.db.rows(ctx,
+    const [row] = (await this.db.rows(
+      ctx,
       `SELECT ${SUMMARY_SELECT}, m.gender, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.region, m.notes
          FROM member m WHERE m.id = $1`,
       [id],
     )) as Array<SummaryRow & { gender: string | null; birthday: string | null; region: string | null; notes: string | null }>;
     if (!row) throw notFound('member_not_found', 'No member with that id');
     row.balance = String(await this.points.balance(ctx, id));
-    const identities = (await this.db.rows(ctx,
+    const identities = (await this.db.rows(
+      ctx,
       `SELECT i.kind, i.value, i.display, c.kind AS channel_kind, c.name AS channel_name, i.created_at
          FROM member_identity i LEFT JOIN sales_channel c ON c.id = i.channel_id WHERE i.member_id = $1 ORDER BY i.created_at`,
       [id],
     )) as Array<{ kind: string; value: string; display: string | null; channel_kind: string | null; channel_name: string | null; created_at: Date }>;
-    const orders = (await this.db.rows(ctx,
+    const orders = (await this.db.rows(
+      ctx,
       `SELECT o.id, o.order_no, c.kind AS channel_kind, c.name AS channel_name, o.state, o.status_text, o.total_fen, o.paid_fen,
               o.refund_fen, o.spend_fen, o.ordered_at, o.paid_at, o.item_title, o.item_count, o.receiver_name, o.receiver_address, o.receiver_phone
          FROM sales_order o JOIN sales_channel c ON c.id = o.channel_id WHERE o.member_id = $1

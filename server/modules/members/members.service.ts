@@ -71,7 +71,8 @@ export class MembersService {
     const openidKind = input.app === 'oa' ? 'oa_openid' : 'mp_openid';
     for (let attempt = 0; attempt < 3; attempt++) {
       const result = await this.db.transaction(ctx, async (tx) => {
-        const found = (await this.db.rows(tx,
+        const found = (await this.db.rows(
+          tx,
           `SELECT i.kind, i.member_id, m.created_at FROM member_identity i JOIN member m ON m.id = i.member_id
             WHERE (i.kind = $1 AND i.value = $2) OR (i.kind = 'unionid' AND i.value = $3)`,
           [openidKind, input.openid, input.unionid ?? null],
@@ -95,7 +96,8 @@ export class MembersService {
         const wanted: Array<[string, string]> = [[openidKind, input.openid]];
         if (input.unionid) wanted.push(['unionid', input.unionid]);
         for (const [kind, value] of wanted) {
-          const claimed = (await this.db.rows(tx,
+          const claimed = (await this.db.rows(
+            tx,
             `INSERT INTO member_identity (member_id, kind, value) VALUES ($1, $2, $3)
              ON CONFLICT (kind, value) DO NOTHING RETURNING id`,
             [memberId, kind, value],

@@ -94,7 +94,8 @@ export class TiersService {
     await this.db.transaction(ctx, async (tx) => {
       await this.db.rows(tx, 'UPDATE tier_definition SET rank = rank + 100000');
       for (const t of sorted) {
-        await this.db.rows(tx,
+        await this.db.rows(
+          tx,
           `INSERT INTO tier_definition (code, name, rank, min_spend_12m_fen, min_orders_12m, perks, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, rank = EXCLUDED.rank, min_spend_12m_fen = EXCLUDED.min_spend_12m_fen,
              min_orders_12m = EXCLUDED.min_orders_12m, perks = EXCLUDED.perks, updated_at = now()`,

@@ -386,12 +386,14 @@ export class ParcelsService {
       count(*) FILTER (WHERE kind = 'scan')::int AS "followerScans",
       count(*) FILTER (WHERE kind = 'unfollow')::int AS unfollows`;
     const [totals] = await this.db.rows(ctx, `SELECT ${counts} FROM follow_event WHERE batch_id = $1`, [batchId]);
-    const byDay = await this.db.rows<BatchCounts & { day: string }>(ctx,
+    const byDay = await this.db.rows<BatchCounts & { day: string }>(
+      ctx,
       `SELECT to_char((event_time AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day, ${counts}
        FROM follow_event WHERE batch_id = $1 GROUP BY 1 ORDER BY 1`,
       [batchId],
     );
-    const followers: Array<{ member_id: string | null; subscribed: boolean }> = await this.db.rows(ctx,
+    const followers: Array<{ member_id: string | null; subscribed: boolean }> = await this.db.rows(
+      ctx,
       'SELECT member_id, subscribed FROM oa_follower WHERE first_batch_id = $1',
       [batchId],
     );

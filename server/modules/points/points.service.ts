@@ -184,7 +184,8 @@ export class PointsService {
     const key = checkKey(req.idempotencyKey);
     if (req.amount !== undefined) checkAmount(req.amount);
     return this.db.transaction(ctx, async (tx) => {
-      const [orig] = (await this.db.rows(tx,
+      const [orig] = (await this.db.rows(
+        tx,
         `SELECT t.id, t.kind, t.member_id, t.amount,
                 t.amount + coalesce((SELECT sum(r.amount) FROM points_transaction r WHERE r.reverses_id = t.id), 0) AS open
            FROM points_transaction t WHERE t.id = $1`,
@@ -307,7 +308,8 @@ export class PointsService {
   async transferAll(ctx: Ctx, fromMemberId: string, toMemberId: string, reason: string): Promise<number> {
     return this.db.transaction(ctx, async (tx) => {
       await this.openAccounts(tx, [fromMemberId, toMemberId]);
-      const accounts = (await this.db.rows(tx,
+      const accounts = (await this.db.rows(
+        tx,
         'SELECT id, member_id, balance FROM points_account WHERE member_id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
         [[fromMemberId, toMemberId]],
       )) as Array<{ id: string; member_id: string; balance: string }>;
@@ -317,12 +319,14 @@ export class PointsService {
       if (amount === 0) return 0;
       const key = `merge:${fromMemberId}:${toMemberId}`;
       const requestHash = hashRequest(['merge', fromMemberId, toMemberId]);
-      const [out] = (await this.db.rows(tx,
+      const [out] = (await this.db.rows(
+        tx,
         `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, balance_after, metadata)
          VALUES ($1, $2, 'merge', $3, $4, $5, $6, $7) RETURNING id`,
         [key, requestHash, fromMemberId, -amount, reason, 0, { toMemberId }],
       )) as Array<{ id: string }>;
-      const [inn] = (await this.db.rows(tx,
+      const [inn] = (await this.db.rows(
+        tx,
         `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, balance_after, metadata)
          VALUES ($1, $2, 'merge', $3, $4, $5, $6, $7) RETURNING id`,
         [`${key}:in`, requestHash, toMemberId, amount, reason, Number(to.balance) + amount, { fromMemberId, outTransactionId: out!.id }],
@@ -413,7 +417,8 @@ export class PointsService {
       throw conflict('insufficient_points', `Not enough points: balance ${balance}, needs ${-amount}`, { balance });
     }
     const after = balance + amount;
-    const inserted = (await this.db.rows(tx,
+    const inserted = (await this.db.rows(
+      tx,
       `INSERT INTO points_transaction (idempotency_key, request_hash, kind, member_id, amount, reason, reverses_id, balance_after, metadata, actor)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (idempotency_key) DO NOTHING

@@ -108,7 +108,8 @@ export class AddressService {
       const current = await this.get(tx, memberId, id);
       const isDefault = input.isDefault ?? current.isDefault;
       if (isDefault) await this.db.rows(tx, 'UPDATE store_address SET is_default = false WHERE member_id = $1 AND is_default AND id <> $2', [memberId, id]);
-      await this.db.rows(tx,
+      await this.db.rows(
+        tx,
         `UPDATE store_address SET name = $3, phone = $4, province = $5, city = $6, district = $7, detail = $8, is_default = $9
          WHERE id = $1 AND member_id = $2`,
         [id, memberId, input.name, input.phone, input.province, input.city, input.district, input.detail, isDefault],
@@ -124,7 +125,8 @@ export class AddressService {
       if (!removed) throw notFound('address_not_found', 'No such address');
       // The newest remaining address becomes the default, as members expect.
       if (removed.is_default) {
-        await this.db.rows(tx,
+        await this.db.rows(
+          tx,
           `UPDATE store_address SET is_default = true
            WHERE id = (SELECT id FROM store_address WHERE member_id = $1 ORDER BY created_at DESC LIMIT 1)`,
           [memberId],

@@ -90,7 +90,8 @@ export class AfterSalesService {
       }
       const intent = await this.payments.intentByKey(tx, STORE_PAYMENT_KIND, o.id);
       if (!intent || intent.state !== 'paid') throw conflict('order_not_refundable', 'This order has no payment to refund');
-      const items = await this.db.rows<{ sku_id: string; quantity: number; refunded_quantity: number; unit_price_fen: number }>(tx,
+      const items = await this.db.rows<{ sku_id: string; quantity: number; refunded_quantity: number; unit_price_fen: number }>(
+        tx,
         'SELECT sku_id, quantity, refunded_quantity, unit_price_fen FROM store_order_item WHERE order_id = $1',
         [o.id],
       );
@@ -119,7 +120,8 @@ export class AfterSalesService {
       }
       if (amountFen < 1) throw conflict('order_not_refundable', 'Nothing of this order is left to refund');
       try {
-        const [row] = await this.db.rows(tx,
+        const [row] = await this.db.rows(
+          tx,
           `INSERT INTO store_after_sale (id, order_id, member_id, lines, amount_fen, reason, requested_by, status)
            VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, 'requested') RETURNING *`,
           [randomUUID(), o.id, o.member_id, lines ? JSON.stringify(lines) : null, amountFen, p.reason, p.memberId === null ? 'merchant' : 'member'],
@@ -157,7 +159,8 @@ export class AfterSalesService {
   }
 
   async reject(ctx: Ctx, id: string, note: string): Promise<AfterSaleView> {
-    const [row] = await this.db.rows(ctx,
+    const [row] = await this.db.rows(
+      ctx,
       "UPDATE store_after_sale SET status = 'rejected', merchant_note = $2, decided_at = now() WHERE id = $1 AND status = 'requested' RETURNING *",
       [id, note],
     );

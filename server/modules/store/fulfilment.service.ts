@@ -71,7 +71,8 @@ export class FulfilmentService {
       const tier = await this.tiers.tierOf(tx, order.memberId);
       const award = Math.floor((order.payableFen * tier.pointsMultiplier) / 100);
       const t = transition('pay');
-      const [paid] = await this.db.rows(tx,
+      const [paid] = await this.db.rows(
+        tx,
         `UPDATE store_order SET ${t.set}, paid_at = now(), transaction_id = $2, points_awarded = $3 WHERE id = $1 AND ${t.where} RETURNING id`,
         [order.id, intent.transactionId, award],
       );
@@ -79,7 +80,8 @@ export class FulfilmentService {
       return;
     }
     const late = transition('refundLatePayment');
-    const [marked] = await this.db.rows(tx,
+    const [marked] = await this.db.rows(
+      tx,
       `UPDATE store_order SET ${late.set}, transaction_id = $2, refund_reason = 'paid after cancellation' WHERE id = $1 AND transaction_id IS NULL AND ${late.where} RETURNING id`,
       [order.id, intent.transactionId],
     );
@@ -92,7 +94,8 @@ export class FulfilmentService {
 
   /** A refund that is no after-sale's: a late payment's (the order was cancelled), or one started before after-sales. */
   private async onRefundSettled(tx: Ctx, refund: PaymentRefund, _intent: PaymentIntent): Promise<void> {
-    const [o] = await this.db.rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(tx,
+    const [o] = await this.db.rows<{ id: string; member_id: string; status: string; shipped_at: Date | null; points_used: number; points_awarded: number }>(
+      tx,
       "SELECT id, member_id, status, shipped_at, points_used, points_awarded FROM store_order WHERE out_refund_no = $1 AND refund_status = 'processing' FOR UPDATE",
       [refund.outRefundNo],
     );
@@ -118,7 +121,8 @@ export class FulfilmentService {
   async ship(ctx: Ctx, orderId: string, company: string, trackingNo: string): Promise<AdminOrderView> {
     await this.db.transaction(ctx, async (tx) => {
       const t = transition('ship');
-      const [shipped] = await this.db.rows(tx,
+      const [shipped] = await this.db.rows(
+        tx,
         `UPDATE store_order SET ${t.set}, shipping_company = $2, tracking_no = $3, shipped_at = now() WHERE id = $1 AND ${t.where} RETURNING id`,
         [orderId, company, trackingNo],
       );
@@ -157,7 +161,8 @@ export class FulfilmentService {
   /** Shipped orders without a refund in progress become completed once AUTO_COMPLETE_DAYS have passed. */
   async completeDelivered(ctx: Ctx, now = new Date()): Promise<{ completed: number }> {
     const t = transition('complete');
-    const done = await this.db.rows(ctx,
+    const done = await this.db.rows(
+      ctx,
       `UPDATE store_order SET ${t.set} WHERE ${t.where} AND shipped_at <= $1::timestamptz - make_interval(days => $2) RETURNING id`,
       [now, AUTO_COMPLETE_DAYS],
     );

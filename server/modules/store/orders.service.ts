@@ -137,7 +137,8 @@ export class OrderService {
     const id = randomUUID();
     const orderNo = this.newOrderNo();
     const expiresAt = new Date(Date.now() + this.rules.unpaidMinutes * 60_000);
-    const inserted = await this.db.rows(tx,
+    const inserted = await this.db.rows(
+      tx,
       `INSERT INTO store_order (id, order_no, member_id, payer_openid, idempotency_key, request_hash, status, goods_fen, discount_fen,
          coupon_id, coupon_fen, points_used, points_discount_fen, shipping_fen, payable_fen, address, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'pending_payment', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -238,7 +239,8 @@ export class OrderService {
   /** The order's side of a closed payment: cancelled, its stock, coupon and points back (once: a conditional update). */
   async cancelInTx(tx: Ctx, orderId: string, reason: string): Promise<boolean> {
     const t = transition('cancel');
-    const [o] = await this.db.rows<{ member_id: string; points_used: number }>(tx,
+    const [o] = await this.db.rows<{ member_id: string; points_used: number }>(
+      tx,
       `UPDATE store_order SET ${t.set}, cancelled_at = now(), cancel_reason = $2 WHERE id = $1 AND ${t.where} RETURNING member_id, points_used`,
       [orderId, reason],
     );
@@ -251,7 +253,8 @@ export class OrderService {
 
   /** The sweep: unpaid orders past their time are closed at WeChat and cancelled, stock and points back. */
   async expireUnpaid(ctx: Ctx, now = new Date()): Promise<{ cancelled: number }> {
-    const due = await this.db.rows<{ id: string; order_no: string }>(ctx,
+    const due = await this.db.rows<{ id: string; order_no: string }>(
+      ctx,
       "SELECT id, order_no FROM store_order WHERE status = 'pending_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
       [now],
     );
