@@ -17,6 +17,7 @@ import { StaffLastOwner1795510000000 } from './1795510000000-staff-last-owner';
 import { StaffLoginEpoch1795510000001 } from './1795510000001-staff-login-epoch';
 import { MemberCode1795900000000 } from './1795900000000-member-code';
 import { MemberAvatar1795900000001 } from './1795900000001-member-avatar';
+import { GiftBox1796100000000 } from './1796100000000-gift-box';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   StaffLoginEpoch1795510000001,
   MemberCode1795900000000,
   MemberAvatar1795900000001,
+  GiftBox1796100000000,
 ];

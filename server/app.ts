@@ -32,6 +32,7 @@ import { parcelsModule } from './modules/parcels/parcels.module';
 import { storeModule } from './modules/store/store.module';
 import { checkInsModule } from './modules/check-ins/check-ins.module';
 import { reviewRewardsModule } from './modules/review-rewards/review-rewards.module';
+import { giftBoxModule } from './modules/gift-box/gift-box.module';
 import { demoModule } from './sandbox/demo/demo.module';
 
 /**
@@ -49,6 +50,7 @@ export const appModules: readonly AnyModule[] = [
   storeModule,
   checkInsModule,
   reviewRewardsModule,
+  giftBoxModule,
   demoModule,
 ];
 
