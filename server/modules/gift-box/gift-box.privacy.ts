@@ -18,7 +18,7 @@ export function giftBoxPrivacy(db: Db): PrivacyHooks {
     async export(ctx, id) {
       const boxes = await db.rows(
         ctx,
-        `SELECT b.id, c.name AS campaign, b.status, b.helps, b.helps_required, b.reward_points, b.parent_box_id, b.created_at, b.unlocked_at, b.rewarded_at
+        `SELECT b.id, c.name AS campaign, b.status AS box_status, b.helps, b.helps_required, b.reward_points, b.parent_box_id, b.created_at, b.unlocked_at, b.rewarded_at
            FROM gift_box b JOIN gift_box_campaign c ON c.id = b.campaign_id WHERE b.owner_member_id = $1 ORDER BY b.created_at`,
         [id],
       );
