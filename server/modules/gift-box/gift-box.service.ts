@@ -216,15 +216,16 @@ export class GiftBoxService {
       [boxId],
     );
     if (!box) throw boxNotFound();
+    if (box.status === 'open' && now >= new Date(box.ends_at)) await this.expireBox(ctx, box.id, now);
+    if (box.status === 'expired' || now >= new Date(box.ends_at)) throw conflict('box_expired', 'The campaign has ended; this box can no longer be opened');
+    // A full box is refused on this read (most taps of a crowd); the transaction below decides the last ones.
+    if (box.status !== 'open' || box.helps >= box.helps_required) throw conflict('box_full', 'This box has all the helps it needs');
     // One person is one member: both ids as the member ledger knows them now (a merged id answers as its survivor).
     const people = await this.members.profiles(ctx, [helperId, box.owner_member_id]);
     const helper = people.get(helperId);
     if (!helper) throw notFound('member_not_found', 'No member with that id');
     const ownerNow = people.get(box.owner_member_id)?.id ?? box.owner_member_id;
     if (helper.id === ownerNow) throw conflict('own_box', 'The owner cannot help open their own box');
-    if (box.status === 'open' && now >= new Date(box.ends_at)) await this.expireBox(ctx, box.id, now);
-    if (box.status === 'expired' || now >= new Date(box.ends_at)) throw conflict('box_expired', 'The campaign has ended; this box can no longer be opened');
-    if (box.status !== 'open' || box.helps >= box.helps_required) throw conflict('box_full', 'This box has all the helps it needs');
     const newMember = helper.joinedAt >= new Date(box.starts_at);
     if (box.new_members_only && !newMember) throw conflict('new_members_only', 'Only members who joined during the campaign can help');
 
