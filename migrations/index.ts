@@ -20,6 +20,7 @@ import { FlowRuns1795700000001 } from './1795700000001-flow-runs';
 import { StoreAfterSales1795700000002 } from './1795700000002-store-after-sales';
 import { MemberCode1795900000000 } from './1795900000000-member-code';
 import { MemberAvatar1795900000001 } from './1795900000001-member-avatar';
+import { GiftBox1796100000000 } from './1796100000000-gift-box';
 
 /** Every migration, oldest first. A new migration is added here and never edited once landed. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   StoreAfterSales1795700000002,
   MemberCode1795900000000,
   MemberAvatar1795900000001,
+  GiftBox1796100000000,
 ];

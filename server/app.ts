@@ -34,6 +34,7 @@ import { paymentsModule } from './modules/payments/payments.module';
 import { storeModule } from './modules/store/store.module';
 import { checkInsModule } from './modules/check-ins/check-ins.module';
 import { reviewRewardsModule } from './modules/review-rewards/review-rewards.module';
+import { giftBoxModule } from './modules/gift-box/gift-box.module';
 import { demoModule } from './sandbox/demo/demo.module';
 
 /**
@@ -52,6 +53,7 @@ export const appModules: readonly AnyModule[] = [
   storeModule,
   checkInsModule,
   reviewRewardsModule,
+  giftBoxModule,
   demoModule,
 ];
 

@@ -32,7 +32,7 @@ WITH r AS (SELECT base_points, day7_bonus, day30_bonus FROM check_in_rules WHERE
 `;
 
 /** Members logged in through the session service (as /api/mp/login does after jscode2session), before the clock starts. */
-async function logIn(databaseUrl: string, n: number): Promise<string[]> {
+export async function logIn(databaseUrl: string, n: number): Promise<string[]> {
   const dataSource = createDataSource({ url: databaseUrl, poolSize: 8, entities, migrations, applicationName: 'snowball-bench' });
   const queue = new JobQueue(databaseUrl, pino({ level: 'silent' }), { workers: false, max: 1 });
   try {

@@ -6,6 +6,7 @@ import { parcelScanBench } from './parcel-scan.bench';
 import { checkInBench } from './check-in.bench';
 import { importEmbeddedLatencyBench } from './import-embedded-latency.bench';
 import { phoneBench } from './phone.bench';
+import { giftBoxBench } from './gift-box.bench';
 
 /** npm run bench [-- name ...]: runs the named benchmarks (all by default) and prints JSON figures. */
 const benches: Record<string, () => Promise<void>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   'check-in': checkInBench,
   'import-embedded-latency': importEmbeddedLatencyBench,
   phone: phoneBench,
+  'gift-box': giftBoxBench,
 };
 
 async function main() {

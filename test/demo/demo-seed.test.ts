@@ -30,7 +30,8 @@ describe('the demo shop of sandbox mode', () => {
       await q(`SELECT (SELECT count(*)::int FROM sales_order) AS orders, (SELECT count(*)::int FROM taobao_import) AS imports,
                       (SELECT count(*)::int FROM parcel_batch) AS batches, (SELECT count(*)::int FROM review_campaign) AS campaigns,
                       (SELECT count(*)::int FROM product) AS products, (SELECT count(*)::int FROM product_sku) AS skus,
-                      (SELECT count(*)::int FROM mall_item) AS mall, (SELECT count(*)::int FROM staff_account) AS staff`)
+                      (SELECT count(*)::int FROM mall_item) AS mall, (SELECT count(*)::int FROM staff_account) AS staff,
+                      (SELECT count(*)::int FROM gift_box_campaign) AS "giftBoxCampaigns"`)
     )[0];
   const demoView = async () => (await t!.sandbox('GET', '/demo')).body.demo as DemoView | null;
   const say = async (id: string, text: string) => (await t!.sandbox('POST', `/people/${id}/messages`, { text })).body.reply?.Content as string;
@@ -47,7 +48,7 @@ describe('the demo shop of sandbox mode', () => {
     t = await buildSandboxApp(DEMO_ENV, { database });
     expect(await t.app.services.demo.settled()).toBe('seeded');
 
-    expect(await counts()).toEqual({ orders: 300, imports: 1, batches: 1, campaigns: 1, products: 3, skus: 6, mall: 3, staff: 1 });
+    expect(await counts()).toEqual({ orders: 300, imports: 1, batches: 1, campaigns: 1, products: 3, skus: 6, mall: 3, staff: 1, giftBoxCampaigns: 1 });
     const [imp] = await q("SELECT status, created_by, summary FROM taobao_import");
     expect(imp).toMatchObject({ status: 'succeeded', created_by: 'demo-seed' });
     expect(imp!.summary).toMatchObject({ read: 300, inserted: 300, rejected: 0 });

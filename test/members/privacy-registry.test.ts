@@ -212,6 +212,20 @@ describe('export and erasure through every module', () => {
       { event_type: 'TRANSACTION.SUCCESS' },
     ]);
 
+    // The gift box: Lin helps a friend's box open, then starts her own from it.
+    const giftBoxCampaign = await inject({
+      method: 'POST',
+      url: '/api/admin/gift-box-campaigns',
+      headers: k.admin,
+      payload: { name: '九人拆礼盒', rules: '邀请 9 位好友帮拆，拆开得 100 积分', reward: { kind: 'points', points: 100 }, startsAt: new Date(Date.now() - 3600_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(giftBoxCampaign.statusCode).toBe(201);
+    const boxFriend = await k.member('拆盒好友');
+    const friendBox = await inject({ method: 'POST', url: '/api/mp/gift-boxes', headers: boxFriend.headers, payload: { campaignId: giftBoxCampaign.json().id } });
+    expect((await inject({ method: 'POST', url: `/api/mp/gift-boxes/${friendBox.json().id}/helps`, headers: lin.headers })).statusCode).toBe(200);
+    const linBox = await inject({ method: 'POST', url: '/api/mp/gift-boxes', headers: lin.headers, payload: { campaignId: giftBoxCampaign.json().id, parentBoxId: friendBox.json().id } });
+    expect(linBox.statusCode).toBe(201);
+
     // Every table that keeps something of a member has rows of this one.
     const rows = await memberRows(lin.memberId);
     expect(Object.entries(rows).filter(([, n]) => n === 0).map(([t]) => t)).toEqual([]);

@@ -31,6 +31,11 @@ export type CheckInMonth = Reply<'/api/mp/check-ins', 'get'>;
 export type CheckInDay = CheckInMonth['days'][number];
 export type CheckInRules = CheckInMonth['rules'];
 
+export type GiftBox = Reply<'/api/mp/gift-boxes/{id}', 'get'>;
+/** POST /api/mp/gift-boxes answers 201 with the box's summary. */
+export type GiftBoxStarted = Pick<GiftBox, 'id' | 'campaignId' | 'status' | 'helps' | 'helpsRequired'>;
+export type GiftBoxHelped = Reply<'/api/mp/gift-boxes/{id}/helps', 'post'>;
+
 export type PointsHistoryPage = Reply<'/api/mp/points/history', 'get'>;
 export type PointsEntry = PointsHistoryPage['items'][number];
 

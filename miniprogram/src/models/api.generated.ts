@@ -637,6 +637,253 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mp/gift-box-campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaign page: rules, helpers needed, reward and end time, shown before anyone acts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            rules: string;
+                            helpsRequired: number;
+                            reward: {
+                                /** @enum {string} */
+                                kind: "points";
+                                points: number;
+                            };
+                            startsAt: string;
+                            endsAt: string;
+                            /** @enum {string} */
+                            status: "scheduled" | "running" | "ended";
+                            newMembersOnly: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mp/gift-boxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My boxes and their progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                campaignId: string;
+                                /** @enum {string} */
+                                status: "open" | "unlocked" | "rewarded" | "expired";
+                                helpsRequired: number;
+                                helps: number;
+                                campaignName: string;
+                                endsAt: string;
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start my gift box (from a box I was shown: parentBoxId) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        campaignId: string;
+                        parentBoxId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            campaignId: string;
+                            /** @enum {string} */
+                            status: "open" | "unlocked" | "rewarded" | "expired";
+                            helpsRequired: number;
+                            helps: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mp/gift-boxes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shared box page: progress, helpers (nickname and avatar), reward, rules, end time */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            campaignId: string;
+                            /** @enum {string} */
+                            status: "open" | "unlocked" | "rewarded" | "expired";
+                            helpsRequired: number;
+                            helps: number;
+                            campaignName: string;
+                            /** Format: uuid */
+                            parentBoxId: string | null;
+                            helpers: {
+                                nickname: string | null;
+                                avatarUrl: string | null;
+                            }[];
+                            reward: {
+                                /** @enum {string} */
+                                kind: "points";
+                                points: number;
+                            };
+                            rules: string;
+                            startsAt: string;
+                            endsAt: string;
+                            mine: boolean;
+                            helpedByMe: boolean;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mp/gift-boxes/{id}/helps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 帮TA拆: a logged-in member helps open the box (opening the page counts for nothing) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            helps: number;
+                            /** @enum {string} */
+                            status: "open" | "unlocked" | "rewarded" | "expired";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mp/login": {
         parameters: {
             query?: never;

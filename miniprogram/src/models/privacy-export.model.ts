@@ -13,6 +13,9 @@ const PATH_LABELS: Record<string, string> = {
   'store.redemptions.address.name': '收货人',
   'store.orders.items.title': '商品',
   'store.cart.title': '商品',
+  'giftBox.boxes': '我发起的礼盒',
+  'giftBox.helps': '我帮拆的礼盒',
+  'giftBox.counts': '各活动的礼盒与帮拆次数',
 };
 
 export const SECTION_LABELS: Record<string, string> = {
@@ -51,6 +54,8 @@ export const SECTION_LABELS: Record<string, string> = {
   refunds: '退款记录',
   afterSales: '售后申请',
   lines: '退款商品',
+  giftBox: '拆礼盒',
+  counts: '礼盒与帮拆次数',
 };
 
 export const FIELD_LABELS: Record<string, string> = {
@@ -153,6 +158,14 @@ export const FIELD_LABELS: Record<string, string> = {
   period: '时长',
   starts_at: '开始时间',
   campaign: '活动',
+  box_id: '礼盒编号',
+  box_status: '礼盒状态',
+  boxes: '发起礼盒数',
+  helps: '帮拆次数',
+  helps_required: '需要好友帮拆',
+  parent_box_id: '从哪个礼盒发起',
+  unlocked_at: '拆开时间',
+  rewarded_at: '奖励发放时间',
   reject_reason: '未通过原因',
   reward_kind: '奖励类型',
   amount_fen: '奖励金额',
@@ -199,6 +212,7 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
   },
   status: { ...ORDER_STATUS_TEXT },
   reward_kind: { cash: '现金', points: '积分' },
+  box_status: { open: '待好友帮拆', unlocked: '已拆开', rewarded: '已发奖励', expired: '已失效' },
   direction: { up: '升级', down: '降级', in: '收到', out: '发出' },
   event: { subscribe: '关注', unsubscribe: '取消关注' },
 };

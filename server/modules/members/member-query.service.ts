@@ -257,6 +257,23 @@ export class MemberQueryService {
     return new Set(rows.map((r) => r.member_id));
   }
 
+  /**
+   * What other members may see of these members (a gift box's helpers): nickname and avatar only, with when each
+   * first came (a campaign's "new members"). A merged id answers as its survivor (`id`); unknown and erased ids are absent.
+   */
+  async publicProfiles(ctx: Ctx, memberIds: readonly string[]): Promise<Map<string, { id: string; nickname: string | null; avatarUrl: string | null; joinedAt: Date }>> {
+    if (memberIds.length === 0) return new Map();
+    const rows = await this.db.rows<{ asked: string; id: string; nickname: string | null; avatar: string | null; created_at: Date }>(
+      ctx,
+      `SELECT q.id AS asked, s.id, s.nickname, a.token AS avatar, s.created_at
+         FROM member q JOIN member s ON s.id = coalesce(q.merged_into, q.id)
+         LEFT JOIN member_avatar a ON a.member_id = s.id
+        WHERE q.id = ANY($1::uuid[]) AND s.status = 'active'`,
+      [memberIds],
+    );
+    return new Map(rows.map((r) => [r.asked, { id: r.id, nickname: r.nickname, avatarUrl: r.avatar ? avatarPath(r.avatar) : null, joinedAt: new Date(r.created_at) }]));
+  }
+
   /** The member card as the mini-program shows it (miniprogram/API.md, MemberCard). */
   async mpCard(ctx: Ctx, memberId: string) {
     const card = await this.card(ctx, memberId);

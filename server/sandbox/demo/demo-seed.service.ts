@@ -11,6 +11,7 @@ import type { ReviewRewardsService } from '../../modules/review-rewards/review-r
 import type { CatalogService } from '../../modules/store/catalog.service';
 import type { MallService } from '../../modules/store/mall.service';
 import type { MemberQueryService } from '../../modules/members/member-query.service';
+import type { GiftBoxService } from '../../modules/gift-box/gift-box.service';
 import type { SandboxDemo } from '../sandbox-demo';
 import { generateDemoExport, type DemoOrder } from './demo-export';
 import { defaultOfferText } from '../../modules/parcels/insert-cards';
@@ -30,6 +31,7 @@ export interface DemoDeps {
   reviewRewards: ReviewRewardsService;
   catalog: CatalogService;
   mall: MallService;
+  giftBox: Pick<GiftBoxService, 'createCampaign'>;
   /** The member ledger's orders (the demo's hint orders and whether each is bound yet). */
   salesOrders: Pick<MemberQueryService, 'byNumbers'>;
 }
@@ -134,6 +136,23 @@ export class DemoSeedService {
       endsAt: new Date(now.getTime() + CAMPAIGN_DAYS * 86_400_000),
     });
     await this.seedStore(ctx);
+    // A running gift box (拆礼盒): nine friends, a certain reward, the end time stated.
+    await this.deps.giftBox.createCampaign(
+      ctx,
+      {
+        name: '九人拆礼盒（演示）',
+        rules: '1. 发起礼盒，分享给微信好友；2. 9 位好友登录小程序后点「帮TA拆」；3. 拆开即得 100 积分。每位好友每次活动可帮拆 1 次；活动结束时未拆开的礼盒失效。',
+        helpsRequired: 9,
+        reward: { kind: 'points', points: 100 },
+        stock: null,
+        startsAt: now.toISOString(),
+        endsAt: new Date(now.getTime() + CAMPAIGN_DAYS * 86_400_000).toISOString(),
+        boxesPerMember: 1,
+        helpsPerHelper: 1,
+        newMembersOnly: false,
+      },
+      'demo-seed',
+    );
 
     const hints = pickHints(exp.orders);
     await this.db.rows(ctx, `UPDATE demo_seed SET status = 'done', finished_at = now(), import_id = $1, batch_id = $2, campaign_id = $3, owner_username = $4, hint_orders = $5

@@ -16,7 +16,7 @@ export const demoModule = defineModule({
   services: ({ infra, config, log, announce, services: s }) => ({
     demo: new DemoSeedService(
       infra.db,
-      { staff: s.staff, taobaoImport: s.taobaoImport, parcels: s.parcels, reviewRewards: s.reviewRewards, catalog: s.catalog, mall: s.mall, salesOrders: s.memberQuery },
+      { staff: s.staff, taobaoImport: s.taobaoImport, parcels: s.parcels, reviewRewards: s.reviewRewards, catalog: s.catalog, mall: s.mall, giftBox: s.giftBox, salesOrders: s.memberQuery },
       { enabled: config.demoSeed, hasConfiguredOwner: config.admin !== undefined, brand: config.brandName, publicUrl: config.publicUrl, announce },
       log.child({ module: 'demo' }),
     ),
