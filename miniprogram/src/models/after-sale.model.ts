@@ -1,21 +1,8 @@
+// 申请退款 as the server answers it (GET/POST /api/mp/orders/:id/after-sales): the shapes are the generated ones.
+import type { AfterSale, AfterSaleStatus } from './api-types';
 import { formatFen } from './money';
 
-// 申请退款 as the server answers it (GET/POST /api/mp/orders/:id/after-sales).
-export type AfterSaleStatus = 'requested' | 'rejected' | 'refunding' | 'refunded' | 'failed';
-
-export interface AfterSale {
-  id: string;
-  orderId: string;
-  lines: Array<{ skuId: string; quantity: number }> | null;
-  amountFen: number;
-  reason: string;
-  requestedBy: 'member' | 'merchant';
-  status: AfterSaleStatus;
-  merchantNote: string | null;
-  createdAt: string;
-  decidedAt: string | null;
-  settledAt: string | null;
-}
+export type { AfterSale, AfterSaleStatus };
 
 export interface AfterSaleView {
   id: string;

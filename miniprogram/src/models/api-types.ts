@@ -72,3 +72,6 @@ export type WalletRedemption = Reply<'/api/mp/mall/redemptions', 'get'>[number];
 
 export type ReviewClaim = Reply<'/api/mp/review-claims', 'get'>[number];
 export type TransferPackage = Reply<'/api/mp/review-claims/{id}/transfer', 'get'>;
+
+export type AfterSale = Reply<'/api/mp/orders/{id}/after-sales', 'get'>[number];
+export type AfterSaleStatus = AfterSale['status'];
