@@ -143,11 +143,13 @@ export class FlowRunner {
           continue;
         }
         // Recorded only if no other runner got there first (a double after a resume): the step ran idempotently.
+        // The last step's record also finishes the run, so a run never shows 'running' with nothing left to do.
         const [advanced] = await this.db.rows(
           {},
-          `UPDATE flow_run SET next_step = next_step + 1, state = state || $3::jsonb, updated_at = now()
+          `UPDATE flow_run SET next_step = next_step + 1, state = state || $3::jsonb, updated_at = now(),
+                  status = CASE WHEN next_step + 1 >= $4 THEN 'done' ELSE status END
             WHERE id = $1 AND status = 'running' AND next_step = $2 RETURNING *`,
-          [runId, r.nextStep, JSON.stringify(out ?? {})],
+          [runId, r.nextStep, JSON.stringify(out ?? {}), def.steps.length],
         );
         if (advanced) await this.hooks.afterStep?.(view(advanced), r.nextStep);
         continue;

@@ -49,9 +49,9 @@ it('a crash between closing at WeChat and cancelling: the next app cancels, givi
   await k.t.close();
 
   k = await storeKit({}, { database });
-  // The order is cancelled by the last step; the run is marked done just after it, by its own statement.
+  // The last step cancels the order; its record finishes the run (the step commits just before it is recorded).
   await waitFor('the cancel to finish in the new app', async () => (await sql('SELECT status FROM store_order WHERE id = $1', [order.id]))[0].status === 'cancelled');
-  await waitFor('the cancel flow to be done', async () => (await sql('SELECT status FROM flow_run WHERE flow = $1', [CANCEL_FLOW]))[0].status !== 'running');
+  await waitFor('the cancel flow to be recorded', async () => (await sql('SELECT status FROM flow_run WHERE flow = $1', [CANCEL_FLOW]))[0].status !== 'running');
   const [run] = await sql('SELECT status, next_step FROM flow_run WHERE flow = $1', [CANCEL_FLOW]);
   expect(run).toEqual({ status: 'done', next_step: 2 });
   expect((await sql('SELECT stock FROM product_sku WHERE id = $1', [skuId]))[0].stock).toBe(5);

@@ -229,7 +229,7 @@ export class GiftBoxService {
     const newMember = helper.joinedAt >= new Date(box.starts_at);
     if (box.new_members_only && !newMember) throw conflict('new_members_only', 'Only members who joined during the campaign can help');
 
-    const result = await this.db.transaction(ctx, async (tx) => {
+    return this.db.transaction(ctx, async (tx) => {
       const [helped] = await this.db.rows(
         tx,
         'INSERT INTO gift_box_help (box_id, helper_member_id, campaign_id, new_member) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1',
@@ -264,7 +264,6 @@ export class GiftBoxService {
       );
       return { helps: after.helps, status: rewarded!.status };
     });
-    return result;
   }
 
   /** The box as its page shows it, to its owner and to anyone it was shared with. */
